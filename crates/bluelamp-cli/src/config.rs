@@ -1,0 +1,250 @@
+//! Configuration: built-in defaults, then a TOML file, then `BLUELAMP_*`
+//! environment variables, then command-line flags; later ones win. With nothing
+//! set at all the server runs on embedded SQLite in `./bluelamp-data`, listening
+//! on 127.0.0.1:8080.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Folder for the embedded database, media and backups.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; empty means SQLite in `data_dir`.
+    pub database_url: String,
+    /// Mark cookies Secure (turn off only for plain-HTTP access from other machines).
+    pub cookie_secure: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// `text` or `json` log lines.
+    pub log_format: String,
+    /// A tracing filter such as `info` or `bluelamp_web=debug,info`.
+    pub log_level: String,
+    /// The public host name the demo force gets (defaults to the listen address).
+    pub demo_domain: String,
+    /// Outgoing mail relay, `smtp://host:port`; empty turns e-mail subscriptions' mail off.
+    pub smtp_url: String,
+    /// The `From` of subscription mail, e.g. `Demo Police <noreply@police.example.org>`.
+    pub mail_from: String,
+    /// The public address of this site, used in links in mail; empty means `http://{listen}`.
+    pub public_base_url: String,
+    /// The hour (UTC, 0-23) at which daily digests go out.
+    pub digest_hour: u8,
+    /// Scheme of ActivityPub ids (`https`; `http` only for loopback tests).
+    pub federation_scheme: String,
+    /// TEST ONLY: allow federation to reach loopback addresses and `localhost`.
+    pub federation_allow_loopback: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./bluelamp-data"),
+            database_url: String::new(),
+            cookie_secure: true,
+            body_limit_bytes: 1024 * 1024,
+            log_format: "text".into(),
+            log_level: "info".into(),
+            demo_domain: String::new(),
+            smtp_url: String::new(),
+            mail_from: "Bluelamp <noreply@localhost>".into(),
+            public_base_url: String::new(),
+            digest_hour: 7,
+            federation_scheme: "https".into(),
+            federation_allow_loopback: false,
+        }
+    }
+}
+
+impl Config {
+    /// Load from the file (if given or if `./bluelamp.toml` exists) and the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let default_file = Path::new("bluelamp.toml");
+        let path = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None if default_file.exists() => Some(default_file.to_path_buf()),
+            None => None,
+        };
+        let mut config = match &path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read the configuration file {}", path.display())
+                })?;
+                toml::from_str(&text).with_context(|| {
+                    format!("the configuration file {} is not valid", path.display())
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_environment()?;
+        Ok(config)
+    }
+
+    fn apply_environment(&mut self) -> anyhow::Result<()> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        if let Some(value) = var("BLUELAMP_LISTEN") {
+            self.listen = value;
+        }
+        if let Some(value) = var("BLUELAMP_DATA_DIR") {
+            self.data_dir = PathBuf::from(value);
+        }
+        if let Some(value) = var("BLUELAMP_DATABASE_URL") {
+            self.database_url = value;
+        }
+        if let Some(value) = var("BLUELAMP_COOKIE_SECURE") {
+            self.cookie_secure = parse_bool("BLUELAMP_COOKIE_SECURE", &value)?;
+        }
+        if let Some(value) = var("BLUELAMP_BODY_LIMIT_BYTES") {
+            self.body_limit_bytes = value.parse().with_context(|| {
+                format!("BLUELAMP_BODY_LIMIT_BYTES must be a number of bytes, not '{value}'")
+            })?;
+        }
+        if let Some(value) = var("BLUELAMP_LOG_FORMAT") {
+            self.log_format = value;
+        }
+        if let Some(value) = var("BLUELAMP_LOG_LEVEL") {
+            self.log_level = value;
+        }
+        if let Some(value) = var("BLUELAMP_DEMO_DOMAIN") {
+            self.demo_domain = value;
+        }
+        if let Some(value) = var("BLUELAMP_SMTP_URL") {
+            self.smtp_url = value;
+        }
+        if let Some(value) = var("BLUELAMP_MAIL_FROM") {
+            self.mail_from = value;
+        }
+        if let Some(value) = var("BLUELAMP_PUBLIC_BASE_URL") {
+            self.public_base_url = value;
+        }
+        if let Some(value) = var("BLUELAMP_DIGEST_HOUR") {
+            self.digest_hour = value.parse().with_context(|| {
+                format!("BLUELAMP_DIGEST_HOUR must be an hour from 0 to 23, not '{value}'")
+            })?;
+        }
+        if let Some(value) = var("BLUELAMP_FEDERATION_SCHEME") {
+            self.federation_scheme = value;
+        }
+        if let Some(value) = var("BLUELAMP_FEDERATION_ALLOW_LOOPBACK_FOR_TESTS") {
+            self.federation_allow_loopback =
+                parse_bool("BLUELAMP_FEDERATION_ALLOW_LOOPBACK_FOR_TESTS", &value)?;
+        }
+        Ok(())
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "log_format must be 'text' or 'json', not '{}'",
+                self.log_format
+            );
+        }
+        if self.body_limit_bytes < 1024 {
+            bail!("body_limit_bytes must be at least 1024");
+        }
+        let base = &self.public_base_url;
+        if !(base.is_empty() || base.starts_with("http://") || base.starts_with("https://")) {
+            bail!(
+                "public_base_url must start with http:// or https://, not '{}'",
+                self.public_base_url
+            );
+        }
+        if !matches!(self.federation_scheme.as_str(), "https" | "http") {
+            bail!(
+                "federation_scheme must be 'https' (or 'http' for tests), not '{}'",
+                self.federation_scheme
+            );
+        }
+        self.mail_config()?;
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            bluelamp_store::Store::sqlite_url_in(&self.data_dir)
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The public base URL in effect (links in mail start with it).
+    pub fn public_base_url(&self, listening_on: &str) -> String {
+        if self.public_base_url.is_empty() {
+            format!("http://{listening_on}")
+        } else {
+            self.public_base_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    /// The mail settings, or `None` when no SMTP relay is configured (mail off).
+    pub fn mail_config(&self) -> anyhow::Result<Option<bluelamp_mail::MailConfig>> {
+        if self.smtp_url.is_empty() {
+            return Ok(None);
+        }
+        let config = bluelamp_mail::MailConfig::new(
+            &self.smtp_url,
+            &self.mail_from,
+            &self.public_base_url(&self.listen),
+            self.digest_hour,
+        )?;
+        Ok(Some(config))
+    }
+
+    /// The configuration as TOML with secrets (database passwords) redacted.
+    pub fn show(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        shown.database_url = redact_url(&self.database_url());
+        shown.smtp_url = redact_url(&self.smtp_url);
+        Ok(toml::to_string_pretty(&shown)?)
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> anyhow::Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => bail!("{name} must be true or false, not '{value}'"),
+    }
+}
+
+/// Replace the password in `scheme://user:password@host/...` with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_string();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(
+            redact_url("postgres://bl:s3cret@db:5432/bl"),
+            "postgres://bl:***@db:5432/bl"
+        );
+        assert_eq!(redact_url("postgres://bl@db/bl"), "postgres://bl@db/bl");
+        assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_an_error() {
+        assert!(toml::from_str::<Config>("listen = \"0.0.0.0:80\"").is_ok());
+        assert!(toml::from_str::<Config>("lissen = \"0.0.0.0:80\"").is_err());
+    }
+}

@@ -1,0 +1,231 @@
+//! The life of a post: submitted, checked, held for approval or published,
+//! scheduled, edited, deleted. Pure decisions; the services apply them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::UserId;
+
+/// Where a post is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostStatus {
+    /// Waiting in the account's approval queue.
+    Pending,
+    /// Approved (or needing none) and waiting for its time.
+    Scheduled,
+    /// Public.
+    Published,
+    /// The governance check refused it; it never went out.
+    Refused,
+    /// A supervisor rejected it, with a reason the author sees.
+    Rejected,
+    /// Deleted after publishing: a tombstone stays public, the content is kept for
+    /// the audit trail and disclosure.
+    Deleted,
+}
+
+impl PostStatus {
+    pub const ALL: [PostStatus; 6] = [
+        PostStatus::Pending,
+        PostStatus::Scheduled,
+        PostStatus::Published,
+        PostStatus::Refused,
+        PostStatus::Rejected,
+        PostStatus::Deleted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostStatus::Pending => "pending",
+            PostStatus::Scheduled => "scheduled",
+            PostStatus::Published => "published",
+            PostStatus::Refused => "refused",
+            PostStatus::Rejected => "rejected",
+            PostStatus::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PostStatus> {
+        PostStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// The governance check's verdict, as far as the workflow cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckVerdict {
+    Publish,
+    Hold,
+    Refuse,
+}
+
+/// Where a freshly submitted post goes. Advice never holds; a member allowed to
+/// post without approval publishes (or schedules) advice-only drafts at once;
+/// everything held, and everything from other members, waits for approval.
+pub fn status_on_submit(
+    verdict: CheckVerdict,
+    without_approval: bool,
+    scheduled: bool,
+) -> PostStatus {
+    match verdict {
+        CheckVerdict::Refuse => PostStatus::Refused,
+        CheckVerdict::Hold => PostStatus::Pending,
+        CheckVerdict::Publish if !without_approval => PostStatus::Pending,
+        CheckVerdict::Publish if scheduled => PostStatus::Scheduled,
+        CheckVerdict::Publish => PostStatus::Published,
+    }
+}
+
+/// Why a workflow step was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    #[error("Nobody approves their own post: ask another approver on this account.")]
+    OwnPost,
+    #[error("You are not an approver on this account.")]
+    NotApprover,
+    #[error(
+        "This post is already {0}; only posts waiting for approval can be approved or rejected."
+    )]
+    AlreadyDecided(&'static str),
+    #[error("A {0} post cannot be edited.")]
+    NotEditable(&'static str),
+    #[error("This post is already {0}.")]
+    NotDeletable(&'static str),
+    #[error("The edited text was refused by the governance check; nothing was changed.")]
+    EditRefused,
+    #[error("A rejection needs a reason the author can act on.")]
+    ReasonNeeded,
+}
+
+/// Approving a pending post: not one's own, by an approver, and only once.
+pub fn approve(
+    current: PostStatus,
+    author: UserId,
+    approver: UserId,
+    approver_may_approve: bool,
+    scheduled_in_future: bool,
+) -> Result<PostStatus, WorkflowError> {
+    check_reviewable(current, author, approver, approver_may_approve)?;
+    Ok(if scheduled_in_future {
+        PostStatus::Scheduled
+    } else {
+        PostStatus::Published
+    })
+}
+
+/// Rejecting a pending post, with a reason.
+pub fn reject(
+    current: PostStatus,
+    author: UserId,
+    reviewer: UserId,
+    reviewer_may_approve: bool,
+    reason: &str,
+) -> Result<PostStatus, WorkflowError> {
+    check_reviewable(current, author, reviewer, reviewer_may_approve)?;
+    if reason.trim().is_empty() {
+        return Err(WorkflowError::ReasonNeeded);
+    }
+    Ok(PostStatus::Rejected)
+}
+
+fn check_reviewable(
+    current: PostStatus,
+    author: UserId,
+    reviewer: UserId,
+    may_approve: bool,
+) -> Result<(), WorkflowError> {
+    if current != PostStatus::Pending {
+        return Err(WorkflowError::AlreadyDecided(current.as_str()));
+    }
+    if author == reviewer {
+        return Err(WorkflowError::OwnPost);
+    }
+    if !may_approve {
+        return Err(WorkflowError::NotApprover);
+    }
+    Ok(())
+}
+
+/// Which posts can be edited: anything not yet final, and published posts (their
+/// history is kept and shown).
+pub fn may_edit(current: PostStatus) -> Result<(), WorkflowError> {
+    match current {
+        PostStatus::Pending | PostStatus::Scheduled | PostStatus::Published => Ok(()),
+        other => Err(WorkflowError::NotEditable(other.as_str())),
+    }
+}
+
+pub fn may_delete(current: PostStatus) -> Result<(), WorkflowError> {
+    match current {
+        PostStatus::Deleted => Err(WorkflowError::NotDeletable("deleted")),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALICE: UserId = UserId(1);
+    const BOB: UserId = UserId(2);
+
+    #[test]
+    fn advice_never_holds_but_members_without_the_right_wait_for_approval() {
+        use CheckVerdict::*;
+        assert_eq!(
+            status_on_submit(Publish, true, false),
+            PostStatus::Published
+        );
+        assert_eq!(status_on_submit(Publish, true, true), PostStatus::Scheduled);
+        assert_eq!(status_on_submit(Publish, false, false), PostStatus::Pending);
+        assert_eq!(status_on_submit(Hold, true, false), PostStatus::Pending);
+        assert_eq!(status_on_submit(Refuse, true, false), PostStatus::Refused);
+    }
+
+    #[test]
+    fn nobody_approves_their_own_post_and_nothing_is_approved_twice() {
+        assert_eq!(
+            approve(PostStatus::Pending, ALICE, ALICE, true, false),
+            Err(WorkflowError::OwnPost)
+        );
+        assert_eq!(
+            approve(PostStatus::Pending, ALICE, BOB, false, false),
+            Err(WorkflowError::NotApprover)
+        );
+        assert_eq!(
+            approve(PostStatus::Pending, ALICE, BOB, true, false),
+            Ok(PostStatus::Published)
+        );
+        assert_eq!(
+            approve(PostStatus::Pending, ALICE, BOB, true, true),
+            Ok(PostStatus::Scheduled)
+        );
+        assert_eq!(
+            approve(PostStatus::Published, ALICE, BOB, true, false),
+            Err(WorkflowError::AlreadyDecided("published"))
+        );
+        assert_eq!(
+            approve(PostStatus::Rejected, ALICE, BOB, true, false),
+            Err(WorkflowError::AlreadyDecided("rejected"))
+        );
+    }
+
+    #[test]
+    fn a_rejection_needs_a_reason() {
+        assert_eq!(
+            reject(PostStatus::Pending, ALICE, BOB, true, "  "),
+            Err(WorkflowError::ReasonNeeded)
+        );
+        assert_eq!(
+            reject(PostStatus::Pending, ALICE, BOB, true, "Names a witness"),
+            Ok(PostStatus::Rejected)
+        );
+    }
+
+    #[test]
+    fn deleted_and_refused_posts_are_final() {
+        assert!(may_edit(PostStatus::Deleted).is_err());
+        assert!(may_edit(PostStatus::Refused).is_err());
+        assert!(may_edit(PostStatus::Published).is_ok());
+        assert!(may_delete(PostStatus::Deleted).is_err());
+    }
+}

@@ -1,0 +1,210 @@
+//! Staff roles and what each may do. The web layer, the API and the CLI all ask
+//! [`Role::authorize`], so a refusal reads the same wherever it happens.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Invalid;
+
+/// What a staff user is, within their force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    Officer,
+    Supervisor,
+    Comms,
+    Analyst,
+    ForceAdmin,
+    /// A partner-agency user (council safeguarding, health, fire...). They only
+    /// ever see what has been referred to them.
+    Partner,
+    /// Runs the server itself and may act in any force.
+    ServerAdmin,
+}
+
+/// Something a staff user may try to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ManageForces,
+    ManageUsers,
+    ManageAccounts,
+    ViewAccounts,
+    PublishPolicy,
+    ViewAudit,
+    ExportAudit,
+    Post,
+    ViewReferrals,
+    PauseScheduling,
+}
+
+impl Action {
+    fn describe(self) -> &'static str {
+        match self {
+            Action::ManageForces => "manage forces",
+            Action::ManageUsers => "manage staff users",
+            Action::ManageAccounts => "manage public accounts and their members",
+            Action::ViewAccounts => "view the force's accounts",
+            Action::PublishPolicy => "publish a social-media policy",
+            Action::ViewAudit => "view the audit trail",
+            Action::ExportAudit => "export the audit trail",
+            Action::Post => "post",
+            Action::ViewReferrals => "view referrals",
+            Action::PauseScheduling => "pause or resume scheduled posts",
+        }
+    }
+
+    fn who_can(self) -> &'static str {
+        match self {
+            Action::ManageForces => "a server administrator",
+            Action::ManageUsers | Action::ExportAudit => "a force administrator",
+            Action::ManageAccounts | Action::PublishPolicy | Action::PauseScheduling => {
+                "a force administrator or the comms team"
+            }
+            Action::ViewAudit => "a supervisor, the comms team or a force administrator",
+            Action::ViewAccounts | Action::Post | Action::ViewReferrals => {
+                "your force administrator"
+            }
+        }
+    }
+}
+
+/// Why an action was refused; shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(message: impl Into<String>) -> Self {
+        Refusal {
+            message: message.into(),
+        }
+    }
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Officer,
+        Role::Supervisor,
+        Role::Comms,
+        Role::Analyst,
+        Role::ForceAdmin,
+        Role::Partner,
+        Role::ServerAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Supervisor => "supervisor",
+            Role::Comms => "comms",
+            Role::Analyst => "analyst",
+            Role::ForceAdmin => "force-admin",
+            Role::Partner => "partner",
+            Role::ServerAdmin => "server-admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Role, Invalid> {
+        Role::ALL
+            .into_iter()
+            .find(|role| role.as_str() == text.trim())
+            .ok_or_else(|| {
+                Invalid::new(
+                    "role",
+                    format!(
+                        "unknown role '{text}'; expected one of officer, supervisor, comms, analyst, force-admin, partner, server-admin"
+                    ),
+                )
+            })
+    }
+
+    fn permits(self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match self {
+            ServerAdmin => true,
+            ForceAdmin => !matches!(action, ManageForces),
+            Comms => matches!(
+                action,
+                ManageAccounts
+                    | ViewAccounts
+                    | PublishPolicy
+                    | ViewAudit
+                    | Post
+                    | ViewReferrals
+                    | PauseScheduling
+            ),
+            Supervisor => matches!(action, ViewAccounts | ViewAudit | Post | ViewReferrals),
+            Officer => matches!(action, ViewAccounts | Post),
+            Analyst => matches!(action, ViewAccounts),
+            // Partners see referrals made to them and nothing else of the force.
+            Partner => matches!(action, ViewReferrals),
+        }
+    }
+
+    /// May this role do `action`? The refusal says who can.
+    pub fn authorize(self, action: Action) -> Result<(), Refusal> {
+        if self.permits(action) {
+            Ok(())
+        } else {
+            Err(Refusal::new(format!(
+                "Your role ({}) may not {}; this is for {}.",
+                self.as_str(),
+                action.describe(),
+                action.who_can()
+            )))
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_officer_cannot_manage_users_or_accounts() {
+        let refusal = Role::Officer.authorize(Action::ManageUsers).unwrap_err();
+        assert!(refusal.message.contains("officer"));
+        assert!(refusal.message.contains("manage staff users"));
+        assert!(Role::Officer.authorize(Action::ManageAccounts).is_err());
+        assert!(Role::Officer.authorize(Action::Post).is_ok());
+    }
+
+    #[test]
+    fn a_partner_sees_only_referrals() {
+        for action in [
+            Action::ViewAccounts,
+            Action::ViewAudit,
+            Action::Post,
+            Action::ManageUsers,
+        ] {
+            assert!(Role::Partner.authorize(action).is_err(), "{action:?}");
+        }
+        assert!(Role::Partner.authorize(Action::ViewReferrals).is_ok());
+    }
+
+    #[test]
+    fn only_the_server_admin_manages_forces() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.authorize(Action::ManageForces).is_ok(),
+                role == Role::ServerAdmin
+            );
+        }
+    }
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+        }
+        assert!(Role::parse("chief").is_err());
+    }
+}

@@ -1,0 +1,222 @@
+//! Public accounts and their members.
+
+use bluelamp_domain::{
+    AccountId, AccountKind, Action, DisplayName, Handle, MembershipPermissions, Signature, UserId,
+};
+use bluelamp_store::{accounts, audit, users, AnyConnection, Store};
+use serde::Deserialize;
+
+use crate::auth::entry;
+use crate::{ServiceError, ServiceResult, Staff};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddAccount {
+    pub handle: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub bio: String,
+    pub kind: String,
+    #[serde(default)]
+    pub avatar_url: Option<String>,
+}
+
+fn parse_bio(bio: &str) -> ServiceResult<String> {
+    let bio = bio.trim();
+    if bio.chars().count() > 500 {
+        return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "bio",
+            "must be at most 500 characters",
+        )));
+    }
+    Ok(bio.to_string())
+}
+
+pub async fn add_account(
+    store: &Store,
+    staff: &Staff,
+    input: &AddAccount,
+) -> ServiceResult<accounts::Account> {
+    staff.authorize(Action::ManageAccounts)?;
+    staff.require_scope("write")?;
+    let force_id = staff.current_force()?;
+    let avatar_url = match &input.avatar_url {
+        Some(url) if !(url.starts_with("https://") || url.starts_with('/')) => {
+            return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+                "avatar_url",
+                "must be an https:// address or a path on this server",
+            )));
+        }
+        other => other.clone(),
+    };
+    let new_account = accounts::NewAccount {
+        force_id,
+        handle: Handle::parse(&input.handle)?,
+        display_name: DisplayName::parse("display_name", &input.display_name)?,
+        bio: parse_bio(&input.bio)?,
+        avatar_url,
+        kind: AccountKind::parse(&input.kind)?,
+    };
+    let mut tx = store.write().await?;
+    let account = accounts::insert(&mut tx, &new_account).await?;
+    let mut draft = entry(staff, "account.create", "account", account.id.0);
+    draft.after = serde_json::to_string(&account).ok();
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(account)
+}
+
+pub async fn update_account(
+    store: &Store,
+    staff: &Staff,
+    id: AccountId,
+    display_name: &str,
+    bio: &str,
+) -> ServiceResult<accounts::Account> {
+    staff.authorize(Action::ManageAccounts)?;
+    staff.require_scope("write")?;
+    let display_name = DisplayName::parse("display_name", display_name)?;
+    let bio = parse_bio(bio)?;
+    let mut tx = store.write().await?;
+    let before = account_in_force(&mut tx, staff, id).await?;
+    let after = accounts::update_profile(&mut tx, id, &display_name, &bio).await?;
+    let mut draft = entry(staff, "account.update", "account", id.0);
+    draft.before = serde_json::to_string(&before).ok();
+    draft.after = serde_json::to_string(&after).ok();
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// An account of the staff user's current force; others are "not found".
+pub(crate) async fn account_in_force(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    id: AccountId,
+) -> ServiceResult<accounts::Account> {
+    let account = accounts::get(conn, id).await?;
+    if Some(account.force_id) != staff.force_id {
+        return Err(ServiceError::NotFound("account"));
+    }
+    Ok(account)
+}
+
+pub async fn list_accounts(store: &Store, staff: &Staff) -> ServiceResult<Vec<accounts::Account>> {
+    staff.authorize(Action::ViewAccounts)?;
+    let force = staff.current_force()?;
+    let mut conn = store.read().await?;
+    Ok(accounts::list(&mut conn, force).await?)
+}
+
+pub async fn get_account(
+    store: &Store,
+    staff: &Staff,
+    id: AccountId,
+) -> ServiceResult<(accounts::Account, Vec<accounts::Member>)> {
+    staff.authorize(Action::ViewAccounts)?;
+    let mut conn = store.read().await?;
+    let account = account_in_force(&mut conn, staff, id).await?;
+    let members = accounts::members(&mut conn, id).await?;
+    Ok((account, members))
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetMember {
+    pub username: String,
+    #[serde(default)]
+    pub post: bool,
+    #[serde(default)]
+    pub post_without_approval: bool,
+    #[serde(default)]
+    pub approve: bool,
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// Add a member to an account, or change what they may do. A collective
+/// account's members need a signature ("ACC MJ").
+pub async fn set_member(
+    store: &Store,
+    staff: &Staff,
+    account_id: AccountId,
+    input: &SetMember,
+) -> ServiceResult<accounts::Member> {
+    staff.authorize(Action::ManageAccounts)?;
+    staff.require_scope("write")?;
+    let signature = match input.signature.as_deref().map(str::trim) {
+        Some("") | None => None,
+        Some(text) => Some(Signature::parse(text)?),
+    };
+    let permissions = MembershipPermissions {
+        post: input.post || input.post_without_approval,
+        post_without_approval: input.post_without_approval,
+        approve: input.approve,
+    };
+    let mut tx = store.write().await?;
+    let account = account_in_force(&mut tx, staff, account_id).await?;
+    if account.kind == AccountKind::Collective && signature.is_none() {
+        return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "signature",
+            "members of a collective account need a signature, such as \"ACC MJ\"",
+        )));
+    }
+    let user = users::by_username(&mut tx, &input.username)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
+    if user.force_id != Some(account.force_id) {
+        return Err(ServiceError::NotFound("user"));
+    }
+    if user.disabled {
+        return Err(ServiceError::Conflict(format!(
+            "{} is disabled and cannot be made a member",
+            user.username
+        )));
+    }
+    if user.role == bluelamp_domain::Role::Partner {
+        return Err(ServiceError::Conflict(
+            "Partner-agency users cannot be members of a force account.".into(),
+        ));
+    }
+    let (before, after) = accounts::upsert_member(
+        &mut tx,
+        account_id,
+        user.id,
+        permissions,
+        signature.as_ref(),
+    )
+    .await?;
+    let mut draft = entry(
+        staff,
+        if before.is_some() {
+            "membership.update"
+        } else {
+            "membership.add"
+        },
+        "account",
+        account_id.0,
+    );
+    draft.before = before.as_ref().and_then(|m| serde_json::to_string(m).ok());
+    draft.after = serde_json::to_string(&after).ok();
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn remove_member(
+    store: &Store,
+    staff: &Staff,
+    account_id: AccountId,
+    user_id: UserId,
+) -> ServiceResult<()> {
+    staff.authorize(Action::ManageAccounts)?;
+    staff.require_scope("write")?;
+    let mut tx = store.write().await?;
+    account_in_force(&mut tx, staff, account_id).await?;
+    let before = accounts::remove_member(&mut tx, account_id, user_id).await?;
+    let mut draft = entry(staff, "membership.remove", "account", account_id.0);
+    draft.before = serde_json::to_string(&before).ok();
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(())
+}

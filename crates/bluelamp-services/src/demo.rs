@@ -1,0 +1,163 @@
+//! The demo force: seeded by `bluelamp serve --demo` when the store is empty, so a
+//! new user can log in and look around at once.
+
+use bluelamp_domain::{ForceSettings, Role};
+use bluelamp_store::{forces, Store};
+
+use crate::{accounts, forces as force_service, policy, posts, users, ServiceResult, Staff};
+
+/// The demo logins: username, role, password. Printed at start-up.
+pub const DEMO_USERS: [(&str, Role, &str); 7] = [
+    ("admin", Role::ServerAdmin, "blue-lamp-server-2026"),
+    ("chief.admin", Role::ForceAdmin, "blue-lamp-force-2026"),
+    ("sgt.evans", Role::Supervisor, "blue-lamp-sergeant-2026"),
+    ("pc.morgan", Role::Officer, "blue-lamp-beat-2026"),
+    ("comms.lewis", Role::Comms, "blue-lamp-press-2026"),
+    ("analyst.price", Role::Analyst, "blue-lamp-numbers-2026"),
+    ("partner.council", Role::Partner, "blue-lamp-council-2026"),
+];
+
+pub const DEMO_FORCE_CODE: &str = "demo";
+
+const POLICY_TEXT: &str = "Post as yourself, in your own voice, about your working day.\n\n\
+Never post anything that could identify a victim, a child or a witness. Never comment on \
+a case before the courts. Stay politically neutral. Ask yourself what the Chief Constable \
+would say if they read it.\n\nIf someone tells you they are in danger, tell them to call 999 \
+at once and alert your supervisor.";
+
+/// Seed the demo force if the store has no forces. Returns whether it seeded.
+pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
+    {
+        let mut conn = store.read().await?;
+        if forces::count(&mut conn).await? > 0 {
+            return Ok(false);
+        }
+    }
+    let cli = Staff::command_line();
+    let force = force_service::add_force(
+        store,
+        &cli,
+        &force_service::AddForce {
+            code: DEMO_FORCE_CODE.into(),
+            name: "Demo Constabulary".into(),
+            domain: domain.into(),
+            time_zone: "Europe/London".into(),
+            logo_url: None,
+            settings: ForceSettings::default(),
+        },
+    )
+    .await?;
+    let mut in_force = Staff::command_line();
+    in_force.force_id = Some(force.id);
+    for (username, role, password) in DEMO_USERS {
+        users::add_user(
+            store,
+            &in_force,
+            &users::AddUser {
+                username: username.into(),
+                display_name: display_name(username),
+                role: role.as_str().into(),
+                password: password.into(),
+                force: Some(DEMO_FORCE_CODE.into()),
+            },
+        )
+        .await?;
+    }
+    // The policy is published by the force administrator, so it has a named author.
+    let admin = users::find_by_username(store, &in_force, "chief.admin").await?;
+    let as_admin = Staff {
+        user_id: Some(admin.id),
+        username: admin.username.clone(),
+        display_name: admin.display_name.clone(),
+        role: admin.role,
+        force_id: Some(force.id),
+        scopes: None,
+        ip: None,
+    };
+    policy::publish(store, &as_admin, "Social media policy", POLICY_TEXT).await?;
+    let corporate = accounts::add_account(store, &as_admin, &accounts::AddAccount {
+        handle: "democonstabulary".into(),
+        display_name: "Demo Constabulary".into(),
+        bio: "Official account of Demo Constabulary. Not monitored 24/7: in an emergency call 999; otherwise 101.".into(),
+        kind: "corporate".into(),
+        avatar_url: None,
+    }).await?;
+    let beat = accounts::add_account(
+        store,
+        &as_admin,
+        &accounts::AddAccount {
+            handle: "pcmorgan".into(),
+            display_name: "PC Morgan, Harbourside".into(),
+            bio: "Neighbourhood officer for Harbourside. Not monitored 24/7.".into(),
+            kind: "personal".into(),
+            avatar_url: None,
+        },
+    )
+    .await?;
+    let chiefs = accounts::add_account(
+        store,
+        &as_admin,
+        &accounts::AddAccount {
+            handle: "chiefofficers".into(),
+            display_name: "Demo Constabulary Chief Officers".into(),
+            bio: "The chief officer team. Posts are signed with the author's initials.".into(),
+            kind: "collective".into(),
+            avatar_url: None,
+        },
+    )
+    .await?;
+    let member = |username: &str, approve: bool, signature: Option<&str>| accounts::SetMember {
+        username: username.into(),
+        post: true,
+        post_without_approval: approve,
+        approve,
+        signature: signature.map(str::to_string),
+    };
+    accounts::set_member(store, &as_admin, beat.id, &member("pc.morgan", false, None)).await?;
+    accounts::set_member(store, &as_admin, beat.id, &member("sgt.evans", true, None)).await?;
+    accounts::set_member(
+        store,
+        &as_admin,
+        corporate.id,
+        &member("comms.lewis", true, None),
+    )
+    .await?;
+    accounts::set_member(
+        store,
+        &as_admin,
+        corporate.id,
+        &member("sgt.evans", true, None),
+    )
+    .await?;
+    accounts::set_member(
+        store,
+        &as_admin,
+        chiefs.id,
+        &member("chief.admin", true, Some("ACC DA")),
+    )
+    .await?;
+    // One welcome post so the public pages are not empty.
+    policy::acknowledge(store, &as_admin, 1).await?;
+    let engine = bluelamp_governance::Engine::builtin();
+    let welcome = posts::Compose {
+        text: "Welcome to the Demo Constabulary on Bluelamp. In an emergency always call 999."
+            .into(),
+        ..posts::Compose::default()
+    };
+    posts::compose(store, &engine, &as_admin, chiefs.id, &welcome).await?;
+    Ok(true)
+}
+
+fn display_name(username: &str) -> String {
+    username
+        .split('.')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

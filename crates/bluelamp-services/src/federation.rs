@@ -1,0 +1,603 @@
+//! Federation use cases: what a post's publication, edit and deletion queue for
+//! the fediverse, what an inbound activity changes, staff blocks, and the
+//! delivery queue's bookkeeping. No HTTP here: the web layer verifies signatures,
+//! fetches remote documents and sends; this module only decides and stores, each
+//! time in one transaction.
+
+use bluelamp_domain::{AccountId, ForceId, PostStatus, Role};
+use bluelamp_federation::protocol::{ActivityKind, InboundActivity, RemoteObject, Target, Updated};
+use bluelamp_store::federation::{self as fed, DeliveryResult, NewInboundMessage, NewOutbound};
+use bluelamp_store::{accounts, audit, forces, jobs, posts, AnyConnection, Store};
+use serde_json::json;
+
+use crate::posts::JobOutcome;
+use crate::{ServiceError, ServiceResult, Staff};
+
+/// The job that expands one outbound activity into deliveries, one per inbox.
+pub const FANOUT_JOB: &str = "federation_fanout";
+
+// ---- outbound hooks (called inside the transaction that changes the post) ----
+
+async fn queue_post_activity(
+    conn: &mut AnyConnection,
+    post: &posts::Post,
+    kind: &str,
+    dedupe_key: String,
+) -> ServiceResult<()> {
+    // No followers, nobody to tell: no row and no job (a later follower is not
+    // sent old posts, as on Mastodon).
+    if fed::follower_count(conn, post.account_id).await? == 0 {
+        return Ok(());
+    }
+    let outbound = fed::insert_outbound(
+        conn,
+        &NewOutbound {
+            account_id: post.account_id,
+            kind,
+            post_id: Some(post.id),
+            post_version: Some(post.version),
+            follow_id: None,
+            target_actor: None,
+            dedupe_key: &dedupe_key,
+        },
+    )
+    .await?;
+    if let Some(id) = outbound {
+        // The fan-out runs as a job, not here: an account with 10,000 followers
+        // must not hold the publishing transaction open for 10,000 inserts.
+        jobs::enqueue(
+            conn,
+            FANOUT_JOB,
+            &json!({ "outbound_id": id }),
+            &bluelamp_store::now_text(),
+            Some(&format!("fanout:{id}")),
+            10,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A post became public: queue its `Create`.
+pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    queue_post_activity(conn, post, "Create", format!("create:{}", post.id)).await
+}
+
+/// A public post was edited: queue an `Update` for this version.
+pub async fn on_edited(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    if post.status != PostStatus::Published {
+        return Ok(());
+    }
+    let key = format!("update:{}:{}", post.id, post.version);
+    queue_post_activity(conn, post, "Update", key).await
+}
+
+/// A public post was deleted: queue its `Delete`.
+pub async fn on_deleted(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    queue_post_activity(conn, post, "Delete", format!("delete:{}", post.id)).await
+}
+
+/// The fan-out job: one delivery row per distinct inbox of the account's
+/// followers (shared inboxes first), skipping blocked domains. Idempotent.
+pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult<JobOutcome> {
+    let Some(id) = job.payload.get("outbound_id").and_then(|v| v.as_i64()) else {
+        return Ok(JobOutcome::Done);
+    };
+    let outbound = fed::outbound(conn, id).await?;
+    let account = accounts::get(conn, outbound.account_id).await?;
+    let blocked: Vec<String> = fed::blocks(conn, account.force_id)
+        .await?
+        .into_iter()
+        .filter(|b| b.kind == "domain")
+        .map(|b| b.target.to_ascii_lowercase())
+        .collect();
+    for inbox in fed::delivery_targets(conn, outbound.account_id).await? {
+        let host = host_of(&inbox).to_ascii_lowercase();
+        if blocked.iter().any(|b| *b == host || domain_of(&host) == b) {
+            continue;
+        }
+        fed::enqueue_delivery(conn, id, &inbox, &host).await?;
+    }
+    Ok(JobOutcome::Done)
+}
+
+// ---- keys -------------------------------------------------------------------
+
+/// Store a freshly generated key pair for an account (first stored wins) and
+/// return the pair in effect.
+pub async fn save_actor_key(
+    store: &Store,
+    account: AccountId,
+    private_pem: &str,
+    public_pem: &str,
+) -> ServiceResult<fed::ActorKey> {
+    let mut tx = store.write().await?;
+    fed::insert_actor_key(&mut tx, account, private_pem, public_pem).await?;
+    let key = fed::actor_key(&mut tx, account)
+        .await?
+        .ok_or(ServiceError::Internal("actor key vanished".into()))?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+// ---- URLs of ours -------------------------------------------------------------
+
+/// `host[:port]` of a URL, or "" (no URL parser needed for our own simple forms).
+pub fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    authority.rsplit_once('@').map_or(authority, |(_, h)| h)
+}
+
+/// The host without its port.
+fn domain_of(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.find('/').map_or("", |i| &rest[i..]);
+    path.split(['?', '#']).next().unwrap_or_default()
+}
+
+/// What one of our URLs names: an actor (`/users/{handle}`) or one of its posts
+/// (`/users/{handle}/posts/{id}`).
+enum Local {
+    Actor(accounts::Account),
+    Post(accounts::Account, i64),
+}
+
+async fn local(
+    conn: &mut AnyConnection,
+    force: &forces::Force,
+    url: &str,
+) -> ServiceResult<Option<Local>> {
+    if !host_of(url).eq_ignore_ascii_case(&force.domain) {
+        return Ok(None);
+    }
+    let Some(rest) = path_of(url).strip_prefix("/users/") else {
+        return Ok(None);
+    };
+    let mut parts = rest.split('/');
+    let handle = parts.next().unwrap_or_default();
+    let account = match accounts::by_handle(conn, force.id, handle).await {
+        Ok(account) => account,
+        Err(bluelamp_store::StoreError::NotFound(_)) => return Ok(None),
+        Err(other) => return Err(other.into()),
+    };
+    Ok(match (parts.next(), parts.next()) {
+        (None, _) | (Some(""), None) => Some(Local::Actor(account)),
+        (Some("posts"), Some(id)) => id.parse().ok().map(|id| Local::Post(account, id)),
+        _ => None,
+    })
+}
+
+async fn local_actor(
+    conn: &mut AnyConnection,
+    force: &forces::Force,
+    url: &str,
+) -> ServiceResult<Option<accounts::Account>> {
+    Ok(match local(conn, force, url).await? {
+        Some(Local::Actor(account)) => Some(account),
+        _ => None,
+    })
+}
+
+/// A public post of ours named by its Note id.
+async fn local_post(
+    conn: &mut AnyConnection,
+    force: &forces::Force,
+    url: &str,
+) -> ServiceResult<Option<posts::Post>> {
+    let Some(Local::Post(account, id)) = local(conn, force, url).await? else {
+        return Ok(None);
+    };
+    match posts::get(conn, id).await {
+        Ok(post) if post.account_id == account.id && post.status == PostStatus::Published => {
+            Ok(Some(post))
+        }
+        Ok(_) | Err(bluelamp_store::StoreError::NotFound(_)) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
+// ---- inbound ----------------------------------------------------------------
+
+/// What the inbox knows about the remote actor (from its fetched document).
+#[derive(Debug, Clone, Default)]
+pub struct RemoteActorInfo {
+    pub inbox: Option<String>,
+    pub shared_inbox: Option<String>,
+    pub name: Option<String>,
+}
+
+/// What became of an inbound activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Processed,
+    /// The same activity id was processed before (a replay or a loop).
+    Duplicate,
+    /// Blocked by staff: dropped (and answered 202, so the sender stops).
+    Blocked,
+    /// Understood but nothing of ours is concerned.
+    Ignored(&'static str),
+}
+
+/// Apply a verified inbound activity, once per activity id, in one transaction.
+/// `addressed_to` is the account whose personal inbox received it, if any.
+pub async fn receive(
+    store: &Store,
+    force_id: ForceId,
+    addressed_to: Option<AccountId>,
+    activity: &InboundActivity,
+    actor: &RemoteActorInfo,
+) -> ServiceResult<Received> {
+    let mut tx = store.write().await?;
+    let force = forces::get(&mut tx, force_id).await?;
+    let actor_host = host_of(&activity.actor).to_ascii_lowercase();
+    if fed::is_blocked(&mut tx, force.id, &activity.actor, domain_of(&actor_host)).await?
+        || fed::is_blocked(&mut tx, force.id, &activity.actor, &actor_host).await?
+    {
+        return Ok(Received::Blocked);
+    }
+    // A Follow for an actor that is not ours is refused before it is recorded,
+    // so the sender learns (404) rather than the id being spent.
+    if let ActivityKind::Follow { object } = &activity.kind {
+        if local_actor(&mut tx, &force, object).await?.is_none() {
+            return Err(ServiceError::NotFound("local actor"));
+        }
+    }
+    if !fed::record_inbound(&mut tx, &activity.id, &activity.actor, activity.kind.name()).await? {
+        return Ok(Received::Duplicate);
+    }
+    let outcome = apply(&mut tx, &force, addressed_to, activity, actor).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+async fn apply(
+    conn: &mut AnyConnection,
+    force: &forces::Force,
+    addressed_to: Option<AccountId>,
+    activity: &InboundActivity,
+    actor: &RemoteActorInfo,
+) -> ServiceResult<Received> {
+    let who = activity.actor.as_str();
+    match &activity.kind {
+        ActivityKind::Follow { object } => {
+            let account = local_actor(conn, force, object)
+                .await?
+                .ok_or(ServiceError::NotFound("local actor"))?;
+            let inbox = actor
+                .inbox
+                .as_deref()
+                .ok_or_else(|| ServiceError::Conflict("the follower has no inbox".into()))?;
+            fed::upsert_follower(
+                conn,
+                account.id,
+                who,
+                inbox,
+                actor.shared_inbox.as_deref(),
+                &activity.id,
+            )
+            .await?;
+            // The Accept goes straight to the follower's own inbox: one delivery,
+            // queued in this transaction so it cannot be lost or doubled.
+            let key = format!("accept:{}", activity.id);
+            let outbound = fed::insert_outbound(
+                conn,
+                &NewOutbound {
+                    account_id: account.id,
+                    kind: "Accept",
+                    post_id: None,
+                    post_version: None,
+                    follow_id: Some(&activity.id),
+                    target_actor: Some(who),
+                    dedupe_key: &key,
+                },
+            )
+            .await?;
+            if let Some(id) = outbound {
+                fed::enqueue_delivery(conn, id, inbox, &host_of(inbox).to_ascii_lowercase())
+                    .await?;
+            }
+            Ok(Received::Processed)
+        }
+        ActivityKind::Undo { object } => {
+            match object {
+                Target::Activity { kind, id, .. } => match kind.as_ref() {
+                    ActivityKind::Follow { object } => {
+                        if let Some(account) = local_actor(conn, force, object).await? {
+                            fed::remove_follower(conn, Some(account.id), who).await?;
+                        }
+                    }
+                    ActivityKind::Like { .. } | ActivityKind::Announce { .. } => {
+                        if let Some(id) = id {
+                            fed::remove_reaction(conn, id, who).await?;
+                        }
+                    }
+                    _ => return Ok(Received::Ignored("undo of something we do not keep")),
+                },
+                Target::Id(id) => {
+                    fed::remove_follow_by_id(conn, id, who).await?;
+                    fed::remove_reaction(conn, id, who).await?;
+                }
+            }
+            Ok(Received::Processed)
+        }
+        ActivityKind::Create(object) => {
+            store_message(conn, force, addressed_to, who, object, actor).await
+        }
+        ActivityKind::Update(Updated::Object(object)) => {
+            let Some(id) = object.id.as_deref() else {
+                return Ok(Received::Ignored("update without an object id"));
+            };
+            let html = object.html_sanitized();
+            let warning = object
+                .content_warning()
+                .map(bluelamp_federation::html::sanitize);
+            fed::update_message(conn, id, who, &html, warning.as_deref()).await?;
+            Ok(Received::Processed)
+        }
+        ActivityKind::Update(Updated::Actor(_)) => Ok(Received::Ignored("profile update")),
+        ActivityKind::Delete { object } => {
+            if object == who {
+                // The account itself is gone: it follows nothing of ours any more.
+                fed::remove_follower(conn, None, who).await?;
+            } else {
+                fed::delete_message(conn, object, who).await?;
+            }
+            Ok(Received::Processed)
+        }
+        ActivityKind::Like { object } | ActivityKind::Announce { object } => {
+            let kind = if matches!(activity.kind, ActivityKind::Like { .. }) {
+                "like"
+            } else {
+                "announce"
+            };
+            match local_post(conn, force, object).await? {
+                Some(post) => {
+                    fed::add_reaction(conn, &activity.id, post.id, who, kind).await?;
+                    Ok(Received::Processed)
+                }
+                None => Ok(Received::Ignored("not one of our posts")),
+            }
+        }
+        ActivityKind::Block { object } => {
+            // They no longer want our posts: stop delivering to them.
+            if let Some(account) = local_actor(conn, force, object).await? {
+                fed::remove_follower(conn, Some(account.id), who).await?;
+            }
+            Ok(Received::Processed)
+        }
+        ActivityKind::Flag { objects, content } => {
+            let content = content.as_deref().map(bluelamp_federation::html::sanitize);
+            fed::insert_report(
+                conn,
+                force.id,
+                who,
+                &activity.id,
+                objects,
+                content.as_deref(),
+            )
+            .await?;
+            Ok(Received::Processed)
+        }
+        ActivityKind::Accept { .. } | ActivityKind::Reject { .. } => {
+            Ok(Received::Ignored("we follow no one"))
+        }
+    }
+}
+
+/// A Create: kept when it replies to one of our posts, mentions or addresses
+/// one of our accounts, or arrived in an account's own inbox.
+async fn store_message(
+    conn: &mut AnyConnection,
+    force: &forces::Force,
+    addressed_to: Option<AccountId>,
+    who: &str,
+    object: &RemoteObject,
+    actor: &RemoteActorInfo,
+) -> ServiceResult<Received> {
+    let Some(object_id) = object.id.as_deref() else {
+        return Ok(Received::Ignored("note without an id"));
+    };
+    if !object.attributed_to.is_empty() && !object.attributed_to.iter().any(|a| a == who) {
+        // A remote actor cannot post in another's name.
+        return Err(ServiceError::Forbidden(
+            "the note is attributed to another actor".into(),
+        ));
+    }
+    let mut concerned: Option<AccountId> = None;
+    if let Some(reply_to) = object.in_reply_to.as_deref() {
+        if let Some(post) = local_post(conn, force, reply_to).await? {
+            concerned = Some(post.account_id);
+        }
+    }
+    let candidates: Vec<String> = object
+        .mentioned()
+        .map(str::to_owned)
+        .chain(object.to.iter().cloned())
+        .chain(object.cc.iter().cloned())
+        .collect();
+    for candidate in candidates {
+        if concerned.is_some() {
+            break;
+        }
+        if let Some(account) = local_actor(conn, force, &candidate).await? {
+            concerned = Some(account.id);
+        }
+    }
+    let Some(account) = concerned.or(addressed_to) else {
+        return Ok(Received::Ignored(
+            "neither a reply to nor a mention of our accounts",
+        ));
+    };
+    let attachments: Vec<serde_json::Value> = object
+        .attachments
+        .iter()
+        .filter_map(|a| {
+            a.url
+                .as_ref()
+                .map(|url| json!({ "url": url, "media_type": a.media_type, "alt": a.name }))
+        })
+        .collect();
+    let html = object.html_sanitized();
+    let warning = object
+        .content_warning()
+        .map(bluelamp_federation::html::sanitize);
+    fed::insert_message(
+        conn,
+        &NewInboundMessage {
+            force_id: force.id,
+            account_id: Some(account),
+            object_id,
+            actor_id: who,
+            author_name: actor.name.as_deref(),
+            in_reply_to: object.in_reply_to.as_deref(),
+            content_html: &html,
+            content_warning: warning.as_deref(),
+            attachments: &serde_json::Value::Array(attachments),
+            url: object.url.as_deref(),
+            published: object.published.as_deref(),
+        },
+    )
+    .await?;
+    Ok(Received::Processed)
+}
+
+// ---- staff ------------------------------------------------------------------
+
+fn may_moderate(staff: &Staff) -> ServiceResult<()> {
+    if matches!(
+        staff.role,
+        Role::ForceAdmin | Role::Comms | Role::ServerAdmin
+    ) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden(
+            "Only the force administrators and the comms team may block remote accounts.".into(),
+        ))
+    }
+}
+
+fn staff_force(staff: &Staff) -> ServiceResult<ForceId> {
+    staff.force_id.ok_or(ServiceError::NotFound("force"))
+}
+
+/// What the staff inbox page shows.
+pub struct InboxView {
+    pub messages: Vec<fed::InboundMessage>,
+    pub reports: Vec<fed::Report>,
+    pub blocks: Vec<fed::Block>,
+}
+
+pub async fn inbox(store: &Store, staff: &Staff) -> ServiceResult<InboxView> {
+    let force = staff_force(staff)?;
+    let mut conn = store.read().await?;
+    Ok(InboxView {
+        messages: fed::messages(&mut conn, force, 200).await?,
+        reports: fed::reports(&mut conn, force, 50).await?,
+        blocks: fed::blocks(&mut conn, force).await?,
+    })
+}
+
+/// Block a remote actor (an `http(s)://` actor id) or a whole domain: nothing
+/// from it is accepted and nothing of ours is delivered to it. Its follows end.
+pub async fn block(store: &Store, staff: &Staff, target: &str) -> ServiceResult<()> {
+    may_moderate(staff)?;
+    let force = staff_force(staff)?;
+    let target = target.trim();
+    let (kind, target) = if target.starts_with("https://") || target.starts_with("http://") {
+        ("actor", target.to_owned())
+    } else {
+        let domain = target.trim_start_matches('@').to_ascii_lowercase();
+        let valid = !domain.is_empty()
+            && domain.contains('.')
+            && domain
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-' || b == b':');
+        if !valid {
+            return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+                "target",
+                "Give an actor's address (https://…) or a domain such as social.example.",
+            )));
+        }
+        ("domain", domain)
+    };
+    let mut tx = store.write().await?;
+    if !fed::insert_block(&mut tx, force, kind, &target, staff.user_id).await? {
+        return Ok(());
+    }
+    let removed = match kind {
+        "actor" => fed::remove_follower(&mut tx, None, &target).await?,
+        _ => {
+            let mut n = 0;
+            for scheme in ["https://", "http://"] {
+                n += fed::remove_followers_with_prefix(
+                    &mut tx,
+                    force,
+                    &format!("{scheme}{target}/"),
+                )
+                .await?;
+            }
+            n
+        }
+    };
+    let draft = bluelamp_domain::AuditDraft {
+        force_id: Some(force),
+        actor_user_id: staff.user_id,
+        actor_label: staff.username.clone(),
+        action: "federation.block".into(),
+        target_type: kind.into(),
+        target_id: target.clone(),
+        before: None,
+        after: Some(json!({ "followers_removed": removed }).to_string()),
+        ip: staff.ip.clone(),
+    };
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- the delivery queue -------------------------------------------------------
+
+pub async fn claim_deliveries(
+    store: &Store,
+    limit: i64,
+    lease_seconds: i64,
+) -> ServiceResult<Vec<fed::Delivery>> {
+    let mut tx = store.write().await?;
+    let claimed = fed::claim_deliveries(&mut tx, store.backend(), limit, lease_seconds).await?;
+    tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Record a batch of outcomes in one transaction (one commit per batch keeps
+/// the queue fast on SQLite).
+pub async fn record_deliveries(
+    store: &Store,
+    results: &[(i64, DeliveryResult)],
+) -> ServiceResult<()> {
+    let mut tx = store.write().await?;
+    for (id, result) in results {
+        fed::record_delivery(&mut tx, *id, result).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Keep the built JSON of an outbound activity (first writer wins).
+pub async fn save_outbound_body(store: &Store, id: i64, body: &str) -> ServiceResult<String> {
+    let mut tx = store.write().await?;
+    fed::set_outbound_body(&mut tx, id, body).await?;
+    let stored = fed::outbound(&mut tx, id)
+        .await?
+        .body
+        .unwrap_or_else(|| body.to_owned());
+    tx.commit().await?;
+    Ok(stored)
+}

@@ -1,0 +1,71 @@
+//! Running due jobs from the durable job table. The web binary calls
+//! [`run_due`] in a loop; each job runs in its own transaction with its effects.
+
+use bluelamp_store::{jobs, Store};
+
+use crate::posts::{self, JobOutcome};
+use crate::{ServiceError, ServiceResult};
+
+/// Exponential backoff for a failed job: 10 s, 20 s, 40 s ... capped at six hours.
+pub fn backoff_seconds(attempts: i64) -> i64 {
+    let exponent = attempts.clamp(1, 20) as u32 - 1;
+    (10i64 << exponent).min(6 * 3600)
+}
+
+/// Claim and run the jobs that are due; returns how many ran.
+pub async fn run_due(store: &Store) -> ServiceResult<usize> {
+    let claimed = {
+        let mut tx = store.write().await?;
+        let claimed = jobs::claim_due(&mut tx, store.backend(), 20, 60).await?;
+        tx.commit().await?;
+        claimed
+    };
+    for job in &claimed {
+        let mut tx = store.write().await?;
+        let outcome = match job.kind.as_str() {
+            posts::PUBLISH_JOB => posts::publish_due(&mut tx, job).await,
+            crate::federation::FANOUT_JOB => crate::federation::fan_out(&mut tx, job).await,
+            other => Err(ServiceError::Internal(format!(
+                "unknown job kind '{other}'"
+            ))),
+        };
+        match outcome {
+            Ok(JobOutcome::Done) => {
+                jobs::complete(&mut tx, job.id).await?;
+                tx.commit().await?;
+            }
+            Ok(JobOutcome::Postpone(at)) => {
+                jobs::postpone(&mut tx, job.id, &at).await?;
+                tx.commit().await?;
+            }
+            Err(error) => {
+                // Roll back the job's partial effects, then record the failure.
+                drop(tx);
+                tracing::warn!(job.id = job.id, job.kind = %job.kind, "job {} failed: {error}", job.id);
+                let mut tx = store.write().await?;
+                let retry = (job.attempts < job.max_attempts).then(|| {
+                    bluelamp_store::format_time(
+                        time::OffsetDateTime::now_utc()
+                            + time::Duration::seconds(backoff_seconds(job.attempts)),
+                    )
+                });
+                jobs::fail(&mut tx, job.id, &error.to_string(), retry.as_deref()).await?;
+                tx.commit().await?;
+            }
+        }
+    }
+    Ok(claimed.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_seconds(1), 10);
+        assert_eq!(backoff_seconds(2), 20);
+        assert_eq!(backoff_seconds(5), 160);
+        assert_eq!(backoff_seconds(40), 6 * 3600);
+    }
+}

@@ -1,0 +1,24 @@
+//! Bluelamp's use cases. Each public function is one thing a person does (log in,
+//! add a user, publish a policy, post), checks who may do it, changes the store
+//! and appends the audit entry in the same transaction.
+//!
+//! The web handlers, the JSON API and the CLI all call these functions and none of
+//! them writes SQL. This crate knows nothing of HTTP.
+
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod federation;
+pub mod forces;
+pub mod jobs;
+pub mod notifications;
+pub mod policy;
+pub mod posts;
+pub mod staff;
+pub mod subscriptions;
+pub mod users;
+
+pub use error::{ServiceError, ServiceResult};
+pub use staff::Staff;

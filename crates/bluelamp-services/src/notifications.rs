@@ -1,0 +1,24 @@
+//! What happens when a post goes public, inside the publishing transaction: the
+//! e-mail subscriptions issue enqueues its messages here, so a crash can neither
+//! lose nor double them.
+
+use bluelamp_store::{posts, AnyConnection};
+
+use crate::ServiceResult;
+
+/// Called in the same transaction that makes `post` public: queue one message per
+/// confirmed immediate subscriber of its account or force. A repeated call for
+/// the same post queues nothing new.
+pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    let queued = crate::subscriptions::queue_post_notifications(conn, post).await?;
+    // Federation: queue the post's Create for its followers (fan-out is a job).
+    crate::federation::on_published(conn, post).await?;
+    if queued > 0 {
+        tracing::debug!(
+            post.id = post.id,
+            queued,
+            "queued subscriber mail for a new post"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,800 @@
+//! Publishing: compose (with the governance check), the approval workflow,
+//! scheduling, edits with history, deletion with a tombstone. Every step is one
+//! transaction with its audit entry.
+
+use bluelamp_domain::post::{self as workflow, CheckVerdict};
+use bluelamp_domain::{may_post, AccountId, AccountKind, Action, Invalid, PostStatus, Role};
+use bluelamp_governance::{
+    duplicate_key, parse_request, Decision, DuplicateLookup, Engine, NoDuplicates, Report,
+};
+use bluelamp_store::{accounts, audit, forces, jobs, media, policies, posts, AnyConnection, Store};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::accounts::account_in_force;
+use crate::auth::entry;
+use crate::{notifications, ServiceError, ServiceResult, Staff};
+
+pub const MAX_POST_BYTES: usize = 20_000;
+pub const MAX_IMAGES: usize = 4;
+pub const PUBLISH_JOB: &str = "publish_scheduled_post";
+
+/// An attachment named in a compose request: an upload's id and its alt text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaRef {
+    pub id: i64,
+    #[serde(default)]
+    pub alt: String,
+}
+
+/// A generic link to an incident, appeal or case (those arrive with later issues).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub kind: String,
+    pub reference: String,
+}
+
+/// What an officer submits.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Compose {
+    pub text: String,
+    /// update, appeal, incident, personal or reply.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// fediverse, bluesky, x, facebook, email.
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub reply_to: Option<i64>,
+    #[serde(default)]
+    pub link: Option<Link>,
+    /// The linked case's status: none, arrested, charged, convicted, acquitted, nfa.
+    #[serde(default)]
+    pub case_status: Option<String>,
+    #[serde(default)]
+    pub sexual_offence: bool,
+    #[serde(default)]
+    pub media: Vec<MediaRef>,
+    /// RFC 3339, e.g. 2026-11-21T18:00:00Z; absent means now.
+    #[serde(default)]
+    pub scheduled_at: Option<String>,
+}
+
+/// The force's recently published texts by account, keyed as the governance
+/// engine compares them, so it can notice the same corporate text pushed by
+/// several accounts (people turn off when every account says the same thing).
+struct RecentTexts {
+    accounts_by_key: std::collections::HashMap<String, std::collections::HashSet<AccountId>>,
+}
+
+impl RecentTexts {
+    /// Posts of the last seven days, at most 500: enough to see a campaign repeated.
+    async fn load(
+        conn: &mut AnyConnection,
+        force: bluelamp_domain::ForceId,
+        posting_as: AccountId,
+    ) -> ServiceResult<RecentTexts> {
+        let since =
+            bluelamp_store::format_time(time::OffsetDateTime::now_utc() - time::Duration::days(7));
+        let mut accounts_by_key: std::collections::HashMap<
+            String,
+            std::collections::HashSet<AccountId>,
+        > = Default::default();
+        for (account, body) in posts::recent_bodies(conn, force, &since, 500).await? {
+            if account != posting_as {
+                accounts_by_key
+                    .entry(duplicate_key(&body))
+                    .or_default()
+                    .insert(account);
+            }
+        }
+        Ok(RecentTexts { accounts_by_key })
+    }
+}
+
+impl DuplicateLookup for RecentTexts {
+    fn accounts_recently_posting(&self, key: &str) -> u32 {
+        self.accounts_by_key
+            .get(key)
+            .map_or(0, |accounts| accounts.len() as u32)
+    }
+}
+
+/// A submitted post and what the check said.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Submitted {
+    pub post: posts::Post,
+    pub report: Report,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(Invalid::new(field, message))
+}
+
+fn verdict(decision: Decision) -> CheckVerdict {
+    match decision {
+        Decision::Publish => CheckVerdict::Publish,
+        Decision::Hold => CheckVerdict::Hold,
+        Decision::Refuse => CheckVerdict::Refuse,
+    }
+}
+
+/// Parse an RFC 3339 time that must lie in the future; returns it in stored form.
+pub fn parse_schedule(text: &str) -> ServiceResult<String> {
+    let at =
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                invalid(
+                    "scheduled_at",
+                    "must be a date and time such as 2026-11-21T18:00:00Z",
+                )
+            })?;
+    if at <= time::OffsetDateTime::now_utc() {
+        return Err(invalid(
+            "scheduled_at",
+            "is in the past; choose a time from now on, or publish now",
+        ));
+    }
+    Ok(bluelamp_store::format_time(at))
+}
+
+/// Run the governance check for a post's public text in its context.
+#[allow(clippy::too_many_arguments)]
+fn check(
+    engine: &Engine,
+    body: &str,
+    account_kind: AccountKind,
+    compose: &Compose,
+    alts: &[Option<String>],
+    pre_election: bool,
+    duplicates: &dyn DuplicateLookup,
+) -> ServiceResult<Report> {
+    let mut context = json!({
+        "account_kind": account_kind.as_str(),
+        "pre_election": pre_election,
+        "sexual_offence": compose.sexual_offence,
+    });
+    if let Some(kind) = &compose.kind {
+        context["kind"] = json!(kind);
+    }
+    if let Some(status) = &compose.case_status {
+        context["case_status"] = json!(status);
+    }
+    let request = json!({
+        "text": body,
+        "context": context,
+        "channels": compose.channels,
+        "media": alts.iter().map(|alt| json!({"alt": alt})).collect::<Vec<_>>(),
+    });
+    let draft = parse_request(&request.to_string())
+        .map_err(|e| ServiceError::Invalid(Invalid::new("draft", e.to_string())))?;
+    Ok(engine.check(&draft, duplicates))
+}
+
+fn findings_json(report: &Report) -> serde_json::Value {
+    serde_json::to_value(&report.findings).unwrap_or(serde_json::Value::Null)
+}
+
+/// Everything that must hold before `staff` may post as `account`.
+async fn posting_member(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    account: AccountId,
+) -> ServiceResult<(accounts::Account, accounts::Member)> {
+    staff.authorize(Action::Post)?;
+    let force = staff.current_force()?;
+    let user = staff
+        .user_id
+        .ok_or_else(|| ServiceError::Forbidden("posts are written by named staff users".into()))?;
+    let current = policies::current(conn, force).await?;
+    let acknowledged = match &current {
+        Some(policy) => policies::acknowledged_at(conn, policy.id, user)
+            .await?
+            .is_some(),
+        None => false,
+    };
+    may_post(current.as_ref().map(|p| p.as_current()), acknowledged)?;
+    let account = account_in_force(conn, staff, account).await?;
+    match accounts::member(conn, account.id, user).await? {
+        Some(member) if member.permissions.post => Ok((account, member)),
+        _ => Err(ServiceError::Forbidden(format!(
+            "You are not a member of @{} with permission to post; ask your comms team.",
+            account.handle
+        ))),
+    }
+}
+
+fn signed(account: &accounts::Account, member: &accounts::Member, text: &str) -> String {
+    // On a collective account the author's signature goes in front, so the public
+    // always knows which chief officer wrote it; it counts toward the length.
+    match (account.kind, &member.signature) {
+        (AccountKind::Collective, Some(signature)) => format!("{signature}: {text}"),
+        _ => text.to_string(),
+    }
+}
+
+fn validate_text(text: &str) -> ServiceResult<&str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid("text", "a post needs some text"));
+    }
+    if text.len() > MAX_POST_BYTES {
+        return Err(invalid(
+            "text",
+            format!("a post may be at most {MAX_POST_BYTES} bytes"),
+        ));
+    }
+    Ok(text)
+}
+
+/// Check the named uploads: the author's own, unattached, at most 4 images or 1 video.
+async fn load_attachments(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    refs: &[MediaRef],
+) -> ServiceResult<Vec<(media::Media, String)>> {
+    let mut loaded = Vec::new();
+    for reference in refs {
+        let item = media::get(conn, reference.id).await?;
+        if Some(item.uploaded_by) != staff.user_id || item.post_id.is_some() {
+            return Err(invalid(
+                "media",
+                format!(
+                    "media {} is not one of your unattached uploads",
+                    reference.id
+                ),
+            ));
+        }
+        loaded.push((item, reference.alt.trim().to_string()));
+    }
+    let videos = loaded.iter().filter(|(m, _)| m.kind == "video").count();
+    if videos > 1 || (videos == 1 && loaded.len() > 1) {
+        return Err(invalid(
+            "media",
+            "a post carries up to 4 images or 1 video, not both",
+        ));
+    }
+    if loaded.len() > MAX_IMAGES {
+        return Err(invalid("media", "a post carries at most 4 images"));
+    }
+    Ok(loaded)
+}
+
+/// Submit a post: check it, then publish it, schedule it, queue it for approval or
+/// refuse it. A refused post is kept (nothing accepted is lost) but never shown.
+pub async fn compose(
+    store: &Store,
+    engine: &Engine,
+    staff: &Staff,
+    account_id: AccountId,
+    input: &Compose,
+) -> ServiceResult<Submitted> {
+    staff.require_scope("write")?;
+    let text = validate_text(&input.text)?;
+    let scheduled_at = input
+        .scheduled_at
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(parse_schedule)
+        .transpose()?;
+    let mut tx = store.write().await?;
+    let (account, member) = posting_member(&mut tx, staff, account_id).await?;
+    let force = forces::get(&mut tx, account.force_id).await?;
+    if let Some(parent) = input.reply_to {
+        let parent = posts::get(&mut tx, parent).await?;
+        if parent.force_id != force.id {
+            return Err(ServiceError::NotFound("post"));
+        }
+    }
+    let attachments = load_attachments(&mut tx, staff, &input.media).await?;
+    let alts: Vec<Option<String>> = attachments
+        .iter()
+        .map(|(_, alt)| (!alt.is_empty()).then(|| alt.clone()))
+        .collect();
+    let body = signed(&account, &member, text);
+    let recent = RecentTexts::load(&mut tx, force.id, account.id).await?;
+    let report = check(
+        engine,
+        &body,
+        account.kind,
+        input,
+        &alts,
+        force.settings.pre_election,
+        &recent,
+    )?;
+    let status = workflow::status_on_submit(
+        verdict(report.decision),
+        member.permissions.post_without_approval,
+        scheduled_at.is_some(),
+    );
+    let user = member.user_id;
+    let post = posts::insert(
+        &mut tx,
+        &posts::NewPost {
+            force_id: force.id,
+            account_id: account.id,
+            author: user,
+            text,
+            body: &body,
+            status,
+            kind: input.kind.as_deref().unwrap_or("update"),
+            channels: &input.channels,
+            reply_to_post_id: input.reply_to,
+            link_kind: input.link.as_ref().map(|l| l.kind.as_str()),
+            link_ref: input.link.as_ref().map(|l| l.reference.as_str()),
+            decision: report.decision.as_str(),
+            findings: &findings_json(&report),
+            scheduled_at: scheduled_at.as_deref(),
+        },
+    )
+    .await?;
+    for (position, (item, alt)) in attachments.iter().enumerate() {
+        media::attach(&mut tx, item.id, post.id, position as i64, alt).await?;
+    }
+    if status == PostStatus::Scheduled {
+        schedule_job(&mut tx, &post).await?;
+    }
+    if status == PostStatus::Published {
+        notifications::on_published(&mut tx, &post).await?;
+    }
+    let mut draft = entry(staff, &format!("post.{}", status.as_str()), "post", post.id);
+    draft.after = Some(json!({"account": account.handle, "status": status, "decision": report.decision, "body": body, "scheduled_at": scheduled_at}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(Submitted { post, report })
+}
+
+async fn schedule_job(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    let run_at = post
+        .scheduled_at
+        .clone()
+        .unwrap_or_else(bluelamp_store::now_text);
+    jobs::enqueue(
+        conn,
+        PUBLISH_JOB,
+        &json!({"post_id": post.id}),
+        &run_at,
+        Some(&format!("publish:post:{}", post.id)),
+        20,
+    )
+    .await?;
+    Ok(())
+}
+
+/// A post of the staff user's force, or "not found".
+async fn post_in_force(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    id: i64,
+) -> ServiceResult<posts::Post> {
+    let post = posts::get(conn, id).await?;
+    if Some(post.force_id) != staff.force_id {
+        return Err(ServiceError::NotFound("post"));
+    }
+    Ok(post)
+}
+
+async fn may_approve_on(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    account: AccountId,
+) -> ServiceResult<bool> {
+    let Some(user) = staff.user_id else {
+        return Ok(false);
+    };
+    Ok(accounts::member(conn, account, user)
+        .await?
+        .is_some_and(|m| m.permissions.approve))
+}
+
+fn in_future(at: Option<&str>) -> bool {
+    at.is_some_and(|at| at > bluelamp_store::now_text().as_str())
+}
+
+/// Approve a pending post, optionally editing it first (the edit is re-checked and
+/// the original kept as a revision).
+pub async fn approve(
+    store: &Store,
+    engine: &Engine,
+    staff: &Staff,
+    id: i64,
+    expected_version: i64,
+    edited_text: Option<&str>,
+) -> ServiceResult<posts::Post> {
+    staff.require_scope("write")?;
+    let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let mut tx = store.write().await?;
+    let mut post = post_in_force(&mut tx, staff, id).await?;
+    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let scheduled = in_future(post.scheduled_at.as_deref());
+    let next = workflow::approve(
+        post.status,
+        post.author_user_id,
+        approver,
+        may_approve,
+        scheduled,
+    )
+    .map_err(workflow_error)?;
+    if post.version != expected_version {
+        return Err(stale(id));
+    }
+    if let Some(text) = edited_text
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && *t != post.text)
+    {
+        let text = validate_text(text)?;
+        let (account, body) = body_for_author(&mut tx, &post, text).await?;
+        let report = recheck(&mut tx, engine, &post, &account, &body).await?;
+        if report.decision == Decision::Refuse {
+            return Err(ServiceError::Conflict(format!(
+                "{} {}",
+                workflow::WorkflowError::EditRefused,
+                summary(&report)
+            )));
+        }
+        post = posts::edit(
+            &mut tx,
+            id,
+            post.version,
+            text,
+            &body,
+            report.decision.as_str(),
+            &findings_json(&report),
+            approver,
+            "edited on approval",
+        )
+        .await?;
+    }
+    let before = post.clone();
+    let post = posts::set_status(&mut tx, id, post.version, next, Some(approver), None).await?;
+    if next == PostStatus::Scheduled {
+        schedule_job(&mut tx, &post).await?;
+    } else {
+        notifications::on_published(&mut tx, &post).await?;
+    }
+    let mut draft = entry(staff, "post.approve", "post", id);
+    draft.before = Some(json!({"status": before.status, "body": before.body}).to_string());
+    draft.after = Some(
+        json!({"status": post.status, "body": post.body, "author_user_id": post.author_user_id})
+            .to_string(),
+    );
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Reject a pending post with a reason the author sees.
+pub async fn reject(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    expected_version: i64,
+    reason: &str,
+) -> ServiceResult<posts::Post> {
+    staff.require_scope("write")?;
+    let reviewer = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let mut tx = store.write().await?;
+    let post = post_in_force(&mut tx, staff, id).await?;
+    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    workflow::reject(
+        post.status,
+        post.author_user_id,
+        reviewer,
+        may_approve,
+        reason,
+    )
+    .map_err(workflow_error)?;
+    let post = posts::set_status(
+        &mut tx,
+        id,
+        expected_version,
+        PostStatus::Rejected,
+        Some(reviewer),
+        Some(reason.trim()),
+    )
+    .await?;
+    let mut draft = entry(staff, "post.reject", "post", id);
+    draft.after = Some(json!({"status": post.status, "reason": reason.trim()}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+async fn body_for_author(
+    conn: &mut AnyConnection,
+    post: &posts::Post,
+    text: &str,
+) -> ServiceResult<(accounts::Account, String)> {
+    let account = accounts::get(conn, post.account_id).await?;
+    let member = accounts::member(conn, post.account_id, post.author_user_id).await?;
+    let body = match member {
+        Some(member) => signed(&account, &member, text),
+        None => text.to_string(),
+    };
+    Ok((account, body))
+}
+
+async fn recheck(
+    conn: &mut AnyConnection,
+    engine: &Engine,
+    post: &posts::Post,
+    account: &accounts::Account,
+    body: &str,
+) -> ServiceResult<Report> {
+    let force = forces::get(conn, post.force_id).await?;
+    let alts: Vec<Option<String>> = media::for_post(conn, post.id)
+        .await?
+        .into_iter()
+        .map(|m| (!m.alt.is_empty()).then_some(m.alt))
+        .collect();
+    let compose = Compose {
+        kind: Some(post.kind.clone()),
+        channels: post.channels.clone(),
+        ..Compose::default()
+    };
+    check(
+        engine,
+        body,
+        account.kind,
+        &compose,
+        &alts,
+        force.settings.pre_election,
+        &NoDuplicates,
+    )
+}
+
+fn summary(report: &Report) -> String {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.severity != bluelamp_governance::Severity::Advice)
+        .map(|f| f.message.clone())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn stale(id: i64) -> ServiceError {
+    ServiceError::Conflict(format!("Post {id} was changed by someone else while you were working on it. Reload it to see the current version, then try again."))
+}
+
+fn workflow_error(error: workflow::WorkflowError) -> ServiceError {
+    use workflow::WorkflowError::*;
+    match error {
+        OwnPost | NotApprover => ServiceError::Forbidden(error.to_string()),
+        ReasonNeeded => invalid("reason", error.to_string()),
+        _ => ServiceError::Conflict(error.to_string()),
+    }
+}
+
+/// Edit a post (its author, or an approver on its account). The edit is re-checked;
+/// the previous text is kept and shown as history.
+pub async fn edit(
+    store: &Store,
+    engine: &Engine,
+    staff: &Staff,
+    id: i64,
+    expected_version: i64,
+    text: &str,
+) -> ServiceResult<posts::Post> {
+    staff.require_scope("write")?;
+    let editor = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let text = validate_text(text)?;
+    let mut tx = store.write().await?;
+    let post = post_in_force(&mut tx, staff, id).await?;
+    workflow::may_edit(post.status).map_err(workflow_error)?;
+    let approver = may_approve_on(&mut tx, staff, post.account_id).await?;
+    if post.author_user_id != editor && !approver {
+        return Err(ServiceError::Forbidden(
+            "Only the author or an approver on this account may edit this post.".into(),
+        ));
+    }
+    let (account, body) = body_for_author(&mut tx, &post, text).await?;
+    let report = recheck(&mut tx, engine, &post, &account, &body).await?;
+    match report.decision {
+        Decision::Refuse => {
+            return Err(ServiceError::Conflict(format!(
+                "{} {}",
+                workflow::WorkflowError::EditRefused,
+                summary(&report)
+            )))
+        }
+        Decision::Hold
+            if post.status != PostStatus::Pending
+                && !(approver && post.author_user_id != editor) =>
+        {
+            return Err(ServiceError::Conflict(format!("This edit needs a supervisor's approval, so it was not applied: {} Ask an approver to make it, or change the wording.", summary(&report))));
+        }
+        _ => {}
+    }
+    let before = post.body.clone();
+    let post = posts::edit(
+        &mut tx,
+        id,
+        expected_version,
+        text,
+        &body,
+        report.decision.as_str(),
+        &findings_json(&report),
+        editor,
+        "edited",
+    )
+    .await?;
+    let mut draft = entry(staff, "post.edit", "post", id);
+    draft.before = Some(json!({"body": before}).to_string());
+    draft.after = Some(json!({"body": post.body, "version": post.version}).to_string());
+    // Federation: an edit of a public post goes to followers as an Update.
+    crate::federation::on_edited(&mut tx, &post).await?;
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Delete a post: the public sees a tombstone; the content stays for the audit
+/// trail and disclosure.
+pub async fn delete(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    expected_version: i64,
+    reason: &str,
+) -> ServiceResult<posts::Post> {
+    staff.require_scope("write")?;
+    let user = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let mut tx = store.write().await?;
+    let post = post_in_force(&mut tx, staff, id).await?;
+    workflow::may_delete(post.status).map_err(workflow_error)?;
+    let was_public = post.status == PostStatus::Published;
+    let approver = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let admin = matches!(
+        staff.role,
+        Role::ForceAdmin | Role::Comms | Role::ServerAdmin
+    );
+    if post.author_user_id != user && !approver && !admin {
+        return Err(ServiceError::Forbidden(
+            "Only the author, an approver on this account or the comms team may delete this post."
+                .into(),
+        ));
+    }
+    let post = posts::set_status(
+        &mut tx,
+        id,
+        expected_version,
+        PostStatus::Deleted,
+        None,
+        Some(reason.trim()).filter(|r| !r.is_empty()),
+    )
+    .await?;
+    let mut draft = entry(staff, "post.delete", "post", id);
+    draft.before = Some(json!({"body": post.body, "status": "published"}).to_string());
+    draft.after = Some(json!({"status": "deleted", "reason": reason.trim()}).to_string());
+    // Federation: a deleted public post goes to followers as a Delete.
+    if was_public {
+        crate::federation::on_deleted(&mut tx, &post).await?;
+    }
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// A post with everything the staff page shows: revisions and media.
+pub async fn detail(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+) -> ServiceResult<(posts::Post, Vec<posts::Revision>, Vec<media::Media>, bool)> {
+    staff.authorize(Action::ViewAccounts)?;
+    let mut conn = store.read().await?;
+    let post = post_in_force(&mut conn, staff, id).await?;
+    let revisions = posts::revisions(&mut conn, id).await?;
+    let attachments = media::for_post(&mut conn, id).await?;
+    let may_approve = may_approve_on(&mut conn, staff, post.account_id).await?;
+    Ok((post, revisions, attachments, may_approve))
+}
+
+/// The force's approval queue (oldest first) and scheduled posts.
+pub async fn queue(
+    store: &Store,
+    staff: &Staff,
+    status: PostStatus,
+) -> ServiceResult<Vec<posts::Post>> {
+    staff.authorize(Action::ViewAccounts)?;
+    let force = staff.current_force()?;
+    let mut conn = store.read().await?;
+    Ok(posts::by_status(&mut conn, force, status, 200).await?)
+}
+
+pub async fn mine(store: &Store, staff: &Staff) -> ServiceResult<Vec<posts::Post>> {
+    let user = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let mut conn = store.read().await?;
+    Ok(posts::by_author(&mut conn, user, 50).await?)
+}
+
+/// Pause (or resume) every scheduled post of the force, e.g. during a major incident.
+pub async fn set_scheduling_paused(
+    store: &Store,
+    staff: &Staff,
+    paused: bool,
+) -> ServiceResult<()> {
+    staff.authorize(Action::PauseScheduling)?;
+    staff.require_scope("write")?;
+    let force = staff.current_force()?;
+    let mut tx = store.write().await?;
+    forces::set_scheduling_paused(&mut tx, force, paused).await?;
+    let mut draft = entry(
+        staff,
+        if paused {
+            "scheduling.pause"
+        } else {
+            "scheduling.resume"
+        },
+        "force",
+        force.0,
+    );
+    draft.after = Some(json!({"paused": paused}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn scheduling_paused(store: &Store, staff: &Staff) -> ServiceResult<bool> {
+    let force = staff.current_force()?;
+    let mut conn = store.read().await?;
+    Ok(forces::scheduling_paused(&mut conn, force).await?)
+}
+
+/// Publish one due scheduled post (the job's work), exactly once: the status change,
+/// its side effects and the job's completion commit together.
+pub async fn publish_due(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult<JobOutcome> {
+    let Some(id) = job.payload.get("post_id").and_then(|v| v.as_i64()) else {
+        return Ok(JobOutcome::Done);
+    };
+    let post = posts::get(conn, id).await?;
+    if post.status != PostStatus::Scheduled {
+        // Edited back to the queue, deleted or already out: nothing to do.
+        return Ok(JobOutcome::Done);
+    }
+    if forces::scheduling_paused(conn, post.force_id).await? {
+        return Ok(JobOutcome::Postpone(bluelamp_store::format_time(
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+        )));
+    }
+    if in_future(post.scheduled_at.as_deref()) {
+        return Ok(JobOutcome::Postpone(
+            post.scheduled_at.clone().unwrap_or_default(),
+        ));
+    }
+    let post = posts::set_status(conn, id, post.version, PostStatus::Published, None, None).await?;
+    notifications::on_published(conn, &post).await?;
+    audit::append(
+        conn,
+        bluelamp_domain::AuditDraft {
+            force_id: Some(post.force_id),
+            actor_user_id: Some(post.author_user_id),
+            actor_label: "scheduler".into(),
+            action: "post.published".into(),
+            target_type: "post".into(),
+            target_id: post.id.to_string(),
+            after: Some(
+                json!({"status": "published", "scheduled_at": post.scheduled_at}).to_string(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(JobOutcome::Done)
+}
+
+/// What became of a job run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    Postpone(String),
+}
+
+/// Is this user allowed to see drafts of this account? Used by pages that list posts.
+pub fn visible_to(staff: &Staff) -> bool {
+    staff.authorize(Action::ViewAccounts).is_ok()
+}

@@ -1,0 +1,315 @@
+//! Bluelamp's storage: one set of SQL queries run over either embedded SQLite (the
+//! zero set-up default) or PostgreSQL, through sqlx's `Any` driver.
+//!
+//! Every function takes a `&mut AnyConnection`, so the same query serves a read
+//! on a pooled connection and a step inside a write transaction. Writes go through
+//! [`Store::write`], which on SQLite also serialises writers in-process (SQLite has
+//! one writer at a time anyway; queueing here avoids `SQLITE_BUSY` on upgrade).
+//! This crate knows nothing of HTTP; it depends only on the domain.
+
+pub mod accounts;
+pub mod audit;
+pub mod federation;
+pub mod forces;
+pub mod jobs;
+pub mod media;
+pub mod policies;
+pub mod posts;
+pub mod sessions;
+pub mod subscriptions;
+pub mod testing;
+pub mod tokens;
+pub mod users;
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+pub use sqlx::AnyConnection;
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A storage failure, classified so callers can answer 404 or 409 rather than 500.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the stored data is inconsistent: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+impl StoreError {
+    /// Turn a unique-constraint violation into a [`StoreError::Conflict`] with a
+    /// message a user understands; pass any other error through.
+    pub fn conflict_if_unique(error: sqlx::Error, message: impl Into<String>) -> StoreError {
+        if let sqlx::Error::Database(db) = &error {
+            let text = db.message().to_ascii_lowercase();
+            if db.is_unique_violation() || text.contains("unique") || text.contains("duplicate key")
+            {
+                return StoreError::Conflict(message.into());
+            }
+        }
+        StoreError::Database(error)
+    }
+}
+
+/// The current time as stored: UTC, millisecond precision, fixed width.
+pub fn now_text() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}
+
+pub fn format_time(at: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
+}
+
+/// The store: a connection pool and, for SQLite, the in-process writer lock.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction. Commit it, or drop it to roll back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `url`: `sqlite://path` or
+    /// `postgres://...`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::Corrupt(format!(
+                "database_url must start with sqlite: or postgres:, not '{}'",
+                url.split(':').next().unwrap_or_default()
+            )));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // WAL lets readers run beside the writer; foreign keys are
+                            // off by default in SQLite and we rely on them; the busy
+                            // timeout covers other processes (the CLI beside the server).
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        Ok(Store {
+            pool,
+            backend,
+            sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+        })
+    }
+
+    /// The URL for an SQLite database file inside `data_dir`.
+    pub fn sqlite_url_in(data_dir: &std::path::Path) -> String {
+        format!(
+            "sqlite://{}?mode=rwc",
+            data_dir.join("bluelamp.db").display()
+        )
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Bring the schema up to date. Safe to run at every start.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = migrator(self.backend);
+        let mut conn = self.pool.acquire().await?;
+        migrator.run_direct(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// A pooled connection for reads.
+    pub async fn read(&self) -> Result<PoolConnection<Any>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Begin a write transaction.
+    pub async fn write(&self) -> Result<WriteTx> {
+        let writer = match &self.sqlite_writer {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx {
+            tx,
+            _writer: writer,
+        })
+    }
+
+    /// Answer whether the database is reachable (for `/readyz`).
+    pub async fn ping(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    /// Write a consistent copy of an SQLite database to `target` (a new file).
+    /// PostgreSQL deployments back up with `pg_dump`; we say so rather than
+    /// pretend.
+    pub async fn backup_sqlite(&self, target: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Corrupt(
+                "backup of a PostgreSQL store is done with pg_dump; see the README".into(),
+            ));
+        }
+        if target.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{} already exists; choose a new file",
+                target.display()
+            )));
+        }
+        let path = target.to_string_lossy().replace('\'', "''");
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query(&format!("VACUUM INTO '{path}'"))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn migrator(backend: Backend) -> Migrator {
+    // Each migration exists once per backend; the numbers and names must match.
+    let files: [(i64, &'static str, &'static str, &'static str); 4] = [
+        (
+            1,
+            "foundation",
+            include_str!("../migrations/sqlite/0001_foundation.sql"),
+            include_str!("../migrations/postgres/0001_foundation.sql"),
+        ),
+        (
+            2,
+            "publishing",
+            include_str!("../migrations/sqlite/0002_publishing.sql"),
+            include_str!("../migrations/postgres/0002_publishing.sql"),
+        ),
+        (
+            3,
+            "subscriptions",
+            include_str!("../migrations/sqlite/0003_subscriptions.sql"),
+            include_str!("../migrations/postgres/0003_subscriptions.sql"),
+        ),
+        (
+            4,
+            "federation",
+            include_str!("../migrations/sqlite/0004_federation.sql"),
+            include_str!("../migrations/postgres/0004_federation.sql"),
+        ),
+    ];
+    let migrations = files
+        .into_iter()
+        .map(|(version, name, sqlite, postgres)| {
+            let sql = match backend {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
+            Migration::new(
+                version,
+                Cow::Borrowed(name),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// Read a boolean column written by either backend.
+pub(crate) fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
+    use sqlx::Row;
+    match row.try_get::<bool, _>(column) {
+        Ok(value) => Ok(value),
+        Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
+    }
+}

@@ -1,0 +1,351 @@
+//! Posts: every state a post passes through, its revisions, and the public
+//! listings. Every change bumps `version`; writers pass the version they read so a
+//! second writer gets a clear conflict instead of silently overwriting.
+
+use bluelamp_domain::{AccountId, ForceId, PostStatus, UserId};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::{now_text, Result, StoreError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Post {
+    pub id: i64,
+    pub force_id: ForceId,
+    pub account_id: AccountId,
+    pub author_user_id: UserId,
+    /// What the author wrote.
+    pub text: String,
+    /// What the public sees (with a collective account's signature).
+    pub body: String,
+    pub status: PostStatus,
+    pub version: i64,
+    pub kind: String,
+    pub channels: Vec<String>,
+    pub reply_to_post_id: Option<i64>,
+    pub link_kind: Option<String>,
+    pub link_ref: Option<String>,
+    pub decision: String,
+    /// The governance findings as JSON (an array).
+    pub findings: serde_json::Value,
+    pub scheduled_at: Option<String>,
+    pub published_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: Option<String>,
+    pub deleted_at: Option<String>,
+    pub reviewed_by: Option<UserId>,
+    pub review_note: Option<String>,
+}
+
+impl Post {
+    /// The date the public sees: when it was published, else when it was written.
+    pub fn public_date(&self) -> &str {
+        self.published_at.as_deref().unwrap_or(&self.created_at)
+    }
+}
+
+const COLUMNS: &str = "id, force_id, account_id, author_user_id, text, body, status, version, \
+    kind, channels, reply_to_post_id, link_kind, link_ref, decision, findings, scheduled_at, \
+    published_at, created_at, updated_at, deleted_at, reviewed_by, review_note";
+
+fn post_from(row: &AnyRow) -> Result<Post> {
+    let status: String = row.try_get("status")?;
+    let channels: String = row.try_get("channels")?;
+    let findings: String = row.try_get("findings")?;
+    Ok(Post {
+        id: row.try_get("id")?,
+        force_id: ForceId(row.try_get("force_id")?),
+        account_id: AccountId(row.try_get("account_id")?),
+        author_user_id: UserId(row.try_get("author_user_id")?),
+        text: row.try_get("text")?,
+        body: row.try_get("body")?,
+        status: PostStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown post status '{status}'")))?,
+        version: row.try_get("version")?,
+        kind: row.try_get("kind")?,
+        channels: serde_json::from_str(&channels).unwrap_or_default(),
+        reply_to_post_id: row.try_get("reply_to_post_id")?,
+        link_kind: row.try_get("link_kind")?,
+        link_ref: row.try_get("link_ref")?,
+        decision: row.try_get("decision")?,
+        findings: serde_json::from_str(&findings).unwrap_or(serde_json::Value::Null),
+        scheduled_at: row.try_get("scheduled_at")?,
+        published_at: row.try_get("published_at")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+        reviewed_by: row.try_get::<Option<i64>, _>("reviewed_by")?.map(UserId),
+        review_note: row.try_get("review_note")?,
+    })
+}
+
+/// A post as submitted.
+pub struct NewPost<'a> {
+    pub force_id: ForceId,
+    pub account_id: AccountId,
+    pub author: UserId,
+    pub text: &'a str,
+    pub body: &'a str,
+    pub status: PostStatus,
+    pub kind: &'a str,
+    pub channels: &'a [String],
+    pub reply_to_post_id: Option<i64>,
+    pub link_kind: Option<&'a str>,
+    pub link_ref: Option<&'a str>,
+    pub decision: &'a str,
+    pub findings: &'a serde_json::Value,
+    pub scheduled_at: Option<&'a str>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, post: &NewPost<'_>) -> Result<Post> {
+    let now = now_text();
+    let published_at = (post.status == PostStatus::Published).then(|| now.clone());
+    let row = sqlx::query(&format!(
+        "INSERT INTO posts (force_id, account_id, author_user_id, text, body, status, version, kind, \
+         channels, reply_to_post_id, link_kind, link_ref, decision, findings, scheduled_at, \
+         published_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(post.force_id.0)
+    .bind(post.account_id.0)
+    .bind(post.author.0)
+    .bind(post.text)
+    .bind(post.body)
+    .bind(post.status.as_str())
+    .bind(post.kind)
+    .bind(serde_json::to_string(post.channels).unwrap_or_else(|_| "[]".into()))
+    .bind(post.reply_to_post_id)
+    .bind(post.link_kind)
+    .bind(post.link_ref)
+    .bind(post.decision)
+    .bind(post.findings.to_string())
+    .bind(post.scheduled_at)
+    .bind(published_at)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    post_from(&row)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Post> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM posts WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("post"))?;
+    post_from(&row)
+}
+
+fn stale(id: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "Post {id} was changed by someone else while you were working on it. Reload it to see the current version, then try again."
+    ))
+}
+
+/// Move a post to `status` if it is still at `expected_version`.
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    status: PostStatus,
+    reviewed_by: Option<UserId>,
+    review_note: Option<&str>,
+) -> Result<Post> {
+    let now = now_text();
+    let published_at = (status == PostStatus::Published).then(|| now.clone());
+    let deleted_at = (status == PostStatus::Deleted).then(|| now.clone());
+    let row = sqlx::query(&format!(
+        "UPDATE posts SET status = $1, version = version + 1, updated_at = $2, \
+         published_at = COALESCE($3, published_at), deleted_at = COALESCE($4, deleted_at), \
+         reviewed_by = COALESCE($5, reviewed_by), review_note = COALESCE($6, review_note) \
+         WHERE id = $7 AND version = $8 RETURNING {COLUMNS}"
+    ))
+    .bind(status.as_str())
+    .bind(now)
+    .bind(published_at)
+    .bind(deleted_at)
+    .bind(reviewed_by.map(|u| u.0))
+    .bind(review_note)
+    .bind(id)
+    .bind(expected_version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => post_from(&row),
+        None => {
+            get(conn, id).await?;
+            Err(stale(id))
+        }
+    }
+}
+
+/// Replace a post's text (keeping the old text as a revision) if it is still at
+/// `expected_version`.
+#[allow(clippy::too_many_arguments)]
+pub async fn edit(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    text: &str,
+    body: &str,
+    decision: &str,
+    findings: &serde_json::Value,
+    editor: UserId,
+    reason: &str,
+) -> Result<Post> {
+    let before = get(conn, id).await?;
+    if before.version != expected_version {
+        return Err(stale(id));
+    }
+    sqlx::query(
+        "INSERT INTO post_revisions (post_id, version, body, edited_by, reason, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(before.version)
+    .bind(&before.body)
+    .bind(editor.0)
+    .bind(reason)
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    let row = sqlx::query(&format!(
+        "UPDATE posts SET text = $1, body = $2, decision = $3, findings = $4, version = version + 1, \
+         updated_at = $5 WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
+    ))
+    .bind(text)
+    .bind(body)
+    .bind(decision)
+    .bind(findings.to_string())
+    .bind(now_text())
+    .bind(id)
+    .bind(expected_version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => post_from(&row),
+        None => Err(stale(id)),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Revision {
+    pub version: i64,
+    pub body: String,
+    pub edited_by: UserId,
+    pub reason: String,
+    pub at: String,
+}
+
+pub async fn revisions(conn: &mut AnyConnection, post: i64) -> Result<Vec<Revision>> {
+    let rows = sqlx::query(
+        "SELECT version, body, edited_by, reason, at FROM post_revisions WHERE post_id = $1 ORDER BY version",
+    )
+    .bind(post)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Revision {
+                version: row.try_get("version")?,
+                body: row.try_get("body")?,
+                edited_by: UserId(row.try_get("edited_by")?),
+                reason: row.try_get("reason")?,
+                at: row.try_get("at")?,
+            })
+        })
+        .collect()
+}
+
+/// What the public may see of an account or a force: published posts and the
+/// tombstones of deleted ones, newest first, paged by id.
+pub async fn public_page(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    account: Option<AccountId>,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND status IN ('published', 'deleted')"
+    );
+    if account.is_some() {
+        sql.push_str(" AND account_id = $2");
+    } else {
+        sql.push_str(" AND $2 = $2");
+    }
+    sql.push_str(" AND id < $3 ORDER BY id DESC LIMIT $4");
+    let rows = sqlx::query(&sql)
+        .bind(force.0)
+        .bind(account.map(|a| a.0).unwrap_or(0))
+        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(post_from).collect()
+}
+
+/// Posts of a force in one state (the approval queue, the scheduled list), oldest first.
+pub async fn by_status(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    status: PostStatus,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND status = $2 ORDER BY id ASC LIMIT $3"
+    ))
+    .bind(force.0)
+    .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
+}
+
+/// A staff user's own posts, newest first.
+pub async fn by_author(conn: &mut AnyConnection, author: UserId, limit: i64) -> Result<Vec<Post>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE author_user_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(author.0)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
+}
+
+/// Newest published post id and time for an account or force: the cache key of feeds.
+pub async fn count_public(conn: &mut AnyConnection, account: AccountId) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM posts WHERE account_id = $1 AND status = 'published'",
+    )
+    .bind(account.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}
+
+/// The public text and account of the force's posts published since `since`, for
+/// noticing the same corporate text pushed by several accounts.
+pub async fn recent_bodies(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    since: &str,
+    limit: i64,
+) -> Result<Vec<(AccountId, String)>> {
+    let rows = sqlx::query(
+        "SELECT account_id, body FROM posts WHERE force_id = $1 AND status = 'published' \
+         AND published_at >= $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(force.0)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((AccountId(row.try_get("account_id")?), row.try_get("body")?)))
+        .collect()
+}

@@ -1,0 +1,633 @@
+//! Federation end to end: discovery documents, signed inbound activities (and
+//! every way they can be wrong), Follow → Accept, and a post's Create, Update
+//! and Delete delivered, signed, to a remote actor served by this test.
+//! Then interop with fediverse-pasture (PyPI), software no one here wrote.
+
+#![allow(clippy::unwrap_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Uri};
+use axum::routing::{get, post};
+use axum::Router;
+use bluelamp_federation::signatures::{generate_keypair, sign_request, verify_request, Signer};
+use bluelamp_testkit::TestApp;
+use serde_json::{json, Value};
+
+/// What a remote inbox received.
+#[derive(Clone, Debug)]
+struct Delivered {
+    path: String,
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Delivered {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// A tiny remote server with actors `alice` and `mallory`, each with its own key.
+struct Remote {
+    base: String,
+    received: Arc<Mutex<Vec<Delivered>>>,
+    alice: Signer,
+    mallory: Signer,
+}
+
+#[derive(Clone)]
+struct RemoteState {
+    base: String,
+    pems: Arc<Vec<(String, String)>>,
+    received: Arc<Mutex<Vec<Delivered>>>,
+}
+
+async fn actor_doc(
+    State(s): State<RemoteState>,
+    Path(name): Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some((_, pem)) = s.pems.iter().find(|(n, _)| *n == name) else {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    };
+    let id = format!("{}/users/{name}", s.base);
+    let doc = json!({
+        "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+        "id": id, "type": "Person", "preferredUsername": name, "name": format!("{name} remote"),
+        "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
+        "endpoints": {"sharedInbox": format!("{}/inbox", s.base)},
+        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem}
+    });
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+async fn inbox(
+    State(s): State<RemoteState>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> &'static str {
+    s.received.lock().unwrap().push(Delivered {
+        path: uri.path().to_string(),
+        headers,
+        body: body.to_vec(),
+    });
+    "ok"
+}
+
+impl Remote {
+    async fn start() -> Remote {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (alice_private, alice_public) = generate_keypair().unwrap();
+        let (mallory_private, mallory_public) = generate_keypair().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let state = RemoteState {
+            base: base.clone(),
+            pems: Arc::new(vec![
+                ("alice".into(), alice_public),
+                ("mallory".into(), mallory_public),
+            ]),
+            received: received.clone(),
+        };
+        let app = Router::new()
+            .route("/users/{name}", get(actor_doc))
+            .route("/users/{name}/inbox", post(inbox))
+            .route("/inbox", post(inbox))
+            .with_state(state);
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Remote {
+            alice: Signer::from_pem(&format!("{base}/users/alice#main-key"), &alice_private)
+                .unwrap(),
+            mallory: Signer::from_pem(&format!("{base}/users/mallory#main-key"), &mallory_private)
+                .unwrap(),
+            base,
+            received,
+        }
+    }
+
+    fn actor(&self, name: &str) -> String {
+        format!("{}/users/{name}", self.base)
+    }
+
+    /// Wait for a delivered activity of `kind` whose object satisfies `matches`.
+    async fn wait_for(&self, kind: &str, matches: impl Fn(&Value) -> bool) -> Delivered {
+        for _ in 0..150 {
+            let found = self
+                .received
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|d| {
+                    let v = d.json();
+                    v["type"] == kind && matches(&v)
+                })
+                .cloned();
+            if let Some(found) = found {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "no {kind} delivered; got {:?}",
+            self.received
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|d| d.json()["type"].clone())
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+/// POST `activity` to `path` on the app, signed by `signer`.
+async fn send_signed(
+    app: &TestApp,
+    path: &str,
+    activity: &Value,
+    signer: &Signer,
+) -> (u16, String) {
+    let body = activity.to_string().into_bytes();
+    let url = url::Url::parse(&format!("{}{path}", app.base)).unwrap();
+    let mut request = reqwest::Client::new()
+        .post(url.clone())
+        .header("content-type", "application/activity+json");
+    for (name, value) in sign_request("POST", &url, Some(&body), signer, SystemTime::now()) {
+        if name.eq_ignore_ascii_case("host") {
+            continue; // reqwest sends the same Host itself
+        }
+        request = request.header(name, value);
+    }
+    let response = request.body(body).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// Check a delivery's signature against our actor's published key.
+async fn verify_from_us(app: &TestApp, delivered: &Delivered, handle: &str) {
+    let actor: Value = reqwest::Client::new()
+        .get(format!("{}/users/{handle}", app.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
+    let signed = verify_request(
+        "POST",
+        &delivered.path,
+        &delivered.headers,
+        Some(&delivered.body),
+        pem,
+        SystemTime::now(),
+        Duration::from_secs(300),
+    )
+    .unwrap_or_else(|e| panic!("our delivery's signature must verify: {e}"));
+    assert_eq!(
+        signed.key_id,
+        format!("{}/users/{handle}#main-key", app.base)
+    );
+}
+
+#[tokio::test]
+async fn discovery_documents_describe_our_accounts_on_the_forces_domain() {
+    let app = TestApp::spawn_federated().await;
+    let client = app.client();
+    let domain = app.domain();
+    let finger = client
+        .get(&format!(
+            "/.well-known/webfinger?resource=acct:pcmorgan@{domain}"
+        ))
+        .await;
+    assert_eq!(finger.status, 200, "{}", finger.body);
+    let jrd = finger.json();
+    assert_eq!(jrd["subject"], format!("acct:pcmorgan@{domain}"));
+    let actor_url = format!("{}/users/pcmorgan", app.base);
+    assert!(jrd["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l["rel"] == "self" && l["href"] == actor_url.as_str()));
+    assert_eq!(
+        client
+            .get(&format!(
+                "/.well-known/webfinger?resource=acct:nobody@{domain}"
+            ))
+            .await
+            .status,
+        404
+    );
+
+    let actor: Value = reqwest::Client::new()
+        .get(&actor_url)
+        .header(
+            "accept",
+            "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(actor["id"], actor_url.as_str());
+    assert_eq!(actor["type"], "Person");
+    assert_eq!(actor["inbox"], format!("{actor_url}/inbox"));
+    assert_eq!(
+        actor["endpoints"]["sharedInbox"],
+        format!("{}/inbox", app.base)
+    );
+    assert!(actor["publicKey"]["publicKeyPem"]
+        .as_str()
+        .unwrap()
+        .contains("BEGIN PUBLIC KEY"));
+    let corporate: Value = reqwest::Client::new()
+        .get(format!("{}/users/democonstabulary", app.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(corporate["type"], "Organization");
+
+    let html = client.get("/users/pcmorgan").await;
+    assert!((300..400).contains(&html.status), "{}", html.status);
+    assert_eq!(html.location(), Some("/forces/demo/accounts/pcmorgan"));
+
+    let index = client.get("/.well-known/nodeinfo").await.json();
+    assert_eq!(
+        index["links"][0]["href"],
+        format!("{}/nodeinfo/2.1", app.base)
+    );
+    let nodeinfo = client.get("/nodeinfo/2.1").await.json();
+    assert_eq!(nodeinfo["software"]["name"], "bluelamp");
+    assert_eq!(nodeinfo["protocols"][0], "activitypub");
+    assert_eq!(nodeinfo["openRegistrations"], false);
+    let meta = client.get("/.well-known/host-meta").await;
+    assert!(
+        meta.body.contains("/.well-known/webfinger?resource={uri}"),
+        "{}",
+        meta.body
+    );
+}
+
+#[tokio::test]
+async fn a_follower_gets_an_accept_then_the_posts_create_update_and_delete() {
+    let app = TestApp::spawn_federated().await;
+    let remote = Remote::start().await;
+    let alice = remote.actor("alice");
+    let ours = format!("{}/users/pcmorgan", app.base);
+    let follow = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice}/follows/1"), "type": "Follow", "actor": alice, "object": ours});
+    let (status, body) = send_signed(&app, "/users/pcmorgan/inbox", &follow, &remote.alice).await;
+    assert_eq!(status, 202, "{body}");
+    let accept = remote.wait_for("Accept", |_| true).await;
+    assert_eq!(accept.json()["object"]["id"], format!("{alice}/follows/1"));
+    assert_eq!(accept.json()["actor"], ours.as_str());
+    verify_from_us(&app, &accept, "pcmorgan").await;
+    let followers = reqwest::Client::new()
+        .get(format!("{ours}/followers"))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(followers["totalItems"], 1);
+
+    // The sergeant posts on the beat account without needing approval.
+    let (officer, token) = app.ready_to_post("sgt.evans").await;
+    let account = officer.account_id(&token, "pcmorgan").await;
+    let created = officer
+        .api("POST", &format!("/api/v1/accounts/{account}/posts"), Some(&token),
+            Some(json!({"text": "Harbourside beat surgery at the library on Tuesday from 2pm.", "kind": "update"})))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let post = created.json()["post"].clone();
+    assert_eq!(post["status"], "published", "{post}");
+    let id = post["id"].as_i64().unwrap();
+    let note_id = format!("{ours}/posts/{id}");
+    let create = remote
+        .wait_for("Create", |v| v["object"]["id"] == note_id.as_str())
+        .await;
+    assert_eq!(create.path, "/inbox", "delivered once, to the shared inbox");
+    assert!(create.json()["object"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("beat surgery"));
+    verify_from_us(&app, &create, "pcmorgan").await;
+
+    let edited = officer
+        .api("PATCH", &format!("/api/v1/posts/{id}"), Some(&token),
+            Some(json!({"version": post["version"], "text": "Harbourside beat surgery at the library on Wednesday from 2pm."})))
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    let update = remote
+        .wait_for("Update", |v| v["object"]["id"] == note_id.as_str())
+        .await;
+    assert!(update.json()["object"]["content"]
+        .as_str()
+        .unwrap()
+        .contains("Wednesday"));
+    assert!(update.json()["object"]["updated"].is_string());
+    verify_from_us(&app, &update, "pcmorgan").await;
+
+    let version = edited.json()["version"].clone();
+    let deleted = officer
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{id}/delete"),
+            Some(&token),
+            Some(json!({"version": version, "reason": "wrong day"})),
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    let delete = remote
+        .wait_for("Delete", |v| v["object"]["id"] == note_id.as_str())
+        .await;
+    verify_from_us(&app, &delete, "pcmorgan").await;
+    let creates = remote
+        .received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|d| d.json()["type"] == "Create")
+        .count();
+    assert_eq!(creates, 1, "one Create per post");
+}
+
+fn note_create(remote: &Remote, app: &TestApp, n: u32, text: &str) -> Value {
+    let alice = remote.actor("alice");
+    let ours = format!("{}/users/pcmorgan", app.base);
+    json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{alice}/statuses/{n}/activity"), "type": "Create", "actor": alice,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [ours],
+        "object": {"id": format!("{alice}/statuses/{n}"), "type": "Note", "attributedTo": alice,
+            "content": text, "published": "2026-01-01T10:00:00Z",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "cc": [ours],
+            "tag": [{"type": "Mention", "href": ours, "name": "@pcmorgan"}],
+            "attachment": [{"type": "Document", "mediaType": "image/png", "url": format!("{}/img.png", remote.base), "name": "a bike"}]}})
+}
+
+#[tokio::test]
+async fn a_mention_lands_in_the_staff_inbox_sanitised_and_bad_requests_are_refused() {
+    let app = TestApp::spawn_federated().await;
+    let remote = Remote::start().await;
+    let create = note_create(&remote, &app, 1,
+        "<p>@pcmorgan my bike was stolen<script>alert('x')</script> <a href=\"javascript:alert(1)\">here</a></p>");
+    let (status, body) = send_signed(&app, "/users/pcmorgan/inbox", &create, &remote.alice).await;
+    assert_eq!(status, 202, "{body}");
+    // A replay of the same activity id (with a different object) is processed once.
+    let mut replay = note_create(&remote, &app, 2, "<p>replayed-marker</p>");
+    replay["id"] = create["id"].clone();
+    assert_eq!(
+        send_signed(&app, "/inbox", &replay, &remote.alice).await.0,
+        202
+    );
+
+    let comms = app.logged_in("comms.lewis").await;
+    let page = comms.get("/staff/inbox").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("my bike was stolen"), "{}", page.body);
+    assert!(!page.body.contains("<script>alert"), "scripts are stripped");
+    assert!(
+        !page.body.contains("javascript:"),
+        "script links are stripped"
+    );
+    assert!(
+        page.body.contains("alice remote"),
+        "the author's name is shown"
+    );
+    assert!(
+        page.body.contains("a bike"),
+        "attachments keep their alt text"
+    );
+    assert!(
+        !page.body.contains("replayed-marker"),
+        "the replay was not processed"
+    );
+
+    // Unsigned.
+    let unsigned = reqwest::Client::new()
+        .post(format!("{}/users/pcmorgan/inbox", app.base))
+        .header("content-type", "application/activity+json")
+        .body(note_create(&remote, &app, 3, "x").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    // Signed by a key that is not the one the key id names (alice's id, mallory's key).
+    let forger = Signer::from_pem(
+        &format!("{}/users/alice#main-key", remote.base),
+        &generate_keypair().unwrap().0,
+    )
+    .unwrap();
+    assert_eq!(
+        send_signed(
+            &app,
+            "/users/pcmorgan/inbox",
+            &note_create(&remote, &app, 4, "x"),
+            &forger
+        )
+        .await
+        .0,
+        401
+    );
+    // Mallory's own valid key, acting for alice.
+    assert_eq!(
+        send_signed(
+            &app,
+            "/users/pcmorgan/inbox",
+            &note_create(&remote, &app, 5, "x"),
+            &remote.mallory
+        )
+        .await
+        .0,
+        401
+    );
+    // Too big.
+    let mut huge = note_create(&remote, &app, 6, "x");
+    huge["object"]["content"] = Value::String("a".repeat(2 * 1024 * 1024));
+    let big = reqwest::Client::new()
+        .post(format!("{}/users/pcmorgan/inbox", app.base))
+        .body(huge.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    // Not ActivityStreams.
+    let (status, reason) =
+        send_signed(&app, "/inbox", &json!({"hello": "world"}), &remote.alice).await;
+    assert_eq!(status, 400);
+    assert!(reason.contains("type"), "{reason}");
+    // An actor we do not have.
+    assert_eq!(
+        send_signed(
+            &app,
+            "/users/nobody/inbox",
+            &note_create(&remote, &app, 7, "x"),
+            &remote.alice
+        )
+        .await
+        .0,
+        404
+    );
+    let follow_nobody = json!({"id": format!("{}/f/9", remote.actor("alice")), "type": "Follow",
+        "actor": remote.actor("alice"), "object": format!("{}/users/nobody", app.base)});
+    assert_eq!(
+        send_signed(&app, "/inbox", &follow_nobody, &remote.alice)
+            .await
+            .0,
+        404
+    );
+
+    // A blocked domain is heard no more.
+    let page = comms.get("/staff/inbox").await;
+    let blocked = comms
+        .post_form(
+            "/staff/inbox/block",
+            &[("target", "127.0.0.1"), ("csrf", &page.csrf())],
+        )
+        .await;
+    assert_eq!(blocked.status, 303, "{}", blocked.body);
+    assert_eq!(
+        send_signed(
+            &app,
+            "/inbox",
+            &note_create(&remote, &app, 8, "<p>after the block</p>"),
+            &remote.alice
+        )
+        .await
+        .0,
+        202
+    );
+    assert!(!comms
+        .get("/staff/inbox")
+        .await
+        .body
+        .contains("after the block"));
+}
+
+/// Is a peer installed? If not: fail under `BLUELAMP_REQUIRE_FEDIVERSE_PEERS=1`,
+/// otherwise say loudly that the interop test did not run.
+fn peer_available(module: &str, install: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let message = format!(
+            "fediverse peer `{module}` is not installed ({install}); the interop test DID NOT RUN"
+        );
+        if std::env::var("BLUELAMP_REQUIRE_FEDIVERSE_PEERS").as_deref() == Ok("1") {
+            panic!("{message}");
+        }
+        eprintln!("\n!!!!!!!!!! {message} !!!!!!!!!!\n");
+    }
+    ok
+}
+
+struct Child(tokio::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.start_kill();
+    }
+}
+
+#[tokio::test]
+async fn fediverse_pasture_sends_a_signed_note_that_lands_as_an_inbound_message() {
+    if !peer_available(
+        "fediverse_pasture",
+        "python3 -m pip install fediverse-pasture",
+    ) {
+        return;
+    }
+    let app = TestApp::spawn_federated().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // pasture's one_actor serves its actor (and key) at http://127.0.0.1:{port}/actor,
+    // with a config it writes to data.toml in its working directory.
+    let _actor = Child(
+        tokio::process::Command::new("python3")
+            .args([
+                "-m",
+                "fediverse_pasture.one_actor",
+                "--port",
+                &port.to_string(),
+            ])
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap(),
+    );
+    let actor_url = format!("http://127.0.0.1:{port}/actor");
+    let mut up = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if reqwest::Client::new()
+            .get(&actor_url)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+    }
+    assert!(up, "pasture one_actor did not start on port {port}");
+    let marker = "pasture says hello to the beat team";
+    let output = tokio::process::Command::new("python3")
+        .args([
+            "-m",
+            "fediverse_pasture.send",
+            "--domain",
+            &format!("http://127.0.0.1:{port}"),
+            "--mention",
+            "--text",
+            marker,
+            "--verbose",
+            &format!("acct:pcmorgan@{}", app.domain()),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .await
+        .unwrap();
+    let said = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "pasture send failed:\n{said}");
+    let mut conn = app.store.read().await.unwrap();
+    let force = bluelamp_store::forces::by_code(&mut conn, "demo")
+        .await
+        .unwrap();
+    let messages = bluelamp_store::federation::messages(&mut conn, force.id, 10)
+        .await
+        .unwrap();
+    let landed = messages.iter().find(|m| m.content_html.contains(marker));
+    let landed =
+        landed.unwrap_or_else(|| panic!("no inbound message from pasture: {messages:?}\n{said}"));
+    assert_eq!(landed.actor_id, actor_url);
+}

@@ -1,0 +1,65 @@
+//! A JSON body extractor whose errors name the field at fault and keep the
+//! status of a body-size refusal (413).
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, WebError};
+
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        if !is_json {
+            return Err(ApiError(WebError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with 'Content-Type: application/json'",
+            )));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                let status = rejection.status();
+                let detail = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "the request body is larger than this server accepts".to_string()
+                } else {
+                    rejection.body_text()
+                };
+                ApiError(WebError::new(
+                    status,
+                    if status == StatusCode::PAYLOAD_TOO_LARGE {
+                        "too_large"
+                    } else {
+                        "bad_request"
+                    },
+                    detail,
+                ))
+            })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.inner();
+            let detail = if path == "." || path.is_empty() {
+                format!("the JSON body is not valid: {inner}")
+            } else {
+                format!("the field '{path}' is not valid: {inner}")
+            };
+            ApiError(WebError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                detail,
+            ))
+        })?;
+        Ok(ApiJson(value))
+    }
+}

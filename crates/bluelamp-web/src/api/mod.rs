@@ -1,0 +1,447 @@
+//! The JSON API under `/api/v1`. Errors are `{"error": code, "detail": message}`;
+//! bad JSON answers 400 naming the field; bodies over the limit answer 413.
+
+mod extract;
+pub mod subscriptions;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use bluelamp_domain::{AccountId, UserId};
+use bluelamp_services as services;
+use bluelamp_store::audit::AuditFilter;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+pub use extract::ApiJson;
+
+use crate::auth::ApiStaff;
+use crate::error::{ApiError, WebError};
+use crate::AppState;
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok(value: impl serde::Serialize) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+fn created(value: impl serde::Serialize) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError(WebError::not_found("API endpoint"))
+}
+
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}
+
+pub async fn me(ApiStaff(staff): ApiStaff) -> ApiResult {
+    ok(json!({
+        "username": staff.username,
+        "display_name": staff.display_name,
+        "role": staff.role,
+        "force_id": staff.force_id,
+        "scopes": staff.scopes,
+    }))
+}
+
+pub async fn list_forces(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    ok(services::forces::list_forces(&state.store, &staff).await?)
+}
+
+pub async fn add_force(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<services::forces::AddForce>,
+) -> ApiResult {
+    created(services::forces::add_force(&state.store, &staff, &input).await?)
+}
+
+pub async fn list_users(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    ok(services::users::list_users(&state.store, &staff).await?)
+}
+
+pub async fn add_user(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<services::users::AddUser>,
+) -> ApiResult {
+    created(services::users::add_user(&state.store, &staff, &input).await?)
+}
+
+pub async fn disable_user(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(services::users::set_disabled(&state.store, &staff, UserId(id), true).await?)
+}
+
+pub async fn enable_user(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(services::users::set_disabled(&state.store, &staff, UserId(id), false).await?)
+}
+
+pub async fn list_accounts(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    ok(services::accounts::list_accounts(&state.store, &staff).await?)
+}
+
+pub async fn add_account(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<services::accounts::AddAccount>,
+) -> ApiResult {
+    created(services::accounts::add_account(&state.store, &staff, &input).await?)
+}
+
+pub async fn get_account(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let (account, members) =
+        services::accounts::get_account(&state.store, &staff, AccountId(id)).await?;
+    ok(json!({"account": account, "members": members}))
+}
+
+pub async fn set_member(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<services::accounts::SetMember>,
+) -> ApiResult {
+    ok(services::accounts::set_member(&state.store, &staff, AccountId(id), &input).await?)
+}
+
+/// Compose a post. Accepted posts answer 201 with the post and the check's report;
+/// a post the check refuses is kept but answers 422 with the findings.
+pub async fn create_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<services::posts::Compose>,
+) -> ApiResult {
+    let submitted = services::posts::compose(
+        &state.store,
+        &state.governance,
+        &staff,
+        AccountId(id),
+        &input,
+    )
+    .await?;
+    state.public_changed();
+    let status = if submitted.post.status == bluelamp_domain::PostStatus::Refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::CREATED
+    };
+    let mut body = serde_json::to_value(&submitted).unwrap_or_default();
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        body["error"] = json!("refused");
+        body["detail"] = json!(refusal_detail(&submitted.report));
+    }
+    Ok((status, Json(body)).into_response())
+}
+
+fn refusal_detail(report: &bluelamp_governance::Report) -> String {
+    let reasons: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == bluelamp_governance::Severity::Refuse)
+        .map(|f| f.message.clone())
+        .collect();
+    format!(
+        "The governance check refused this post; it was kept but not published. {}",
+        reasons.join(" ")
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct QueueQuery {
+    pub status: Option<String>,
+}
+
+pub async fn list_posts(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Query(query): Query<QueueQuery>,
+) -> ApiResult {
+    let status = match query.status.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(bluelamp_domain::PostStatus::parse(text).ok_or_else(|| {
+            ApiError(WebError::bad_request(
+                "status must be one of pending, scheduled, published, refused, rejected, deleted",
+            ))
+        })?),
+    };
+    match status {
+        Some(status) => ok(services::posts::queue(&state.store, &staff, status).await?),
+        None => ok(services::posts::mine(&state.store, &staff).await?),
+    }
+}
+
+pub async fn get_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let (post, revisions, attachments, may_approve) =
+        services::posts::detail(&state.store, &staff, id).await?;
+    ok(
+        json!({"post": post, "revisions": revisions, "media": attachments, "may_approve": may_approve}),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approve {
+    pub version: i64,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+pub async fn approve_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Approve>,
+) -> ApiResult {
+    let post = services::posts::approve(
+        &state.store,
+        &state.governance,
+        &staff,
+        id,
+        input.version,
+        input.text.as_deref(),
+    )
+    .await?;
+    state.public_changed();
+    ok(post)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reject {
+    pub version: i64,
+    pub reason: String,
+}
+
+pub async fn reject_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Reject>,
+) -> ApiResult {
+    let post =
+        services::posts::reject(&state.store, &staff, id, input.version, &input.reason).await?;
+    state.public_changed();
+    ok(post)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edit {
+    pub version: i64,
+    pub text: String,
+}
+
+pub async fn edit_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Edit>,
+) -> ApiResult {
+    let post = services::posts::edit(
+        &state.store,
+        &state.governance,
+        &staff,
+        id,
+        input.version,
+        &input.text,
+    )
+    .await?;
+    state.public_changed();
+    ok(post)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delete {
+    pub version: i64,
+    #[serde(default)]
+    pub reason: String,
+}
+
+pub async fn delete_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Delete>,
+) -> ApiResult {
+    let post =
+        services::posts::delete(&state.store, &staff, id, input.version, &input.reason).await?;
+    state.public_changed();
+    ok(post)
+}
+
+pub async fn pause_scheduling(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+) -> ApiResult {
+    services::posts::set_scheduling_paused(&state.store, &staff, true).await?;
+    ok(json!({"paused": true}))
+}
+
+pub async fn resume_scheduling(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+) -> ApiResult {
+    services::posts::set_scheduling_paused(&state.store, &staff, false).await?;
+    ok(json!({"paused": false}))
+}
+
+pub async fn policy_status(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    let (policy, acknowledged_at) = services::policy::status(&state.store, &staff).await?;
+    ok(json!({"current": policy, "acknowledged_at": acknowledged_at}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishPolicy {
+    pub title: String,
+    pub body: String,
+}
+
+pub async fn publish_policy(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<PublishPolicy>,
+) -> ApiResult {
+    created(services::policy::publish(&state.store, &staff, &input.title, &input.body).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    pub version: i64,
+}
+
+pub async fn acknowledge_policy(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<Acknowledge>,
+) -> ApiResult {
+    let policy = services::policy::acknowledge(&state.store, &staff, input.version).await?;
+    ok(json!({"acknowledged_version": policy.version}))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AuditQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub limit: Option<i64>,
+    pub before_id: Option<i64>,
+}
+
+impl AuditQuery {
+    pub fn into_filter(self) -> AuditFilter {
+        let nonempty = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+        AuditFilter {
+            chain: None,
+            from: nonempty(self.from),
+            to: nonempty(self.to),
+            action_prefix: nonempty(self.action),
+            actor_label: nonempty(self.actor),
+            limit: self.limit.unwrap_or(100),
+            before_id: self.before_id,
+        }
+    }
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult {
+    ok(services::audit::view(&state.store, &staff, query.into_filter()).await?)
+}
+
+pub async fn list_tokens(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    let user = staff.user_id.ok_or(ApiError(WebError::not_found("user")))?;
+    let mut conn = state
+        .store
+        .read()
+        .await
+        .map_err(services::ServiceError::from)?;
+    ok(bluelamp_store::tokens::list_for_user(&mut conn, user)
+        .await
+        .map_err(services::ServiceError::from)?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    pub name: String,
+    pub scopes: Vec<String>,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<NewToken>,
+) -> ApiResult {
+    let (secret, token) =
+        services::auth::create_api_token(&state.store, &staff, &input.name, &input.scopes).await?;
+    let mut value: Value = serde_json::to_value(token).unwrap_or_default();
+    value["token"] = Value::String(secret);
+    created(value)
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    services::auth::revoke_api_token(&state.store, &staff, id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The governance check on a draft: `{"text", "context", "media", "channels"}` in,
+/// `{"decision", "findings"}` out. Text that is not UTF-8 is refused with 400.
+pub async fn check(
+    State(state): State<AppState>,
+    ApiStaff(_staff): ApiStaff,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    let text = std::str::from_utf8(&body).map_err(|_| {
+        ApiError(WebError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the request body is not valid UTF-8",
+        ))
+    })?;
+    let draft = bluelamp_governance::parse_request(text).map_err(|error| {
+        ApiError(WebError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            error.to_string(),
+        ))
+    })?;
+    ok(state
+        .governance
+        .check(&draft, &bluelamp_governance::NoDuplicates))
+}

@@ -1,0 +1,159 @@
+//! The fediverse side of the web layer: discovery and actor documents
+//! ([`discovery`]), the inboxes with signature checks ([`inbox`]), the delivery
+//! worker that drains the durable queue ([`worker`]) and the staff inbox page
+//! ([`staff`]). Protocol work is in `bluelamp-federation`; what changes in the
+//! store is decided in `bluelamp_services::federation`.
+//!
+//! Which force a request is for comes from its `Host` header, matched against
+//! the forces' `domain` column (host, plus port when not the default), so each
+//! force's actors live on its own domain: `{scheme}://{domain}/users/{handle}`.
+//! The scheme is `federation_scheme` (https; http only in loopback tests).
+
+pub mod discovery;
+pub mod documents;
+pub mod inbox;
+pub mod staff;
+pub mod worker;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderMap;
+use bluelamp_domain::AccountId;
+use bluelamp_federation::signatures::{generate_keypair, Signer};
+use bluelamp_federation::{ClientOptions, HttpClient};
+use bluelamp_store::federation as fed;
+use bluelamp_store::forces;
+
+use crate::error::WebError;
+use crate::AppState;
+
+/// Caches and the HTTP client shared by the inbox and the delivery worker.
+pub struct FederationState {
+    /// `None` only if the TLS backend failed to initialise (logged at start).
+    pub client: Option<HttpClient>,
+    /// Remote keys by key id, with what the actor document said (see inbox).
+    pub(crate) keys: Mutex<HashMap<String, Arc<inbox::CachedKey>>>,
+    /// Our key pairs by account. An async lock: the first request for an account
+    /// generates its key (about 0.5 s) while any others for it wait, once.
+    actor_keys: tokio::sync::Mutex<HashMap<AccountId, Arc<fed::ActorKey>>>,
+    /// Parsed private keys by key id (parsing a PEM is not free).
+    signers: Mutex<HashMap<String, Arc<Signer>>>,
+}
+
+impl FederationState {
+    pub fn new(allow_loopback: bool) -> FederationState {
+        let mut options = ClientOptions::new(concat!(
+            "Bluelamp/",
+            env!("CARGO_PKG_VERSION"),
+            " (ActivityPub; +https://codeberg.org/bluelamp)"
+        ));
+        options.allow_loopback = allow_loopback;
+        let client = match HttpClient::new(&options) {
+            Ok(client) => Some(client),
+            Err(error) => {
+                tracing::error!("federation HTTP client unavailable: {error}");
+                None
+            }
+        };
+        FederationState {
+            client,
+            keys: Mutex::new(HashMap::new()),
+            actor_keys: tokio::sync::Mutex::new(HashMap::new()),
+            signers: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// `scheme://domain` of a force.
+pub fn base_url(state: &AppState, force: &forces::Force) -> String {
+    format!("{}://{}", state.config.federation_scheme, force.domain)
+}
+
+/// The force whose domain is this request's `Host`.
+pub async fn force_for_host(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<forces::Force, WebError> {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let mut conn = state.store.read().await.map_err(internal)?;
+    let id = fed::force_id_by_domain(&mut conn, &host)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| WebError::not_found("force"))?;
+    forces::get(&mut conn, id).await.map_err(internal)
+}
+
+pub(crate) fn internal(error: impl std::fmt::Display) -> WebError {
+    tracing::warn!("federation: {error}");
+    WebError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Something went wrong on our side.",
+    )
+}
+
+/// An account's key pair, generated and stored on first use.
+pub async fn actor_key(
+    state: &AppState,
+    account: AccountId,
+) -> Result<Arc<fed::ActorKey>, WebError> {
+    let mut keys = state.federation.actor_keys.lock().await;
+    if let Some(key) = keys.get(&account) {
+        return Ok(key.clone());
+    }
+    let stored = {
+        let mut conn = state.store.read().await.map_err(internal)?;
+        fed::actor_key(&mut conn, account).await.map_err(internal)?
+    };
+    let key = match stored {
+        Some(key) => key,
+        None => {
+            // RSA-2048 generation is CPU work of about half a second: keep it off
+            // the async threads. It happens once per account, ever.
+            let (private_pem, public_pem) = tokio::task::spawn_blocking(generate_keypair)
+                .await
+                .map_err(internal)?
+                .map_err(internal)?;
+            bluelamp_services::federation::save_actor_key(
+                &state.store,
+                account,
+                &private_pem,
+                &public_pem,
+            )
+            .await
+            .map_err(internal)?
+        }
+    };
+    let key = Arc::new(key);
+    keys.insert(account, key.clone());
+    Ok(key)
+}
+
+/// The signer for an account under a key id (the id depends on the domain).
+pub async fn signer(
+    state: &AppState,
+    account: AccountId,
+    key_id: &str,
+) -> Result<Arc<Signer>, WebError> {
+    if let Some(signer) = lock(&state.federation.signers).get(key_id) {
+        return Ok(signer.clone());
+    }
+    let key = actor_key(state, account).await?;
+    let signer = Arc::new(Signer::from_pem(key_id, &key.private_pem).map_err(internal)?);
+    lock(&state.federation.signers).insert(key_id.to_owned(), signer.clone());
+    Ok(signer)
+}
+
+/// A poisoned cache lock only means another request panicked mid-insert; the
+/// map is still usable.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -1,0 +1,93 @@
+//! Page layout shared by the staff UI and the public pages: landmarks, a skip
+//! link, one `h1` per page, and forms whose every input has a label.
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+pub const STYLESHEET: &str = include_str!("../assets/app.css");
+/// Progressive enhancement for the compose page: live governance findings.
+pub const COMPOSE_SCRIPT: &str = include_str!("../assets/compose.js");
+
+/// The staff navigation, present when someone is logged in.
+pub struct Nav<'a> {
+    pub username: &'a str,
+    pub role: &'a str,
+    pub csrf: &'a str,
+}
+
+pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> Markup {
+    page_with_head(title, nav, html! {}, content)
+}
+
+/// A page with extra `<head>` elements: feed discovery links, OpenGraph metadata.
+pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Bluelamp" }
+                link rel="stylesheet" href="/assets/app.css";
+                (head)
+            }
+            body {
+                a.skip href="#main" { "Skip to main content" }
+                header.site {
+                    a href=(if nav.is_some() { "/staff" } else { "/" }) { strong { "Bluelamp" } }
+                    @if let Some(nav) = nav {
+                        nav aria-label="Staff" {
+                            ul {
+                                li { a href="/staff" { "Home" } }
+                                li { a href="/staff/accounts" { "Accounts" } }
+                                li { a href="/staff/posts" { "Posts" } }
+                                li { a href="/staff/users" { "Users" } }
+                                li { a href="/staff/policy" { "Policy" } }
+                                li { a href="/staff/audit" { "Audit trail" } }
+                                li { a href="/staff/settings" { "My settings" } }
+                            }
+                        }
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(nav.csrf);
+                            span { (nav.username) " (" (nav.role) ") " }
+                            button.secondary type="submit" { "Log out" }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" {
+                    h1 { (title) }
+                    (content)
+                }
+                footer { "Bluelamp · in an emergency always call 999" }
+            }
+        }
+    }
+}
+
+pub fn error_page(status: u16, title: &str, detail: &str) -> Markup {
+    page(
+        title,
+        None,
+        html! {
+            div.error role="alert" { p { (detail) } }
+            p.hint { "Error " (status) ". " a href="/staff" { "Back to the staff home page" } " or " a href="/" { "the public site" } "." }
+        },
+    )
+}
+
+/// A hidden CSRF field for a staff form.
+pub fn csrf_field(token: &str) -> Markup {
+    html! { input type="hidden" name="csrf" value=(token); }
+}
+
+/// A notice shown after an action, from the `?done=` query.
+pub fn notice(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = message {
+            div.notice role="status" { p { (message) } }
+        }
+    }
+}
+
+pub fn raw(text: &'static str) -> PreEscaped<&'static str> {
+    PreEscaped(text)
+}

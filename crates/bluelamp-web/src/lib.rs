@@ -1,0 +1,127 @@
+//! Bluelamp's HTTP layer: the staff web UI (server-rendered, works without
+//! JavaScript), the public pages, the JSON API under `/api/v1`, health checks and
+//! Prometheus metrics.
+//!
+//! Handlers are thin: extract and check the request, call one use case from
+//! `bluelamp-services`, render. Nothing here writes SQL or decides a business rule.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod federation;
+pub mod layout;
+pub mod metrics;
+pub mod public;
+pub mod router;
+pub mod staff;
+pub mod uploads;
+pub mod workers;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bluelamp_services::auth::LoginThrottle;
+use bluelamp_store::Store;
+
+pub use router::router;
+
+/// Settings the web layer needs; the binary fills them from its configuration.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (leave on unless the server is reached over plain HTTP
+    /// from somewhere other than this machine).
+    pub cookie_secure: bool,
+    /// Largest request body accepted, in bytes.
+    pub body_limit: usize,
+    /// The name shown in the page header and the TOTP issuer.
+    pub site_name: String,
+    /// The public address of this server (no trailing slash), for absolute links
+    /// in feeds, OpenGraph metadata and e-mail.
+    pub public_base_url: String,
+    /// Where uploaded media are kept.
+    pub media_dir: std::path::PathBuf,
+    /// `https` in production; `http` only for loopback interop tests. Actor ids
+    /// are `{federation_scheme}://{force domain}/users/{handle}`.
+    pub federation_scheme: String,
+    /// TEST ONLY: let federation fetch from and deliver to loopback addresses
+    /// and `localhost` (private ranges stay refused). Never in production.
+    pub federation_allow_loopback: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            cookie_secure: true,
+            body_limit: 1024 * 1024,
+            site_name: "Bluelamp".into(),
+            public_base_url: "http://127.0.0.1:8080".into(),
+            media_dir: std::path::PathBuf::from("./bluelamp-data/media"),
+            federation_scheme: "https".into(),
+            federation_allow_loopback: false,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    pub metrics: Arc<metrics::Metrics>,
+    pub login_throttle: Arc<LoginThrottle>,
+    /// The governance check with the built-in rule set, compiled once.
+    pub governance: Arc<bluelamp_governance::Engine>,
+    /// Rendered feeds and profile pages, kept for a moment (see public::cache).
+    pub public_cache: Arc<public::cache::PublicCache>,
+    /// The federation HTTP client and key caches.
+    pub federation: Arc<federation::FederationState>,
+    pub started: Instant,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig) -> AppState {
+        AppState {
+            store,
+            federation: Arc::new(federation::FederationState::new(
+                config.federation_allow_loopback,
+            )),
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::new()),
+            // Thirty attempts per address per five minutes: generous for a
+            // station sharing one address, slow for a password sprayer.
+            login_throttle: Arc::new(LoginThrottle::new(30, Duration::from_secs(300))),
+            governance: Arc::new(bluelamp_governance::Engine::builtin()),
+            public_cache: Arc::new(public::cache::PublicCache::default()),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl AppState {
+    /// Something public changed in this process: drop cached pages and feeds so
+    /// the change shows at once. (Changes made elsewhere, such as by the scheduler,
+    /// show when the cache entry expires, within a second.)
+    pub fn public_changed(&self) {
+        self.public_cache.clear();
+    }
+}
+
+/// Serve until `shutdown` completes, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    // Federation deliveries run beside the server and stop with it; queued rows
+    // wait in the database for the next start.
+    let deliveries = federation::worker::spawn(state.clone());
+    let app = router(state);
+    let served = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    deliveries.abort();
+    served
+}

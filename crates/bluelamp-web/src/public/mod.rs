@@ -1,0 +1,471 @@
+//! The public pages: the list of forces, each force's page, each account's
+//! profile, single posts, and the feeds. Anyone may read them; they show nothing
+//! that is not public. Hot documents are served from [`cache`].
+
+pub mod cache;
+pub mod feeds;
+pub mod subscribe;
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bluelamp_domain::PostStatus;
+use bluelamp_services::ServiceError;
+use bluelamp_store::{accounts, forces, media, posts};
+use bytes::Bytes;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::error::PageError;
+use crate::layout;
+use crate::AppState;
+use cache::{Cached, Lookup};
+use feeds::Format;
+
+pub const PAGE_SIZE: i64 = 20;
+const FEED_SIZE: i64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/", get(index))
+        .route("/forces/{code}", get(force_page))
+        .route("/forces/{code}/accounts/{handle}", get(profile))
+        .route("/forces/{code}/posts/{id}", get(single_post));
+    for format in [Format::Atom, Format::Rss, Format::Json] {
+        let ext = format.extension();
+        router = router
+            .route(
+                &format!("/forces/{{code}}/feed.{ext}"),
+                get(
+                    move |state: State<AppState>, path: Path<String>, headers: HeaderMap| {
+                        force_feed(state, path, headers, format)
+                    },
+                ),
+            )
+            .route(
+                &format!("/forces/{{code}}/accounts/{{handle}}/feed.{ext}"),
+                get(
+                    move |state: State<AppState>,
+                          path: Path<(String, String)>,
+                          headers: HeaderMap| {
+                        account_feed(state, path, headers, format)
+                    },
+                ),
+            );
+    }
+    router
+}
+
+fn store_error(error: bluelamp_store::StoreError) -> PageError {
+    PageError::from(ServiceError::from(error))
+}
+
+#[derive(Deserialize, Default)]
+pub struct Paging {
+    pub before: Option<i64>,
+}
+
+/// Answer from a cached document, with conditional GET (304 when unchanged).
+fn serve(headers: &HeaderMap, document: &Cached) -> Response {
+    let none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    let modified_since = headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok());
+    let unchanged = match none_match {
+        Some(tags) => tags
+            .split(',')
+            .any(|t| t.trim() == document.etag || t.trim() == "*"),
+        None => modified_since.is_some_and(|since| since == document.last_modified),
+    };
+    let mut response = if unchanged {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        document.body.clone().into_response()
+    };
+    let headers = response.headers_mut();
+    for (name, value) in &document.headers {
+        if unchanged && name == header::CONTENT_TYPE {
+            continue;
+        }
+        headers.insert(name.clone(), value.clone());
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=1"),
+    );
+    response
+}
+
+/// HTTP date (RFC 7231 IMF-fixdate) from a stored time.
+fn http_date(stored: &str) -> String {
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Look a document up, or build it with `build` (at most one builder per key at a time).
+async fn cached<F, Fut>(state: &AppState, key: String, build: F) -> Result<Arc<Cached>, PageError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Cached, PageError>>,
+{
+    match state.public_cache.lookup(&key) {
+        Lookup::Fresh(document) => Ok(document),
+        Lookup::Rebuild(stale) => match build().await {
+            Ok(document) => Ok(state.public_cache.store(key, document)),
+            Err(error) => match stale {
+                Some(document) => {
+                    tracing::warn!("serving a stale copy of {key}: rebuild failed");
+                    Ok(document)
+                }
+                None => Err(error),
+            },
+        },
+    }
+}
+
+async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
+    let mut conn = state.store.read().await.map_err(store_error)?;
+    let all = forces::list(&mut conn).await.map_err(store_error)?;
+    let content = html! {
+        p { "Follow your local police on the channels you already use." }
+        ul {
+            @for force in &all { li { a href=(format!("/forces/{}", force.code)) { (force.name) } } }
+        }
+        p.hint { "Police staff: " a href="/login" { "log in" } "." }
+    };
+    Ok(layout::page("Police forces on this server", None, content).into_response())
+}
+
+fn feed_links(base_path: &str, title: &str) -> Markup {
+    html! {
+        link rel="alternate" type="application/atom+xml" title=(format!("{title} (Atom)")) href=(format!("{base_path}/feed.atom"));
+        link rel="alternate" type="application/rss+xml" title=(format!("{title} (RSS)")) href=(format!("{base_path}/feed.rss"));
+        link rel="alternate" type="application/feed+json" title=(format!("{title} (JSON Feed)")) href=(format!("{base_path}/feed.json"));
+    }
+}
+
+fn feed_nav(base_path: &str) -> Markup {
+    html! {
+        p.hint {
+            "Follow by feed: "
+            a href=(format!("{base_path}/feed.atom")) { "Atom" } ", "
+            a href=(format!("{base_path}/feed.rss")) { "RSS" } ", "
+            a href=(format!("{base_path}/feed.json")) { "JSON Feed" } "."
+        }
+    }
+}
+
+/// One post as the public sees it (a tombstone if it was deleted).
+fn post_article(
+    force: &forces::Force,
+    post: &posts::Post,
+    account: Option<&accounts::Account>,
+    attachments: &[media::Media],
+    heading: bool,
+) -> Markup {
+    html! {
+        article.post {
+            @if post.status == PostStatus::Deleted {
+                p.hint { "This post was deleted." }
+            } @else {
+                @if heading {
+                    @if let Some(account) = account {
+                        h3 { a href=(format!("/forces/{}/accounts/{}", force.code, account.handle)) { (account.display_name) } }
+                    }
+                }
+                p { (post.body) }
+                @for item in attachments {
+                    @if item.kind == "image" {
+                        a href=(format!("/media/{}", item.id)) {
+                            img src=(format!("/media/{}/thumbnail", item.id)) alt=(item.alt) width=[item.width] height=[item.height] loading="lazy";
+                        }
+                    } @else {
+                        video controls preload="none" src=(format!("/media/{}", item.id)) aria-label=(item.alt) {}
+                    }
+                }
+                p.hint {
+                    a href=(format!("/forces/{}/posts/{}", force.code, post.id)) {
+                        time datetime=(post.public_date()) { (post.public_date().get(..16).unwrap_or_default().replace('T', " ")) " UTC" }
+                    }
+                    @if post.updated_at.is_some() && post.published_at.is_some() && post.updated_at.as_deref() > post.published_at.as_deref() { " · edited" }
+                }
+            }
+        }
+    }
+}
+
+fn pager(path: &str, page: &[posts::Post]) -> Markup {
+    html! {
+        @if page.len() as i64 == PAGE_SIZE {
+            @if let Some(last) = page.last() {
+                nav aria-label="More posts" { a rel="next" href=(format!("{path}?before={}", last.id)) { "Older posts" } }
+            }
+        }
+    }
+}
+
+async fn force_page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(paging): Query<Paging>,
+) -> Result<Response, PageError> {
+    let mut conn = state.store.read().await.map_err(store_error)?;
+    let force = forces::by_code(&mut conn, &code)
+        .await
+        .map_err(store_error)?;
+    let force_accounts = accounts::list(&mut conn, force.id)
+        .await
+        .map_err(store_error)?;
+    let latest = posts::public_page(&mut conn, force.id, None, paging.before, PAGE_SIZE)
+        .await
+        .map_err(store_error)?;
+    let ids: Vec<i64> = latest.iter().map(|p| p.id).collect();
+    let attachments = media::for_posts(&mut conn, &ids)
+        .await
+        .map_err(store_error)?;
+    let path = format!("/forces/{}", force.code);
+    let content = html! {
+        (feed_nav(&path))
+        (subscribe::subscribe_link(&force.code, None))
+        section aria-labelledby="accounts" {
+            h2 id="accounts" { "Accounts" }
+            ul {
+                @for account in &force_accounts {
+                    li { a href=(format!("/forces/{}/accounts/{}", force.code, account.handle)) { (account.display_name) } " @" (account.handle) "@" (force.domain) }
+                }
+            }
+        }
+        section aria-labelledby="latest" {
+            h2 id="latest" { "Latest posts" }
+            @for post in &latest {
+                @let mine: Vec<media::Media> = attachments.iter().filter(|m| m.post_id == Some(post.id)).cloned().collect();
+                (post_article(&force, post, force_accounts.iter().find(|a| a.id == post.account_id), &mine, true))
+            }
+            @if latest.is_empty() { p { "No posts yet." } }
+            (pager(&path, &latest))
+        }
+    };
+    Ok(
+        layout::page_with_head(&force.name, None, feed_links(&path, &force.name), content)
+            .into_response(),
+    )
+}
+
+async fn build_profile(
+    state: &AppState,
+    code: &str,
+    handle: &str,
+    before: Option<i64>,
+) -> Result<Cached, PageError> {
+    let mut conn = state.store.read().await.map_err(store_error)?;
+    let force = forces::by_code(&mut conn, code)
+        .await
+        .map_err(store_error)?;
+    let account = accounts::by_handle(&mut conn, force.id, handle)
+        .await
+        .map_err(store_error)?;
+    let recent = posts::public_page(&mut conn, force.id, Some(account.id), before, PAGE_SIZE)
+        .await
+        .map_err(store_error)?;
+    let ids: Vec<i64> = recent.iter().map(|p| p.id).collect();
+    let attachments = media::for_posts(&mut conn, &ids)
+        .await
+        .map_err(store_error)?;
+    drop(conn);
+    let path = format!("/forces/{}/accounts/{}", force.code, account.handle);
+    let head = html! {
+        (feed_links(&path, &account.display_name))
+        meta property="og:type" content="profile";
+        meta property="og:title" content=(account.display_name);
+        meta property="og:description" content=(account.bio);
+        meta property="og:url" content=(format!("{}{path}", state.config.public_base_url));
+        meta name="twitter:card" content="summary";
+    };
+    let content = html! {
+        p { "@" (account.handle) "@" (force.domain) " · " (account.kind.as_str()) " account of " a href=(format!("/forces/{}", force.code)) { (force.name) } }
+        @if !account.bio.is_empty() { p { (account.bio) } }
+        (feed_nav(&path))
+        (subscribe::subscribe_link(&force.code, Some(&account.handle)))
+        section aria-labelledby="posts" {
+            h2 id="posts" { "Posts" }
+            @for post in &recent {
+                @let mine: Vec<media::Media> = attachments.iter().filter(|m| m.post_id == Some(post.id)).cloned().collect();
+                (post_article(&force, post, Some(&account), &mine, false))
+            }
+            @if recent.is_empty() { p { "No posts yet." } }
+            (pager(&path, &recent))
+        }
+    };
+    let html = layout::page_with_head(&account.display_name, None, head, content).into_string();
+    let last = recent
+        .first()
+        .map(|p| p.public_date().to_string())
+        .unwrap_or_else(|| account.updated_at.clone());
+    Ok(Cached::new(
+        Bytes::from(html),
+        "text/html; charset=utf-8",
+        http_date(&last),
+    ))
+}
+
+async fn profile(
+    State(state): State<AppState>,
+    Path((code, handle)): Path<(String, String)>,
+    Query(paging): Query<Paging>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    // The first page of a busy account is what everyone asks for: cache it.
+    if paging.before.is_some() {
+        let document = build_profile(&state, &code, &handle, paging.before).await?;
+        return Ok(serve(&headers, &document));
+    }
+    let key = format!("profile:{code}:{handle}");
+    let document = cached(&state, key, || build_profile(&state, &code, &handle, None)).await?;
+    Ok(serve(&headers, &document))
+}
+
+async fn single_post(
+    State(state): State<AppState>,
+    Path((code, id)): Path<(String, i64)>,
+) -> Result<Response, PageError> {
+    let mut conn = state.store.read().await.map_err(store_error)?;
+    let force = forces::by_code(&mut conn, &code)
+        .await
+        .map_err(store_error)?;
+    let post = posts::get(&mut conn, id).await.map_err(store_error)?;
+    if post.force_id != force.id
+        || !matches!(post.status, PostStatus::Published | PostStatus::Deleted)
+    {
+        return Err(store_error(bluelamp_store::StoreError::NotFound("post")));
+    }
+    let account = accounts::get(&mut conn, post.account_id)
+        .await
+        .map_err(store_error)?;
+    let attachments = media::for_post(&mut conn, post.id)
+        .await
+        .map_err(store_error)?;
+    let base = &state.config.public_base_url;
+    let deleted = post.status == PostStatus::Deleted;
+    let description = if deleted {
+        "This post was deleted.".to_string()
+    } else {
+        post.body.clone()
+    };
+    let image = attachments.iter().find(|m| m.kind == "image");
+    let head = html! {
+        meta property="og:type" content="article";
+        meta property="og:title" content=(format!("{} on {}", account.display_name, force.name));
+        meta property="og:description" content=(description);
+        meta property="og:url" content=(format!("{base}/forces/{}/posts/{}", force.code, post.id));
+        meta property="og:site_name" content=(force.name);
+        @if let (Some(image), false) = (image, deleted) {
+            meta property="og:image" content=(format!("{base}/media/{}", image.id));
+            meta property="og:image:alt" content=(image.alt);
+            meta name="twitter:card" content="summary_large_image";
+        } @else {
+            meta name="twitter:card" content="summary";
+        }
+        meta property="article:published_time" content=(post.public_date());
+    };
+    let title = format!("{} — post {}", account.display_name, post.id);
+    let content = html! {
+        (post_article(&force, &post, Some(&account), &attachments, true))
+        @if let Some(parent) = post.reply_to_post_id {
+            p.hint { "In reply to " a href=(format!("/forces/{}/posts/{parent}", force.code)) { "an earlier post" } "." }
+        }
+    };
+    Ok(layout::page_with_head(&title, None, head, content).into_response())
+}
+
+async fn build_feed(
+    state: &AppState,
+    code: &str,
+    handle: Option<&str>,
+    format: Format,
+) -> Result<Cached, PageError> {
+    let mut conn = state.store.read().await.map_err(store_error)?;
+    let force = forces::by_code(&mut conn, code)
+        .await
+        .map_err(store_error)?;
+    let account = match handle {
+        Some(handle) => Some(
+            accounts::by_handle(&mut conn, force.id, handle)
+                .await
+                .map_err(store_error)?,
+        ),
+        None => None,
+    };
+    let mut items = posts::public_page(
+        &mut conn,
+        force.id,
+        account.as_ref().map(|a| a.id),
+        None,
+        FEED_SIZE,
+    )
+    .await
+    .map_err(store_error)?;
+    // Feeds carry what is public now; deleted posts simply leave them.
+    items.retain(|p| p.status == PostStatus::Published);
+    let force_accounts = match &account {
+        Some(account) => vec![account.clone()],
+        None => accounts::list(&mut conn, force.id)
+            .await
+            .map_err(store_error)?,
+    };
+    drop(conn);
+    let subject = feeds::FeedSubject {
+        force: &force,
+        account: account.as_ref(),
+        base: &state.config.public_base_url,
+    };
+    let body = feeds::render(format, &subject, &items, &force_accounts);
+    let last = items
+        .first()
+        .map(|p| {
+            p.updated_at
+                .clone()
+                .unwrap_or_else(|| p.public_date().to_string())
+        })
+        .unwrap_or_else(|| force.created_at.clone());
+    Ok(Cached::new(
+        Bytes::from(body),
+        format.content_type(),
+        http_date(&last),
+    ))
+}
+
+async fn force_feed(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    format: Format,
+) -> Result<Response, PageError> {
+    let key = format!("feed:{code}::{}", format.extension());
+    let document = cached(&state, key, || build_feed(&state, &code, None, format)).await?;
+    Ok(serve(&headers, &document))
+}
+
+async fn account_feed(
+    State(state): State<AppState>,
+    Path((code, handle)): Path<(String, String)>,
+    headers: HeaderMap,
+    format: Format,
+) -> Result<Response, PageError> {
+    let key = format!("feed:{code}:{handle}:{}", format.extension());
+    let document = cached(&state, key, || {
+        build_feed(&state, &code, Some(&handle), format)
+    })
+    .await?;
+    Ok(serve(&headers, &document))
+}

@@ -1,0 +1,176 @@
+//! Every route, in one place.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{PageError, WebError};
+use crate::federation as fed;
+use crate::{api, metrics, public, staff, AppState};
+use bluelamp_federation::limits::MAX_INBOX_BODY;
+
+pub fn router(state: AppState) -> Router {
+    let api_v1 = Router::new()
+        .route("/me", get(api::me))
+        .route("/forces", get(api::list_forces).post(api::add_force))
+        .route("/users", get(api::list_users).post(api::add_user))
+        .route("/users/{id}/disable", post(api::disable_user))
+        .route("/users/{id}/enable", post(api::enable_user))
+        .route("/accounts", get(api::list_accounts).post(api::add_account))
+        .route("/accounts/{id}", get(api::get_account))
+        .route("/accounts/{id}/members", put(api::set_member))
+        .route("/accounts/{id}/posts", post(api::create_post))
+        .route("/posts", get(api::list_posts))
+        .route("/posts/{id}", get(api::get_post).patch(api::edit_post))
+        .route("/posts/{id}/approve", post(api::approve_post))
+        .route("/posts/{id}/reject", post(api::reject_post))
+        .route("/posts/{id}/delete", post(api::delete_post))
+        .route("/scheduling/pause", post(api::pause_scheduling))
+        .route("/scheduling/resume", post(api::resume_scheduling))
+        .route("/policy", get(api::policy_status).post(api::publish_policy))
+        .route("/policy/acknowledge", post(api::acknowledge_policy))
+        .route("/audit", get(api::audit))
+        .route("/subscribers", get(api::subscriptions::export))
+        .route("/subscribers/erase", post(api::subscriptions::erase))
+        .route(
+            "/media",
+            post(crate::uploads::api_upload)
+                .layer(DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES)),
+        )
+        .route("/check", post(api::check))
+        .route("/tokens", get(api::list_tokens).post(api::create_token))
+        .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
+        .fallback(api::not_found);
+
+    Router::new()
+        .nest("/api/v1", api_v1)
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .route("/assets/app.css", get(stylesheet))
+        .route("/media/{id}", get(crate::uploads::serve_media))
+        .route(
+            "/media/{id}/thumbnail",
+            get(crate::uploads::serve_thumbnail),
+        )
+        .route("/assets/compose.js", get(compose_script))
+        // Federation (ActivityPub): discovery, actors on the force's domain
+        // (chosen by Host), the inboxes (body limit -> 413) and the staff inbox.
+        .route("/.well-known/webfinger", get(fed::discovery::webfinger))
+        .route("/.well-known/host-meta", get(fed::discovery::host_meta))
+        .route("/.well-known/nodeinfo", get(fed::discovery::nodeinfo_index))
+        .route("/nodeinfo/2.1", get(fed::discovery::nodeinfo))
+        .route("/users/{handle}", get(fed::discovery::actor_document))
+        .route("/users/{handle}/followers", get(fed::discovery::followers))
+        .route("/users/{handle}/following", get(fed::discovery::following))
+        .route("/users/{handle}/outbox", get(fed::discovery::outbox))
+        .route(
+            "/users/{handle}/posts/{id}",
+            get(fed::discovery::note_document),
+        )
+        .route(
+            "/users/{handle}/inbox",
+            post(fed::inbox::user_inbox).layer(DefaultBodyLimit::max(MAX_INBOX_BODY)),
+        )
+        .route(
+            "/inbox",
+            post(fed::inbox::shared_inbox).layer(DefaultBodyLimit::max(MAX_INBOX_BODY)),
+        )
+        .route("/staff/inbox", get(fed::staff::page))
+        .route("/staff/inbox/block", post(fed::staff::block))
+        .merge(staff::routes())
+        .merge(public::subscribe::routes())
+        // Request spans for everything above; the public reads below are the hot path
+        // a whole county refreshes at once, so they are counted in the metrics but
+        // carry no per-request span.
+        .layer(TraceLayer::new_for_http())
+        .merge(public::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(
+            header::REFERRER_POLICY,
+            "strict-origin-when-cross-origin",
+        ))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .with_state(state)
+}
+
+const CSP: &str = "default-src 'self'; img-src 'self' https: data:; media-src 'self'; \
+                   style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'self'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// A header every response carries unless a handler set its own. (A plain layer
+/// rather than a middleware function: no boxed future on the hot path.)
+fn security_header(
+    name: header::HeaderName,
+    value: &'static str,
+) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed: {error}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        crate::layout::STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn compose_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        crate::layout::COMPOSE_SCRIPT,
+    )
+        .into_response()
+}
+
+async fn not_found() -> PageError {
+    PageError(WebError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "There is nothing at this address. Check the link, or start again from the home page.",
+    ))
+}

@@ -1,0 +1,224 @@
+//! Public accounts, their members, and (for now) a plain post form; the
+//! publishing issue replaces it with the full compose page.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use bluelamp_domain::{AccountId, AccountKind, Action};
+use bluelamp_services as services;
+use maud::html;
+use serde::Deserialize;
+
+use super::{done, notice_text, staff_page, Done};
+use crate::auth::{StaffForm, StaffSession};
+use crate::error::PageError;
+use crate::layout::{csrf_field, notice};
+use crate::AppState;
+
+pub async fn page(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+    Query(query): Query<Done>,
+) -> Result<Response, PageError> {
+    let accounts = services::accounts::list_accounts(&state.store, &context.staff).await?;
+    let may_manage = context.staff.authorize(Action::ManageAccounts).is_ok();
+    let content = html! {
+        (notice(notice_text(query.done.as_deref())))
+        table {
+            caption { "Public accounts" }
+            thead { tr { th scope="col" { "Handle" } th scope="col" { "Name" } th scope="col" { "Kind" } } }
+            tbody {
+                @for account in &accounts {
+                    tr {
+                        td { a href=(format!("/staff/accounts/{}", account.id)) { "@" (account.handle) } }
+                        td { (account.display_name) }
+                        td { (account.kind.as_str()) }
+                    }
+                }
+            }
+        }
+        @if may_manage {
+            h2 { "Add an account" }
+            form method="post" action="/staff/accounts" {
+                (csrf_field(&context.session.csrf_token))
+                label for="handle" { "Handle" }
+                input type="text" id="handle" name="handle" required aria-describedby="handle-hint";
+                p.hint id="handle-hint" { "Letters, digits and _, starting with a letter; up to 30." }
+                label for="display_name" { "Display name" }
+                input type="text" id="display_name" name="display_name" required;
+                label for="kind" { "Kind" }
+                select id="kind" name="kind" {
+                    @for kind in AccountKind::ALL { option value=(kind.as_str()) { (kind.as_str()) } }
+                }
+                label for="bio" { "Bio" }
+                textarea id="bio" name="bio" {}
+                button type="submit" { "Create account" }
+            }
+        }
+    };
+    Ok(staff_page(&context, "Accounts", content).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    handle: String,
+    display_name: String,
+    kind: String,
+    #[serde(default)]
+    bio: String,
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    form: StaffForm<AddForm>,
+) -> Result<Response, PageError> {
+    let input = services::accounts::AddAccount {
+        handle: form.form.handle,
+        display_name: form.form.display_name,
+        bio: form.form.bio,
+        kind: form.form.kind,
+        avatar_url: None,
+    };
+    services::accounts::add_account(&state.store, &form.session.staff, &input).await?;
+    Ok(done("/staff/accounts", "account-added"))
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+    Path(id): Path<i64>,
+    Query(query): Query<Done>,
+) -> Result<Response, PageError> {
+    let (account, members) =
+        services::accounts::get_account(&state.store, &context.staff, AccountId(id)).await?;
+    let may_manage = context.staff.authorize(Action::ManageAccounts).is_ok();
+    let csrf = &context.session.csrf_token;
+    let content = html! {
+        (notice(notice_text(query.done.as_deref())))
+        p { (account.kind.as_str()) " account. " (account.bio) }
+        (compose_form(&context, &account, &members))
+        h2 { "Members" }
+        table {
+            thead { tr { th scope="col" { "User" } th scope="col" { "May post" } th scope="col" { "Without approval" } th scope="col" { "May approve" } th scope="col" { "Signature" } } }
+            tbody {
+                @for member in &members {
+                    tr {
+                        td { (member.display_name) " (" (member.username) ")" }
+                        td { (yes_no(member.permissions.post)) }
+                        td { (yes_no(member.permissions.post_without_approval)) }
+                        td { (yes_no(member.permissions.approve)) }
+                        td { (member.signature.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+        @if may_manage {
+            h2 { "Add or change a member" }
+            form method="post" action=(format!("/staff/accounts/{}/members", account.id)) {
+                (csrf_field(csrf))
+                label for="username" { "Username" }
+                input type="text" id="username" name="username" required;
+                fieldset {
+                    legend { "Permissions" }
+                    label { input type="checkbox" name="post" value="true"; " May post" }
+                    label { input type="checkbox" name="post_without_approval" value="true"; " May post without approval" }
+                    label { input type="checkbox" name="approve" value="true"; " May approve others' posts" }
+                }
+                @if account.kind == AccountKind::Collective {
+                    label for="signature" { "Signature (for example ACC MJ)" }
+                    input type="text" id="signature" name="signature" required;
+                }
+                button type="submit" { "Save member" }
+            }
+        }
+    };
+    Ok(staff_page(&context, &format!("@{}", account.handle), content).into_response())
+}
+
+fn yes_no(value: bool) -> &'static str {
+    if value {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    username: String,
+    #[serde(default)]
+    post: Option<String>,
+    #[serde(default)]
+    post_without_approval: Option<String>,
+    #[serde(default)]
+    approve: Option<String>,
+    #[serde(default)]
+    signature: Option<String>,
+}
+
+pub async fn set_member(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<MemberForm>,
+) -> Result<Response, PageError> {
+    let checked = |value: &Option<String>| value.as_deref() == Some("true");
+    let input = services::accounts::SetMember {
+        username: form.form.username.clone(),
+        post: checked(&form.form.post),
+        post_without_approval: checked(&form.form.post_without_approval),
+        approve: checked(&form.form.approve),
+        signature: form.form.signature.clone(),
+    };
+    services::accounts::set_member(&state.store, &form.session.staff, AccountId(id), &input)
+        .await?;
+    Ok(done(&format!("/staff/accounts/{id}"), "member-saved"))
+}
+
+fn compose_form(
+    context: &bluelamp_services::auth::SessionContext,
+    account: &bluelamp_store::accounts::Account,
+    members: &[bluelamp_store::accounts::Member],
+) -> maud::Markup {
+    let signature = members
+        .iter()
+        .find(|m| Some(m.user_id) == context.staff.user_id)
+        .and_then(|m| m.signature.clone())
+        .filter(|_| account.kind == AccountKind::Collective)
+        .unwrap_or_default();
+    html! {
+        h2 { "Compose" }
+        form id="compose" method="post" action=(format!("/staff/accounts/{}/posts", account.id)) enctype="multipart/form-data"
+            data-csrf=(context.session.csrf_token) data-account-kind=(account.kind.as_str()) data-signature=(signature) {
+            (csrf_field(&context.session.csrf_token))
+            @if !signature.is_empty() {
+                p.hint { "Your post will be signed \u{201c}" (signature) ": \u{2026}\u{201d}; the signature counts toward the length." }
+            }
+            label for="text" { "Text" }
+            textarea id="text" name="text" required aria-describedby="live-findings" {}
+            div id="live-findings" aria-live="polite" {}
+            p.hint { "Preview with the words the check points at marked:" }
+            p id="live-preview" {}
+            label for="kind" { "Kind of post" }
+            select id="kind" name="kind" {
+                @for kind in ["update", "appeal", "incident", "personal", "reply"] { option value=(kind) { (kind) } }
+            }
+            label for="case_status" { "Linked case (if any)" }
+            select id="case_status" name="case_status" {
+                @for status in ["none", "arrested", "charged", "convicted", "acquitted", "nfa"] { option value=(status) { (status) } }
+            }
+            fieldset {
+                legend { "Channels" }
+                @for channel in ["fediverse", "bluesky", "x", "email"] {
+                    label { input type="checkbox" name="channels" value=(channel) checked[channel == "fediverse"]; " " (channel) }
+                }
+            }
+            label for="media" { "Photos (up to 4) or one video" }
+            input type="file" id="media" name="media" accept="image/jpeg,image/png,image/webp,image/gif,video/mp4,video/webm" multiple;
+            label for="alt" { "Describe the photos for people who cannot see them (alt text)" }
+            input type="text" id="alt" name="alt";
+            label for="scheduled_at" { "Publish later (UTC, optional)" }
+            input type="datetime-local" id="scheduled_at" name="scheduled_at";
+            button type="submit" id="post" { "Submit" }
+        }
+        script src="/assets/compose.js" defer {}
+    }
+}

@@ -1,0 +1,113 @@
+//! The staff web UI: server-rendered pages that work without JavaScript.
+
+mod accounts;
+mod audit;
+mod home;
+mod login;
+mod policy;
+mod posts;
+mod settings;
+mod users;
+
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use bluelamp_services::auth::SessionContext;
+use maud::Markup;
+use serde::Deserialize;
+
+use crate::layout::{self, Nav};
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/login/totp",
+            get(login::totp_form).post(login::totp_submit),
+        )
+        .route("/logout", post(login::log_out))
+        .route("/staff", get(home::home))
+        .route("/staff/force", post(home::choose_force))
+        .route("/staff/policy", get(policy::page))
+        .route("/staff/policy/acknowledge", post(policy::acknowledge))
+        .route("/staff/policy/publish", post(policy::publish))
+        .route("/staff/users", get(users::page).post(users::add))
+        .route("/staff/users/{id}/disable", post(users::disable))
+        .route("/staff/users/{id}/enable", post(users::enable))
+        .route("/staff/accounts", get(accounts::page).post(accounts::add))
+        .route("/staff/accounts/{id}", get(accounts::detail))
+        .route("/staff/accounts/{id}/members", post(accounts::set_member))
+        .route(
+            "/staff/accounts/{id}/posts",
+            post(posts::compose).layer(axum::extract::DefaultBodyLimit::max(
+                crate::uploads::MAX_UPLOAD_BYTES,
+            )),
+        )
+        .route("/staff/posts", get(posts::list))
+        .route("/staff/posts/{id}", get(posts::detail))
+        .route("/staff/posts/{id}/approve", post(posts::approve))
+        .route("/staff/posts/{id}/reject", post(posts::reject))
+        .route("/staff/posts/{id}/edit", post(posts::edit))
+        .route("/staff/posts/{id}/delete", post(posts::delete))
+        .route("/staff/scheduling/pause", post(posts::pause))
+        .route("/staff/scheduling/resume", post(posts::resume))
+        .route("/staff/audit", get(audit::page))
+        .route("/staff/settings", get(settings::page))
+        .route("/staff/settings/password", post(settings::change_password))
+        .route(
+            "/staff/totp",
+            get(settings::totp_page).post(settings::totp_confirm),
+        )
+        .route("/staff/tokens", post(settings::create_token))
+        .route("/staff/tokens/{id}/revoke", post(settings::revoke_token))
+}
+
+/// A staff page with the navigation for this session.
+pub(crate) fn staff_page(context: &SessionContext, title: &str, content: Markup) -> Markup {
+    let nav = Nav {
+        username: &context.staff.username,
+        role: context.staff.role.as_str(),
+        csrf: &context.session.csrf_token,
+    };
+    layout::page(title, Some(&nav), content)
+}
+
+/// After a successful form, go back to a page with a short notice.
+pub(crate) fn done(path: &str, notice: &str) -> Response {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{separator}done={notice}")).into_response()
+}
+
+/// The fixed notices a redirect can show (a key, never free text from the URL).
+pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
+    Some(match key? {
+        "acknowledged" => "Thank you: your acknowledgement of the policy is recorded.",
+        "published" => {
+            "The new policy version is published; everyone will be asked to acknowledge it."
+        }
+        "user-added" => "The user has been added.",
+        "user-disabled" => "The user is disabled and has been logged out everywhere.",
+        "user-enabled" => "The user is enabled again.",
+        "account-added" => "The account has been created.",
+        "member-saved" => "The membership is saved.",
+        "posted" => "Your post is published.",
+        "submitted" => "Your post has been submitted; its status is below.",
+        "approved" => "The post is approved.",
+        "rejected" => "The post is rejected; the author will see your reason.",
+        "edited" => "The edit is saved; the previous text is kept in the history.",
+        "deleted" => "The post is deleted; a tombstone stays on the public page and the content is kept for the audit trail.",
+        "paused" => "All scheduled posts are paused.",
+        "resumed" => "Scheduled posts will go out again.",
+        "password-changed" => "Your password is changed; your other sessions have ended.",
+        "totp-enabled" => "Two-factor login is on for your account.",
+        "token-revoked" => "The API token is revoked.",
+        "force-chosen" => "You are now working in the chosen force.",
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Done {
+    pub done: Option<String>,
+}

@@ -1,0 +1,336 @@
+//! Composing, the approval queue, a post's page (approve, edit, reject, delete,
+//! history), and pausing scheduled posts.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use bluelamp_domain::{AccountId, Action, PostStatus};
+use bluelamp_services as services;
+use bluelamp_services::posts::{Compose, MediaRef};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::{done, notice_text, staff_page, Done};
+use crate::auth::{StaffForm, StaffMultipart, StaffSession};
+use crate::error::PageError;
+use crate::layout::{csrf_field, notice};
+use crate::AppState;
+
+/// `datetime-local` inputs send `2026-11-21T18:00` without a zone; the form says UTC.
+fn schedule_from_form(value: &str) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    Some(match value.len() {
+        16 => format!("{value}:00Z"),
+        19 => format!("{value}Z"),
+        _ => value.to_string(),
+    })
+}
+
+pub async fn compose(
+    State(state): State<AppState>,
+    Path(account): Path<i64>,
+    form: StaffMultipart,
+) -> Result<Response, PageError> {
+    let staff = &form.session.staff;
+    let alt = form.field("alt").unwrap_or_default().to_string();
+    let mut media = Vec::new();
+    for upload in &form.files {
+        let id = crate::uploads::accept(&state, staff, &upload.file_name, &upload.bytes)
+            .await
+            .map_err(PageError)?;
+        media.push(MediaRef {
+            id,
+            alt: alt.clone(),
+        });
+    }
+    let input = Compose {
+        text: form.field("text").unwrap_or_default().to_string(),
+        kind: form.field("kind").map(str::to_string),
+        channels: form.all("channels"),
+        case_status: form.field("case_status").map(str::to_string),
+        scheduled_at: form.field("scheduled_at").and_then(schedule_from_form),
+        media,
+        ..Compose::default()
+    };
+    let submitted = services::posts::compose(
+        &state.store,
+        &state.governance,
+        staff,
+        AccountId(account),
+        &input,
+    )
+    .await?;
+    state.public_changed();
+    Ok(done(
+        &format!("/staff/posts/{}", submitted.post.id),
+        "submitted",
+    ))
+}
+
+fn status_label(status: PostStatus) -> &'static str {
+    match status {
+        PostStatus::Pending => "waiting for approval",
+        PostStatus::Scheduled => "scheduled",
+        PostStatus::Published => "published",
+        PostStatus::Refused => "refused by the governance check",
+        PostStatus::Rejected => "rejected by a supervisor",
+        PostStatus::Deleted => "deleted",
+    }
+}
+
+fn post_rows(posts: &[bluelamp_store::posts::Post]) -> Markup {
+    html! {
+        table {
+            thead { tr { th scope="col" { "Post" } th scope="col" { "Status" } th scope="col" { "Check" } th scope="col" { "When" } } }
+            tbody {
+                @for post in posts {
+                    tr {
+                        td { a href=(format!("/staff/posts/{}", post.id)) { (crate::public::feeds::entry_title(&post.body)) } }
+                        td { (status_label(post.status)) }
+                        td { (post.decision) }
+                        td { (post.scheduled_at.as_deref().unwrap_or(&post.created_at)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+    Query(query): Query<Done>,
+) -> Result<Response, PageError> {
+    let staff = &context.staff;
+    let mine = services::posts::mine(&state.store, staff).await?;
+    let pending = services::posts::queue(&state.store, staff, PostStatus::Pending).await?;
+    let scheduled = services::posts::queue(&state.store, staff, PostStatus::Scheduled).await?;
+    let paused = services::posts::scheduling_paused(&state.store, staff).await?;
+    let may_pause = staff.authorize(Action::PauseScheduling).is_ok();
+    let content = html! {
+        (notice(notice_text(query.done.as_deref())))
+        @if paused {
+            div.error role="alert" id="paused" { p { "All scheduled posts of the force are paused." } }
+        }
+        section aria-labelledby="queue" {
+            h2 id="queue" { "Waiting for approval (" (pending.len()) ")" }
+            @if pending.is_empty() { p { "Nothing is waiting." } } @else { (post_rows(&pending)) }
+        }
+        section aria-labelledby="scheduled" {
+            h2 id="scheduled" { "Scheduled (" (scheduled.len()) ")" }
+            @if scheduled.is_empty() { p { "Nothing is scheduled." } } @else { (post_rows(&scheduled)) }
+            @if may_pause {
+                form method="post" action=(if paused { "/staff/scheduling/resume" } else { "/staff/scheduling/pause" }) {
+                    (csrf_field(&context.session.csrf_token))
+                    button type="submit" id="pause-toggle" {
+                        @if paused { "Resume scheduled posts" } @else { "Pause all scheduled posts" }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="mine" {
+            h2 id="mine" { "My posts" }
+            @if mine.is_empty() { p { "You have not posted yet." } } @else { (post_rows(&mine)) }
+        }
+    };
+    Ok(staff_page(&context, "Posts", content).into_response())
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+    Path(id): Path<i64>,
+    Query(query): Query<Done>,
+) -> Result<Response, PageError> {
+    let staff = &context.staff;
+    let (post, revisions, attachments, may_approve) =
+        services::posts::detail(&state.store, staff, id).await?;
+    let csrf = &context.session.csrf_token;
+    let is_author = Some(post.author_user_id) == staff.user_id;
+    let findings = post.findings.as_array().cloned().unwrap_or_default();
+    let content = html! {
+        (notice(notice_text(query.done.as_deref())))
+        p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
+        @if let Some(note) = &post.review_note { p { "Reviewer's note: " (note) } }
+        blockquote id="post-body" { (post.body) }
+        @if post.status == PostStatus::Published {
+            p { a href=(format!("/forces/{}/posts/{}", force_code(&state, post.force_id).await, post.id)) { "See it on the public site" } }
+        }
+        @for item in &attachments {
+            p { (item.kind) ": " (item.content_type) ", " (item.byte_size) " bytes, SHA-256 " code { (item.sha256_original) } ". Alt text: " (if item.alt.is_empty() { "none" } else { &item.alt }) }
+        }
+        section aria-labelledby="findings" {
+            h2 id="findings" { "What the Chief Constable would say" }
+            @if findings.is_empty() { p { "Nothing: the check found no problem." } }
+            ul {
+                @for finding in &findings {
+                    li.finding {
+                        strong { (finding["severity"].as_str().unwrap_or_default()) " · " (finding["category"].as_str().unwrap_or_default()) }
+                        " — " (finding["message"].as_str().unwrap_or_default())
+                        @if let Some(basis) = finding["basis"].as_str() { " (" (basis) ")" }
+                        @if let Some(suggestion) = finding["suggestion"].as_str() { br; "Suggestion: " (suggestion) }
+                    }
+                }
+            }
+        }
+        @if post.status == PostStatus::Pending && may_approve && !is_author {
+            section aria-labelledby="review" {
+                h2 id="review" { "Review" }
+                form method="post" action=(format!("/staff/posts/{}/approve", post.id)) {
+                    (csrf_field(csrf))
+                    input type="hidden" name="version" value=(post.version);
+                    label for="approve-text" { "Text (edit before approving if needed; the edit is checked again and the original kept)" }
+                    textarea id="approve-text" name="text" { (post.text) }
+                    button type="submit" id="approve" { "Approve" }
+                }
+                form method="post" action=(format!("/staff/posts/{}/reject", post.id)) {
+                    (csrf_field(csrf))
+                    input type="hidden" name="version" value=(post.version);
+                    label for="reason" { "Reason for rejecting (the author sees it)" }
+                    input type="text" id="reason" name="reason";
+                    button.secondary type="submit" id="reject" { "Reject" }
+                }
+            }
+        }
+        @if matches!(post.status, PostStatus::Published | PostStatus::Scheduled | PostStatus::Pending) && (is_author || may_approve) {
+            section aria-labelledby="edit" {
+                h2 id="edit" { "Edit" }
+                form method="post" action=(format!("/staff/posts/{}/edit", post.id)) {
+                    (csrf_field(csrf))
+                    input type="hidden" name="version" value=(post.version);
+                    label for="edit-text" { "Text" }
+                    textarea id="edit-text" name="text" { (post.text) }
+                    button type="submit" { "Save edit" }
+                }
+            }
+        }
+        @if post.status != PostStatus::Deleted {
+            form method="post" action=(format!("/staff/posts/{}/delete", post.id)) {
+                (csrf_field(csrf))
+                input type="hidden" name="version" value=(post.version);
+                label for="delete-reason" { "Reason for deleting (kept in the audit trail)" }
+                input type="text" id="delete-reason" name="reason";
+                button.secondary type="submit" { "Delete post" }
+            }
+        }
+        @if !revisions.is_empty() {
+            h2 { "History" }
+            ol {
+                @for revision in &revisions {
+                    li { "Version " (revision.version) " (" (revision.reason) ", " (revision.at) "): " (revision.body) }
+                }
+            }
+        }
+    };
+    Ok(staff_page(&context, &format!("Post {}", post.id), content).into_response())
+}
+
+async fn force_code(state: &AppState, force: bluelamp_domain::ForceId) -> String {
+    match state.store.read().await {
+        Ok(mut conn) => bluelamp_store::forces::get(&mut conn, force)
+            .await
+            .map(|f| f.code)
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    version: i64,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    services::posts::approve(
+        &state.store,
+        &state.governance,
+        &form.session.staff,
+        id,
+        form.form.version,
+        form.form.text.as_deref(),
+    )
+    .await?;
+    state.public_changed();
+    Ok(done(&format!("/staff/posts/{id}"), "approved"))
+}
+
+pub async fn reject(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    services::posts::reject(
+        &state.store,
+        &form.session.staff,
+        id,
+        form.form.version,
+        &form.form.reason,
+    )
+    .await?;
+    Ok(done(&format!("/staff/posts/{id}"), "rejected"))
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    let text = form.form.text.clone().unwrap_or_default();
+    services::posts::edit(
+        &state.store,
+        &state.governance,
+        &form.session.staff,
+        id,
+        form.form.version,
+        &text,
+    )
+    .await?;
+    state.public_changed();
+    Ok(done(&format!("/staff/posts/{id}"), "edited"))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    services::posts::delete(
+        &state.store,
+        &form.session.staff,
+        id,
+        form.form.version,
+        &form.form.reason,
+    )
+    .await?;
+    state.public_changed();
+    Ok(done(&format!("/staff/posts/{id}"), "deleted"))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    form: StaffForm<Empty>,
+) -> Result<Response, PageError> {
+    services::posts::set_scheduling_paused(&state.store, &form.session.staff, true).await?;
+    Ok(done("/staff/posts", "paused"))
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    form: StaffForm<Empty>,
+) -> Result<Response, PageError> {
+    services::posts::set_scheduling_paused(&state.store, &form.session.staff, false).await?;
+    Ok(done("/staff/posts", "resumed"))
+}

@@ -111,6 +111,25 @@ async fn log_in(client: &Client, base: &str, username: &str) {
         .click()
         .await
         .unwrap();
+    // The click returns before the browser has followed the login redirect; a
+    // `goto` issued now could overtake it and arrive without the session cookie.
+    wait_until_left_login(client).await;
+}
+
+/// Wait (up to fifteen seconds) until the browser is on a page other than /login.
+async fn wait_until_left_login(client: &Client) {
+    for _ in 0..300 {
+        if let Ok(url) = client.current_url().await {
+            if url.path() != "/login" {
+                // Also wait for the new document to be there, not just its URL.
+                if client.find(Locator::Css("body")).await.is_ok() {
+                    return;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("still on the login page: {}", body_text(client).await);
 }
 
 async fn body_text(client: &Client) -> String {
@@ -120,11 +139,11 @@ async fn body_text(client: &Client) -> String {
     }
 }
 
-/// Wait (up to five seconds) for the page to show `needle`: a click that submits
-/// a form returns before the next page has loaded.
+/// Wait (up to fifteen seconds: CI machines are slow) for the page to show
+/// `needle`: a click that submits a form returns before the next page has loaded.
 async fn wait_for_text(client: &Client, needle: &str) -> String {
     let mut text = String::new();
-    for _ in 0..100 {
+    for _ in 0..300 {
         text = body_text(client).await;
         if text.contains(needle) {
             return text;

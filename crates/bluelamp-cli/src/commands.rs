@@ -368,6 +368,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         media_dir: config.data_dir.join("media"),
         federation_scheme: config.federation_scheme.clone(),
         federation_allow_loopback: config.federation_allow_loopback,
+        federation_inbox_per_host_per_second: config.federation_inbox_per_host_per_second,
     };
     if config.federation_allow_loopback {
         tracing::warn!(

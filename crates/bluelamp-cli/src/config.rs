@@ -39,6 +39,9 @@ pub struct Config {
     pub federation_scheme: String,
     /// TEST ONLY: allow federation to reach loopback addresses and `localhost`.
     pub federation_allow_loopback: bool,
+    /// Inbound activities accepted per second from one remote host (a burst of
+    /// ten times this is allowed); beyond it the inbox answers 429.
+    pub federation_inbox_per_host_per_second: u32,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             digest_hour: 7,
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
+            federation_inbox_per_host_per_second: 300,
         }
     }
 }
@@ -135,6 +139,11 @@ impl Config {
             self.federation_allow_loopback =
                 parse_bool("BLUELAMP_FEDERATION_ALLOW_LOOPBACK_FOR_TESTS", &value)?;
         }
+        if let Some(value) = var("BLUELAMP_FEDERATION_INBOX_PER_HOST_PER_SECOND") {
+            self.federation_inbox_per_host_per_second = value.parse().with_context(|| {
+                format!("BLUELAMP_FEDERATION_INBOX_PER_HOST_PER_SECOND must be a whole number, not '{value}'")
+            })?;
+        }
         Ok(())
     }
 
@@ -144,6 +153,9 @@ impl Config {
                 "log_format must be 'text' or 'json', not '{}'",
                 self.log_format
             );
+        }
+        if self.federation_inbox_per_host_per_second == 0 {
+            bail!("federation_inbox_per_host_per_second must be at least 1");
         }
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");

@@ -64,10 +64,26 @@ pub enum SignatureError {
 }
 
 /// Our private key, parsed once and reused for every delivery.
+///
+/// Signing and verifying go through `ring` (its RSA is several times faster than
+/// the pure-Rust `rsa` crate, which matters at thousands of deliveries and inbound
+/// activities a second); `rsa` stays for PEM parsing, PKCS#1 keys and generating
+/// keys, which `ring` does not do. Keys `ring` refuses (under 2048 bits) fall back
+/// to `rsa`, so an old peer's small key still verifies.
 #[derive(Clone)]
 pub struct Signer {
     key_id: String,
-    key: SigningKey<Sha256>,
+    key: SigningBackend,
+}
+
+#[derive(Clone)]
+enum SigningBackend {
+    /// The `rsa` key is kept beside ring's for the (never seen) case ring fails.
+    Ring(
+        std::sync::Arc<ring::signature::RsaKeyPair>,
+        SigningKey<Sha256>,
+    ),
+    RustCrypto(SigningKey<Sha256>),
 }
 
 impl std::fmt::Debug for Signer {
@@ -86,9 +102,17 @@ impl Signer {
         let key = RsaPrivateKey::from_pkcs8_pem(private_pem)
             .or_else(|_| RsaPrivateKey::from_pkcs1_pem(private_pem))
             .map_err(|e| SignatureError::BadKey(e.to_string()))?;
+        let ring_key = key
+            .to_pkcs8_der()
+            .ok()
+            .and_then(|der| ring::signature::RsaKeyPair::from_pkcs8(der.as_bytes()).ok());
+        let key = match ring_key {
+            Some(pair) => SigningBackend::Ring(std::sync::Arc::new(pair), SigningKey::new(key)),
+            None => SigningBackend::RustCrypto(SigningKey::new(key)),
+        };
         Ok(Signer {
             key_id: key_id.to_owned(),
-            key: SigningKey::new(key),
+            key,
         })
     }
 
@@ -98,14 +122,41 @@ impl Signer {
 
     /// RSASSA-PKCS1-v1_5 / SHA-256 over `data`, base64.
     pub fn sign_base64(&self, data: &[u8]) -> String {
-        let signature = self.key.sign_with_rng(&mut rsa::rand_core::OsRng, data);
+        let fallback = match &self.key {
+            SigningBackend::Ring(pair, fallback) => {
+                let mut signature = vec![0; pair.public().modulus_len()];
+                let rng = ring::rand::SystemRandom::new();
+                // ring fails only on a wrong-sized buffer (sized above) or a broken
+                // system RNG; then sign with the other implementation rather than panic.
+                if pair
+                    .sign(
+                        &ring::signature::RSA_PKCS1_SHA256,
+                        &rng,
+                        data,
+                        &mut signature,
+                    )
+                    .is_ok()
+                {
+                    return B64.encode(signature);
+                }
+                fallback
+            }
+            SigningBackend::RustCrypto(key) => key,
+        };
+        let signature = fallback.sign_with_rng(&mut rsa::rand_core::OsRng, data);
         B64.encode(signature.to_bytes())
     }
 }
 
 /// A remote (or our own) public key, parsed once; cache these per key id.
 #[derive(Debug, Clone)]
-pub struct PublicKey(VerifyingKey<Sha256>);
+pub struct PublicKey(VerifyingBackend);
+
+#[derive(Debug, Clone)]
+enum VerifyingBackend {
+    Ring(ring::signature::RsaPublicKeyComponents<Vec<u8>>),
+    RustCrypto(VerifyingKey<Sha256>),
+}
 
 impl PublicKey {
     /// SPKI (`BEGIN PUBLIC KEY`, what actors publish) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
@@ -114,7 +165,38 @@ impl PublicKey {
         let key = RsaPublicKey::from_public_key_pem(pem)
             .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
             .map_err(|e| SignatureError::BadKey(e.to_string()))?;
-        Ok(PublicKey(VerifyingKey::new(key)))
+        use rsa::traits::PublicKeyParts;
+        // ring's PKCS#1 verifier takes 2048 to 8192-bit moduli.
+        let bits = key.n().bits();
+        if (2048..=8192).contains(&bits) {
+            return Ok(PublicKey(VerifyingBackend::Ring(
+                ring::signature::RsaPublicKeyComponents {
+                    n: key.n().to_bytes_be(),
+                    e: key.e().to_bytes_be(),
+                },
+            )));
+        }
+        Ok(PublicKey(VerifyingBackend::RustCrypto(VerifyingKey::new(
+            key,
+        ))))
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+        match &self.0 {
+            VerifyingBackend::Ring(components) => components
+                .verify(
+                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    message,
+                    signature,
+                )
+                .map_err(|_| SignatureError::BadSignature),
+            VerifyingBackend::RustCrypto(key) => {
+                let signature =
+                    Signature::try_from(signature).map_err(|_| SignatureError::BadSignature)?;
+                key.verify(message, &signature)
+                    .map_err(|_| SignatureError::BadSignature)
+            }
+        }
     }
 }
 
@@ -371,11 +453,7 @@ pub fn verify_parsed(
         };
         lines.push(format!("{name}: {value}"));
     }
-    let signature =
-        Signature::try_from(sig.signature.as_slice()).map_err(|_| SignatureError::BadSignature)?;
-    key.0
-        .verify(lines.join("\n").as_bytes(), &signature)
-        .map_err(|_| SignatureError::BadSignature)
+    key.verify(lines.join("\n").as_bytes(), &sig.signature)
 }
 
 /// A header's value for the signing string: several instances joined with `, `.

@@ -313,3 +313,34 @@ pub(crate) fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool> {
         Err(_) => Ok(row.try_get::<i64, _>(column)? != 0),
     }
 }
+
+/// Savepoints let one transaction carry several independent pieces of work
+/// (e.g. a batch of inbound activities) where one failing is undone alone.
+/// Same SQL on SQLite and PostgreSQL.
+pub mod savepoint {
+    use super::{AnyConnection, Result};
+
+    /// `SAVEPOINT name`. `name` is ours, never user input.
+    pub async fn begin(conn: &mut AnyConnection, name: &'static str) -> Result<()> {
+        sqlx::query(&format!("SAVEPOINT {name}"))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Undo everything since `begin` (the savepoint stays open; release it next).
+    pub async fn rollback(conn: &mut AnyConnection, name: &'static str) -> Result<()> {
+        sqlx::query(&format!("ROLLBACK TO SAVEPOINT {name}"))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Keep the work and close the savepoint.
+    pub async fn release(conn: &mut AnyConnection, name: &'static str) -> Result<()> {
+        sqlx::query(&format!("RELEASE SAVEPOINT {name}"))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}

@@ -34,6 +34,8 @@ impl Delivered {
 struct Remote {
     base: String,
     received: Arc<Mutex<Vec<Delivered>>>,
+    /// GETs of the actor documents (our key fetches), to check they are signed.
+    fetches: Arc<Mutex<Vec<Delivered>>>,
     alice: Signer,
     mallory: Signer,
 }
@@ -43,13 +45,21 @@ struct RemoteState {
     base: String,
     pems: Arc<Vec<(String, String)>>,
     received: Arc<Mutex<Vec<Delivered>>>,
+    fetches: Arc<Mutex<Vec<Delivered>>>,
 }
 
 async fn actor_doc(
     State(s): State<RemoteState>,
     Path(name): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
+    s.fetches.lock().unwrap().push(Delivered {
+        path: uri.path().to_string(),
+        headers,
+        body: Vec::new(),
+    });
     let Some((_, pem)) = s.pems.iter().find(|(n, _)| *n == name) else {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     };
@@ -89,7 +99,9 @@ impl Remote {
         let (alice_private, alice_public) = generate_keypair().unwrap();
         let (mallory_private, mallory_public) = generate_keypair().unwrap();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let fetches = Arc::new(Mutex::new(Vec::new()));
         let state = RemoteState {
+            fetches: fetches.clone(),
             base: base.clone(),
             pems: Arc::new(vec![
                 ("alice".into(), alice_public),
@@ -112,6 +124,7 @@ impl Remote {
                 .unwrap(),
             base,
             received,
+            fetches,
         }
     }
 
@@ -198,6 +211,78 @@ async fn verify_from_us(app: &TestApp, delivered: &Delivered, handle: &str) {
         signed.key_id,
         format!("{}/users/{handle}#main-key", app.base)
     );
+}
+
+/// Check a GET we made (a key fetch) was signed by `handle`'s published key.
+async fn verify_get_from_us(app: &TestApp, fetched: &Delivered, handle: &str) {
+    let actor: Value = reqwest::Client::new()
+        .get(format!("{}/users/{handle}", app.base))
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
+    let signed = verify_request(
+        "GET",
+        &fetched.path,
+        &fetched.headers,
+        None,
+        pem,
+        SystemTime::now(),
+        Duration::from_secs(300),
+    )
+    .unwrap_or_else(|e| panic!("our fetch's signature must verify: {e}"));
+    assert_eq!(
+        signed.key_id,
+        format!("{}/users/{handle}#main-key", app.base)
+    );
+}
+
+#[tokio::test]
+async fn one_remote_host_over_its_rate_is_answered_429_while_another_is_served() {
+    let app = TestApp::spawn_with(bluelamp_web::WebConfig {
+        cookie_secure: false,
+        federation_scheme: "http".into(),
+        federation_allow_loopback: true,
+        // 1 a second: a burst of 10, then refusals.
+        federation_inbox_per_host_per_second: 1,
+        ..bluelamp_web::WebConfig::default()
+    })
+    .await;
+    let mut tx = app.store.write().await.unwrap();
+    let force = bluelamp_store::forces::by_code(&mut tx, "demo")
+        .await
+        .unwrap();
+    bluelamp_store::federation::set_force_domain(&mut tx, force.id, &app.domain())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let busy = Remote::start().await;
+    let quiet = Remote::start().await;
+    let mut statuses = Vec::new();
+    for n in 0..12 {
+        let (status, _) = send_signed(
+            &app,
+            "/inbox",
+            &note_create(&busy, &app, n, "hello"),
+            &busy.alice,
+        )
+        .await;
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..10], &[202; 10], "{statuses:?}");
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    let (status, body) = send_signed(
+        &app,
+        "/inbox",
+        &note_create(&quiet, &app, 1, "hello"),
+        &quiet.alice,
+    )
+    .await;
+    assert_eq!(status, 202, "another host is not held back: {body}");
 }
 
 #[tokio::test]
@@ -298,6 +383,10 @@ async fn a_follower_gets_an_accept_then_the_posts_create_update_and_delete() {
     assert_eq!(accept.json()["object"]["id"], format!("{alice}/follows/1"));
     assert_eq!(accept.json()["actor"], ours.as_str());
     verify_from_us(&app, &accept, "pcmorgan").await;
+    // Our fetch of alice's key was itself signed (servers in authorized-fetch
+    // mode answer nothing else), as the account she followed.
+    let fetch = remote.fetches.lock().unwrap()[0].clone();
+    verify_get_from_us(&app, &fetch, "pcmorgan").await;
     let followers = reqwest::Client::new()
         .get(format!("{ours}/followers"))
         .header("accept", "application/activity+json")
@@ -330,6 +419,21 @@ async fn a_follower_gets_an_accept_then_the_posts_create_update_and_delete() {
         .unwrap()
         .contains("beat surgery"));
     verify_from_us(&app, &create, "pcmorgan").await;
+
+    // Alice likes and boosts it; the staff page counts both, once each.
+    for (n, kind) in [(1, "Like"), (2, "Announce"), (3, "Like")] {
+        let reaction = json!({"@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{alice}/reactions/{n}"), "type": kind, "actor": alice, "object": note_id});
+        let (status, body) = send_signed(&app, "/inbox", &reaction, &remote.alice).await;
+        assert_eq!(status, 202, "{kind}: {body}");
+    }
+    let page = officer.get(&format!("/staff/posts/{id}")).await;
+    assert!(
+        page.body
+            .contains("On the fediverse: <strong>2</strong> likes, <strong>1</strong> boost."),
+        "{}",
+        page.body
+    );
 
     let edited = officer
         .api("PATCH", &format!("/api/v1/posts/{id}"), Some(&token),

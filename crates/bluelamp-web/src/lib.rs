@@ -46,6 +46,9 @@ pub struct WebConfig {
     /// TEST ONLY: let federation fetch from and deliver to loopback addresses
     /// and `localhost` (private ranges stay refused). Never in production.
     pub federation_allow_loopback: bool,
+    /// Inbound activities per second accepted from one remote host, with a burst
+    /// of ten times as many; more is answered 429 with `Retry-After`.
+    pub federation_inbox_per_host_per_second: u32,
 }
 
 impl Default for WebConfig {
@@ -58,6 +61,7 @@ impl Default for WebConfig {
             media_dir: std::path::PathBuf::from("./bluelamp-data/media"),
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
+            federation_inbox_per_host_per_second: 300,
         }
     }
 }
@@ -84,6 +88,7 @@ impl AppState {
             store,
             federation: Arc::new(federation::FederationState::new(
                 config.federation_allow_loopback,
+                config.federation_inbox_per_host_per_second,
             )),
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::new()),

@@ -5,7 +5,14 @@
 //! `Signature` (401 when missing), the signer's key from the cache or fetched
 //! (and fetched again once when the cached key fails, for key rotation), the
 //! signature itself (401), the key's owner against the activity's actor (401),
-//! then `services::federation::receive`, which processes each activity id once.
+//! then `services::federation::receive_batch`, which processes each activity id
+//! once.
+//!
+//! Storing is group-committed: verified activities queue for one writer task
+//! that stores whatever has gathered in one transaction (each activity in its
+//! own savepoint) and then answers each request. Under load a batch holds
+//! hundreds of activities for one commit; alone, an activity is stored at once.
+//! A sender gets 202 only after its activity is durable.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -19,12 +26,18 @@ use bluelamp_federation::signatures::{
     MAX_CLOCK_SKEW,
 };
 use bluelamp_federation::{parse_activity, PublicKey};
-use bluelamp_services::federation::{receive, Received, RemoteActorInfo};
-use bluelamp_services::ServiceError;
-use bluelamp_store::{accounts, StoreError};
+use bluelamp_services::federation::{receive_batch, InboundItem, Received, RemoteActorInfo};
+use bluelamp_services::{ServiceError, ServiceResult};
+use bluelamp_store::{accounts, Store, StoreError};
 use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot};
 
-use super::{force_for_host, lock};
+use bluelamp_domain::AccountId;
+use bluelamp_federation::build::ActorUrls;
+use bluelamp_federation::Signer;
+use bluelamp_store::forces;
+
+use super::{base_url, force_for_host, lock, signer};
 use crate::AppState;
 
 /// How long a fetched key is trusted before it is fetched again.
@@ -107,8 +120,32 @@ async fn handle_inbox(
         Ok(signature) => signature,
         Err(error) => return answer(StatusCode::UNAUTHORIZED, error.to_string()),
     };
+    // Per remote host, before the (costly) signature check. The host is the one
+    // the key id names: unverified yet, but a forger can only spend that host's
+    // budget, and real servers simply retry after a 429.
+    let remote_host = signature
+        .key_id
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '#', '?']).next())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !state.federation.inbox_limiter.allow(&remote_host) {
+        let mut response = answer(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("too many activities from {remote_host}; retry shortly"),
+        );
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("5"),
+        );
+        return response;
+    }
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let key = match verified_key(state, &signature, path, headers, body).await {
+    let fetch_as = FetchAs {
+        force: &force,
+        account: addressed_to,
+    };
+    let key = match verified_key(state, &signature, path, headers, body, &fetch_as).await {
         Ok(key) => key,
         Err(reason) => return answer(StatusCode::UNAUTHORIZED, reason),
     };
@@ -119,11 +156,18 @@ async fn handle_inbox(
     if actor.inbox.is_none() && matches!(activity.kind.name(), "Follow" | "Create") {
         // The key came from a separate key document: the Follow's Accept needs
         // the actor's inbox, and a message its author's name.
-        actor = fetch_actor_info(state, &activity.actor)
+        actor = fetch_actor_info(state, &activity.actor, &fetch_as)
             .await
             .unwrap_or_default();
     }
-    match receive(&state.store, force.id, addressed_to, &activity, &actor).await {
+    let activity_id = activity.id.clone();
+    let item = InboundItem {
+        force_id: force.id,
+        addressed_to,
+        activity,
+        actor,
+    };
+    match store_inbound(state, item).await {
         Ok(
             Received::Processed | Received::Duplicate | Received::Blocked | Received::Ignored(_),
         ) => StatusCode::ACCEPTED.into_response(),
@@ -133,7 +177,7 @@ async fn handle_inbox(
         Err(ServiceError::Forbidden(reason)) => answer(StatusCode::UNAUTHORIZED, reason),
         Err(ServiceError::Conflict(reason)) => answer(StatusCode::BAD_REQUEST, reason),
         Err(error) => {
-            tracing::warn!("inbox: storing {} failed: {error}", activity.id);
+            tracing::warn!("inbox: storing {activity_id} failed: {error}");
             answer(StatusCode::SERVICE_UNAVAILABLE, "try again later")
         }
     }
@@ -147,6 +191,7 @@ async fn verified_key(
     path: &str,
     headers: &HeaderMap,
     body: &[u8],
+    fetch_as: &FetchAs<'_>,
 ) -> Result<Arc<CachedKey>, String> {
     let verify = |key: &CachedKey| {
         verify_parsed(
@@ -171,20 +216,53 @@ async fn verified_key(
             Err(other) => return Err(other.to_string()),
         }
     }
-    let key = fetch_remote_key(state, &signature.key_id).await?;
+    let key = fetch_remote_key(state, &signature.key_id, fetch_as).await?;
     verify(&key).map_err(|e| e.to_string())?;
     Ok(key)
 }
 
-async fn fetch_remote_key(state: &AppState, key_id: &str) -> Result<Arc<CachedKey>, String> {
+/// Whose key signs our fetches of remote documents: the account the activity
+/// was addressed to, or (shared inbox) the force's corporate account.
+pub(crate) struct FetchAs<'a> {
+    pub force: &'a forces::Force,
+    pub account: Option<AccountId>,
+}
+
+/// Servers in "authorized fetch" (secure) mode answer only signed GETs, so every
+/// fetch is signed as one of our actors; with no usable key we fetch unsigned.
+async fn fetch_signer(state: &AppState, fetch_as: &FetchAs<'_>) -> Option<Arc<Signer>> {
+    let account = {
+        let mut conn = state.store.read().await.ok()?;
+        match fetch_as.account {
+            Some(id) => accounts::get(&mut conn, id).await.ok()?,
+            None => {
+                let all = accounts::list(&mut conn, fetch_as.force.id).await.ok()?;
+                let corporate = all
+                    .iter()
+                    .position(|a| a.kind == bluelamp_domain::AccountKind::Corporate);
+                all.into_iter().nth(corporate.unwrap_or(0))?
+            }
+        }
+    };
+    let urls = ActorUrls::new(&base_url(state, fetch_as.force), &account.handle);
+    signer(state, account.id, &urls.key_id).await.ok()
+}
+
+async fn fetch_remote_key(
+    state: &AppState,
+    key_id: &str,
+    fetch_as: &FetchAs<'_>,
+) -> Result<Arc<CachedKey>, String> {
     let client = state
         .federation
         .client
         .as_ref()
         .ok_or("no HTTP client for federation")?;
+    let signer = fetch_signer(state, fetch_as).await;
+    let signer = signer.as_deref();
     // Usually the key is a fragment of the actor document: one fetch gives the
     // key and the actor's inbox and name.
-    let fetched = match fetch_actor(client, key_owner(key_id), None).await {
+    let fetched = match fetch_actor(client, key_owner(key_id), signer).await {
         Ok(actor) if actor.public_key.id == key_id => CachedKey {
             owner: actor.public_key.owner.clone(),
             key: PublicKey::from_pem(&actor.public_key.pem).map_err(|e| e.to_string())?,
@@ -200,7 +278,7 @@ async fn fetch_remote_key(state: &AppState, key_id: &str) -> Result<Arc<CachedKe
             fetched: Instant::now(),
         },
         _ => {
-            let key = fetch_key(client, key_id, None)
+            let key = fetch_key(client, key_id, signer)
                 .await
                 .map_err(|e| format!("could not fetch key {key_id}: {e}"))?;
             CachedKey {
@@ -221,9 +299,16 @@ async fn fetch_remote_key(state: &AppState, key_id: &str) -> Result<Arc<CachedKe
     Ok(fetched)
 }
 
-async fn fetch_actor_info(state: &AppState, actor_id: &str) -> Option<RemoteActorInfo> {
+async fn fetch_actor_info(
+    state: &AppState,
+    actor_id: &str,
+    fetch_as: &FetchAs<'_>,
+) -> Option<RemoteActorInfo> {
     let client = state.federation.client.as_ref()?;
-    let actor = fetch_actor(client, actor_id, None).await.ok()?;
+    let signer = fetch_signer(state, fetch_as).await;
+    let actor = fetch_actor(client, actor_id, signer.as_deref())
+        .await
+        .ok()?;
     Some(RemoteActorInfo {
         inbox: Some(actor.inbox.clone()),
         shared_inbox: actor.shared_inbox.clone(),
@@ -233,4 +318,53 @@ async fn fetch_actor_info(state: &AppState, actor_id: &str) -> Option<RemoteActo
             .clone()
             .or(actor.preferred_username.clone()),
     })
+}
+
+/// At most this many activities share one transaction.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<ServiceResult<Received>>;
+
+/// The sending half of the group-commit writer (see the module docs).
+pub(crate) struct InboundWriter(mpsc::Sender<(InboundItem, Reply)>);
+
+/// Queue a verified activity for the writer and wait until it is stored.
+async fn store_inbound(state: &AppState, item: InboundItem) -> ServiceResult<Received> {
+    let writer = state.federation.inbound_writer.get_or_init(|| {
+        // Bounded: when storage falls behind, senders wait here (and time out
+        // and retry later) instead of piling up in memory.
+        let (sender, receiver) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(state.store.clone(), receiver));
+        InboundWriter(sender)
+    });
+    let (reply, answer) = oneshot::channel();
+    let unavailable = || ServiceError::Internal("the inbox writer stopped".into());
+    writer
+        .0
+        .send((item, reply))
+        .await
+        .map_err(|_| unavailable())?;
+    answer.await.map_err(|_| unavailable())?
+}
+
+async fn write_batches(store: Store, mut queue: mpsc::Receiver<(InboundItem, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (items, replies): (Vec<InboundItem>, Vec<Reply>) = batch.drain(..).unzip();
+        match receive_batch(&store, &items).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    // The requester may have gone (timed out); its activity is
+                    // stored all the same, and a retry is a duplicate.
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::warn!("inbox: a batch of {} failed: {error}", items.len());
+                for reply in replies {
+                    let _ = reply.send(Err(ServiceError::Internal(error.to_string())));
+                }
+            }
+        }
+    }
 }

@@ -39,10 +39,16 @@ pub struct FederationState {
     actor_keys: tokio::sync::Mutex<HashMap<AccountId, Arc<fed::ActorKey>>>,
     /// Parsed private keys by key id (parsing a PEM is not free).
     signers: Mutex<HashMap<String, Arc<Signer>>>,
+    /// The inbox's group-commit writer, started on the first inbound activity.
+    pub(crate) inbound_writer: std::sync::OnceLock<inbox::InboundWriter>,
+    /// Per remote host token buckets for the inboxes.
+    pub(crate) inbox_limiter: HostRateLimiter,
+    /// Forces by domain, briefly cached: every inbound request asks.
+    forces_by_domain: Mutex<HashMap<String, (std::time::Instant, forces::Force)>>,
 }
 
 impl FederationState {
-    pub fn new(allow_loopback: bool) -> FederationState {
+    pub fn new(allow_loopback: bool, inbox_per_host_per_second: u32) -> FederationState {
         let mut options = ClientOptions::new(concat!(
             "Bluelamp/",
             env!("CARGO_PKG_VERSION"),
@@ -61,6 +67,9 @@ impl FederationState {
             keys: Mutex::new(HashMap::new()),
             actor_keys: tokio::sync::Mutex::new(HashMap::new()),
             signers: Mutex::new(HashMap::new()),
+            inbound_writer: std::sync::OnceLock::new(),
+            inbox_limiter: HostRateLimiter::new(inbox_per_host_per_second),
+            forces_by_domain: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -69,6 +78,11 @@ impl FederationState {
 pub fn base_url(state: &AppState, force: &forces::Force) -> String {
     format!("{}://{}", state.config.federation_scheme, force.domain)
 }
+
+/// How long a force looked up by domain is reused. Short: a renamed domain or
+/// a changed setting shows within seconds, while a busy inbox asks the database
+/// once per interval instead of twice per activity.
+const FORCE_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The force whose domain is this request's `Host`.
 pub async fn force_for_host(
@@ -81,12 +95,24 @@ pub async fn force_for_host(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
+    if let Some((at, force)) = lock(&state.federation.forces_by_domain).get(&host) {
+        if at.elapsed() < FORCE_CACHE_TTL {
+            return Ok(force.clone());
+        }
+    }
     let mut conn = state.store.read().await.map_err(internal)?;
     let id = fed::force_id_by_domain(&mut conn, &host)
         .await
         .map_err(internal)?
         .ok_or_else(|| WebError::not_found("force"))?;
-    forces::get(&mut conn, id).await.map_err(internal)
+    let force = forces::get(&mut conn, id).await.map_err(internal)?;
+    let mut cache = lock(&state.federation.forces_by_domain);
+    if cache.len() > 1_000 {
+        // Only real force domains are cached, so this is a bound, not a policy.
+        cache.clear();
+    }
+    cache.insert(host, (std::time::Instant::now(), force.clone()));
+    Ok(force)
 }
 
 pub(crate) fn internal(error: impl std::fmt::Display) -> WebError {
@@ -156,4 +182,65 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A token bucket per remote host: `rate` tokens a second, holding at most ten
+/// seconds' worth, so a server catching up after an outage gets its burst and
+/// a runaway one is slowed without touching anyone else. In memory, per process:
+/// a limit to protect this machine, not an accounting record.
+pub(crate) struct HostRateLimiter {
+    rate: f64,
+    capacity: f64,
+    buckets: Mutex<HashMap<String, (f64, std::time::Instant)>>,
+}
+
+impl HostRateLimiter {
+    pub(crate) fn new(per_second: u32) -> HostRateLimiter {
+        let rate = f64::from(per_second.max(1));
+        HostRateLimiter {
+            rate,
+            capacity: rate * 10.0,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take one token for `host`; `false` when its bucket is empty.
+    pub(crate) fn allow(&self, host: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut buckets = lock(&self.buckets);
+        if buckets.len() > 100_000 {
+            // Bound memory against a flood of made-up host names: idle buckets
+            // would be full anyway, so forgetting them changes nothing.
+            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs_f64() < 10.0);
+        }
+        let (tokens, at) = buckets
+            .entry(host.to_owned())
+            .or_insert((self.capacity, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.capacity);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HostRateLimiter;
+
+    #[test]
+    fn a_host_gets_its_burst_then_is_refused_while_others_are_not() {
+        let limiter = HostRateLimiter::new(1);
+        for n in 0..10 {
+            assert!(
+                limiter.allow("busy.example"),
+                "request {n} is within the burst"
+            );
+        }
+        assert!(!limiter.allow("busy.example"));
+        assert!(limiter.allow("quiet.example"));
+    }
 }

@@ -150,6 +150,7 @@ pub async fn detail(
     let csrf = &context.session.csrf_token;
     let is_author = Some(post.author_user_id) == staff.user_id;
     let findings = post.findings.as_array().cloned().unwrap_or_default();
+    let (likes, boosts) = services::federation::reaction_counts(&state.store, post.id).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
@@ -157,6 +158,7 @@ pub async fn detail(
         blockquote id="post-body" { (post.body) }
         @if post.status == PostStatus::Published {
             p { a href=(format!("/forces/{}/posts/{}", force_code(&state, post.force_id).await, post.id)) { "See it on the public site" } }
+            p id="reactions" { "On the fediverse: " strong { (likes) } (if likes == 1 { " like" } else { " likes" }) ", " strong { (boosts) } (if boosts == 1 { " boost" } else { " boosts" }) "." }
         }
         @for item in &attachments {
             p { (item.kind) ": " (item.content_type) ", " (item.byte_size) " bytes, SHA-256 " code { (item.sha256_original) } ". Alt text: " (if item.alt.is_empty() { "none" } else { &item.alt }) }

@@ -13,6 +13,10 @@
 //! own savepoint) and then answers each request. Under load a batch holds
 //! hundreds of activities for one commit; alone, an activity is stored at once.
 //! A sender gets 202 only after its activity is durable.
+//!
+//! Keys and actors are fetched with a signed GET, as the addressed account (the
+//! force's corporate account for the shared inbox): servers in "authorized
+//! fetch" mode (Mastodon's secure mode, GoToSocial) refuse unsigned ones.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};

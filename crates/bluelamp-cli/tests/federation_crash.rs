@@ -188,7 +188,8 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_never_changes_the_
     );
 
     // Start again on the same database and port. Rows claimed by the dead
-    // process are claimed again when their lease ends.
+    // process are released at start on SQLite (one process owns that store),
+    // and claimed again when their lease ends on PostgreSQL.
     let restarted_at = Instant::now();
     let second_log = logs.join("second-run.log");
     let mut server = start_server(&db, &listen, &second_log);

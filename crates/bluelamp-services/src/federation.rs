@@ -646,6 +646,20 @@ pub async fn claim_deliveries(
     Ok(claimed)
 }
 
+/// At start, on the embedded SQLite store (which one server process owns), take
+/// back the deliveries a crashed run had claimed, so they go out now rather than
+/// when their lease would have ended. On PostgreSQL other nodes may hold live
+/// leases: there the lease simply runs out.
+pub async fn recover_deliveries_after_restart(store: &Store) -> ServiceResult<u64> {
+    if store.backend() != bluelamp_store::Backend::Sqlite {
+        return Ok(0);
+    }
+    let mut tx = store.write().await?;
+    let released = fed::release_delivery_leases(&mut tx).await?;
+    tx.commit().await?;
+    Ok(released)
+}
+
 /// Record a batch of outcomes in one transaction (one commit per batch keeps
 /// the queue fast on SQLite).
 pub async fn record_deliveries(

@@ -692,6 +692,17 @@ pub async fn claim_deliveries(
     rows.iter().map(delivery_from).collect()
 }
 
+/// Free every delivery lease. Only for a store one process owns (embedded
+/// SQLite) when that process starts: any lease still held is a dead worker's.
+pub async fn release_delivery_leases(conn: &mut AnyConnection) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET locked_until = NULL          WHERE status = 'queued' AND locked_until IS NOT NULL",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// What happened to one claimed delivery.
 #[derive(Debug, Clone)]
 pub enum DeliveryResult {

@@ -49,6 +49,13 @@ struct Shared {
 /// Run the delivery worker until the task is aborted.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        match services::recover_deliveries_after_restart(&state.store).await {
+            Ok(0) => {}
+            Ok(released) => tracing::info!(
+                "{released} deliveries claimed before a crash or restart are sent again now"
+            ),
+            Err(error) => tracing::warn!("could not release old delivery leases: {error}"),
+        }
         let (results, received) = mpsc::channel(4096);
         let recorder = tokio::spawn(record(state.clone(), received));
         let shared = Arc::new(Shared {

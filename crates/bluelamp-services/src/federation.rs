@@ -111,7 +111,8 @@ pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult
         .collect();
     let mut inboxes = fed::delivery_targets(conn, outbound.account_id).await?;
     // An Announce's post is another account's: its mentions were told by its Create.
-    if let ("Create" | "Update" | "Delete", Some(post_id)) = (outbound.kind.as_str(), outbound.post_id)
+    if let ("Create" | "Update" | "Delete", Some(post_id)) =
+        (outbound.kind.as_str(), outbound.post_id)
     {
         for mention in fed::post_mentions(conn, post_id).await? {
             if let Some(inbox) = mention.inbox {
@@ -203,7 +204,11 @@ pub async fn resolve_mentions_for_job(
         .into_iter()
         .map(|(user, domain)| MentionRequest { user, domain })
         .filter(|m| {
-            let acct = format!("{}@{}", m.user, m.domain.as_deref().unwrap_or(&force.domain));
+            let acct = format!(
+                "{}@{}",
+                m.user,
+                m.domain.as_deref().unwrap_or(&force.domain)
+            );
             !known.iter().any(|k| k.acct.eq_ignore_ascii_case(&acct))
         })
         .take(MAX_MENTIONS)

@@ -942,13 +942,12 @@ pub async fn insert_share(
 }
 
 pub async fn undo_share(conn: &mut AnyConnection, id: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE post_shares SET undone_at = $1 WHERE id = $2 AND undone_at IS NULL",
-    )
-    .bind(now_text())
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    let done =
+        sqlx::query("UPDATE post_shares SET undone_at = $1 WHERE id = $2 AND undone_at IS NULL")
+            .bind(now_text())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 

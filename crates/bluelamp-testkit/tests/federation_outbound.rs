@@ -201,8 +201,10 @@ async fn a_content_warning_arrives_as_summary_and_sensitive_and_hashtags_link_to
             "POST",
             &format!("/api/v1/accounts/{account}/posts"),
             Some(&token),
-            Some(json!({"text": "Please slow down on Harbour Road this winter. #RoadSafety",
-                        "content_warning": warning})),
+            Some(
+                json!({"text": "Please slow down on Harbour Road this winter. #RoadSafety",
+                        "content_warning": warning}),
+            ),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -239,7 +241,11 @@ async fn a_content_warning_arrives_as_summary_and_sensitive_and_hashtags_link_to
         "{}",
         tag_page.body
     );
-    assert!(!client.get("/tags/nothing_here").await.body.contains("Harbour Road"));
+    assert!(!client
+        .get("/tags/nothing_here")
+        .await
+        .body
+        .contains("Harbour Road"));
 
     // The public pages show the warning first, the text behind it.
     let page = client.get(&format!("/forces/demo/posts/{id}")).await;
@@ -250,7 +256,9 @@ async fn a_content_warning_arrives_as_summary_and_sensitive_and_hashtags_link_to
         page.body
     );
     let profile = client.get("/forces/demo/accounts/pcmorgan").await;
-    assert!(profile.body.contains("<summary>Content warning: Photo of a damaged car</summary>"));
+    assert!(profile
+        .body
+        .contains("<summary>Content warning: Photo of a damaged car</summary>"));
 
     // An edit keeps the warning.
     let edited = officer
@@ -301,7 +309,12 @@ async fn a_mention_is_resolved_linked_and_delivered_to_the_mentioned_actor() {
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
-    assert_eq!(created.json()["post"]["status"], "published", "{}", created.body);
+    assert_eq!(
+        created.json()["post"]["status"],
+        "published",
+        "{}",
+        created.body
+    );
     let id = created.json()["post"]["id"].as_i64().unwrap();
     let note_id = format!("{}/users/pcmorgan/posts/{id}", app.base);
     let someone = remote.actor("someone");
@@ -436,9 +449,7 @@ async fn a_share_goes_out_as_an_announce_once_and_only_permitted_staff_may_share
     assert_eq!(again.json()["created"], false);
     assert_eq!(again.json()["share"]["id"], shared.json()["share"]["id"]);
 
-    let announce = remote
-        .wait_for("reader", |v| v["type"] == "Announce")
-        .await;
+    let announce = remote.wait_for("reader", |v| v["type"] == "Announce").await;
     assert_eq!(announce["object"], note_id.as_str());
     assert_eq!(
         announce["actor"],
@@ -457,7 +468,12 @@ async fn a_share_goes_out_as_an_announce_once_and_only_permitted_staff_may_share
 
     // The audit trail names the share.
     let audit = comms
-        .api("GET", "/api/v1/audit?action=post.share", Some(&comms_token), None)
+        .api(
+            "GET",
+            "/api/v1/audit?action=post.share",
+            Some(&comms_token),
+            None,
+        )
         .await;
     assert_eq!(audit.status, 200, "{}", audit.body);
     assert!(audit.body.contains("democonstabulary"), "{}", audit.body);

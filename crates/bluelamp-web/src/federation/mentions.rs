@@ -120,7 +120,9 @@ async fn local_mention(
     handle: &str,
 ) -> Option<PostMention> {
     let mut conn = state.store.read().await.ok()?;
-    let account = accounts::by_handle(&mut conn, force.id, handle).await.ok()?;
+    let account = accounts::by_handle(&mut conn, force.id, handle)
+        .await
+        .ok()?;
     Some(PostMention {
         acct: format!("{}@{}", account.handle, force.domain).to_lowercase(),
         actor_id: actor_urls(base, force, &account).id,

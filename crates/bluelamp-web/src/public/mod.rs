@@ -419,7 +419,10 @@ pub async fn tag_page(
     let force = crate::federation::force_for_host(&state, &headers)
         .await
         .map_err(PageError)?;
-    if tag.is_empty() || tag.chars().count() > 100 || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    if tag.is_empty()
+        || tag.chars().count() > 100
+        || !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
         return Err(store_error(bluelamp_store::StoreError::NotFound("tag")));
     }
     let mut conn = state.store.read().await.map_err(store_error)?;

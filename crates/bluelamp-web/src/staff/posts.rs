@@ -151,8 +151,7 @@ pub async fn detail(
     let csrf = &context.session.csrf_token;
     let is_author = Some(post.author_user_id) == staff.user_id;
     let findings = post.findings.as_array().cloned().unwrap_or_default();
-    let share_options =
-        services::federation::share_options(&state.store, staff, post.id).await?;
+    let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
@@ -357,7 +356,11 @@ pub async fn share(
         id,
     )
     .await?;
-    let notice = if shared.created { "shared" } else { "already-shared" };
+    let notice = if shared.created {
+        "shared"
+    } else {
+        "already-shared"
+    };
     Ok(done(&format!("/staff/posts/{id}"), notice))
 }
 

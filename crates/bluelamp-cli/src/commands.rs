@@ -378,7 +378,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let state = AppState::new(store.clone(), web_config);
     // Scheduled posts and other durable jobs: due work left from before a restart
     // or crash is picked up here, once.
-    let workers = bluelamp_web::workers::spawn(store.clone());
+    let workers = bluelamp_web::workers::spawn(state.clone());
     // E-mail subscriptions: the outbox worker, when an SMTP relay is configured.
     let mail_worker = match config.mail_config()? {
         Some(mut mail) => {

@@ -426,6 +426,26 @@ pub fn announce_activity(
     )
 }
 
+/// `Undo` of one of our boosts; id `{announce}/undo`. The Announce is embedded
+/// whole, as Mastodon sends it, so the receiver can match it without a fetch.
+pub fn undo_announce_activity(
+    urls: &ActorUrls,
+    announce: Activity<String>,
+) -> Activity<Activity<String>> {
+    let (to, cc) = (announce.to.clone(), announce.cc.clone());
+    let mut announce = announce;
+    announce.published = None;
+    wrap(
+        "Undo",
+        format!("{}/undo", announce.id),
+        urls,
+        None,
+        to,
+        cc,
+        announce,
+    )
+}
+
 /// `Update` of our actor after a profile change; `version` counts profile edits.
 pub fn update_actor_activity(
     urls: &ActorUrls,

@@ -4,6 +4,9 @@
 //! fetches remote documents and sends; this module only decides and stores, each
 //! time in one transaction.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use bluelamp_domain::{AccountId, ForceId, PostStatus, Role};
 use bluelamp_federation::protocol::{ActivityKind, InboundActivity, RemoteObject, Target, Updated};
 use bluelamp_store::federation::{self as fed, DeliveryResult, NewInboundMessage, NewOutbound};
@@ -24,9 +27,17 @@ async fn queue_post_activity(
     kind: &str,
     dedupe_key: String,
 ) -> ServiceResult<()> {
-    // No followers, nobody to tell: no row and no job (a later follower is not
-    // sent old posts, as on Mastodon).
-    if fed::follower_count(conn, post.account_id).await? == 0 {
+    // No followers and no one mentioned: nobody to tell, so no row and no job (a
+    // later follower is not sent old posts, as on Mastodon). A post that names
+    // someone goes out even without followers: the mentioned actor is told.
+    let mentions_someone = match kind {
+        "Delete" => fed::post_mentions(conn, post.id)
+            .await?
+            .iter()
+            .any(|m| m.inbox.is_some()),
+        _ => !bluelamp_federation::html::extract_mentions(&post.body).is_empty(),
+    };
+    if !mentions_someone && fed::follower_count(conn, post.account_id).await? == 0 {
         return Ok(());
     }
     let outbound = fed::insert_outbound(
@@ -43,18 +54,24 @@ async fn queue_post_activity(
     )
     .await?;
     if let Some(id) = outbound {
-        // The fan-out runs as a job, not here: an account with 10,000 followers
-        // must not hold the publishing transaction open for 10,000 inserts.
-        jobs::enqueue(
-            conn,
-            FANOUT_JOB,
-            &json!({ "outbound_id": id }),
-            &bluelamp_store::now_text(),
-            Some(&format!("fanout:{id}")),
-            10,
-        )
-        .await?;
+        enqueue_fanout(conn, id).await?;
     }
+    Ok(())
+}
+
+async fn enqueue_fanout(conn: &mut AnyConnection, outbound_id: i64) -> ServiceResult<()> {
+    // The fan-out runs as a job, not here: an account with 10,000 followers
+    // must not hold the publishing transaction open for 10,000 inserts, and
+    // mentions are resolved over the network before it, outside any transaction.
+    jobs::enqueue(
+        conn,
+        FANOUT_JOB,
+        &json!({ "outbound_id": outbound_id }),
+        &bluelamp_store::now_text(),
+        Some(&format!("fanout:{outbound_id}")),
+        10,
+    )
+    .await?;
     Ok(())
 }
 
@@ -78,7 +95,8 @@ pub async fn on_deleted(conn: &mut AnyConnection, post: &posts::Post) -> Service
 }
 
 /// The fan-out job: one delivery row per distinct inbox of the account's
-/// followers (shared inboxes first), skipping blocked domains. Idempotent.
+/// followers (shared inboxes first), plus the own inbox of each remote actor the
+/// post mentions (as Mastodon does), skipping blocked domains. Idempotent.
 pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult<JobOutcome> {
     let Some(id) = job.payload.get("outbound_id").and_then(|v| v.as_i64()) else {
         return Ok(JobOutcome::Done);
@@ -91,7 +109,20 @@ pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult
         .filter(|b| b.kind == "domain")
         .map(|b| b.target.to_ascii_lowercase())
         .collect();
-    for inbox in fed::delivery_targets(conn, outbound.account_id).await? {
+    let mut inboxes = fed::delivery_targets(conn, outbound.account_id).await?;
+    // An Announce's post is another account's: its mentions were told by its Create.
+    if let ("Create" | "Update" | "Delete", Some(post_id)) =
+        (outbound.kind.as_str(), outbound.post_id)
+    {
+        for mention in fed::post_mentions(conn, post_id).await? {
+            if let Some(inbox) = mention.inbox {
+                if !inboxes.contains(&inbox) {
+                    inboxes.push(inbox);
+                }
+            }
+        }
+    }
+    for inbox in inboxes {
         let host = host_of(&inbox).to_ascii_lowercase();
         if blocked.iter().any(|b| *b == host || domain_of(&host) == b) {
             continue;
@@ -99,6 +130,272 @@ pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult
         fed::enqueue_delivery(conn, id, &inbox, &host).await?;
     }
     Ok(JobOutcome::Done)
+}
+
+// ---- mentions ---------------------------------------------------------------
+
+/// The most mentions of one post we resolve: enough for any real post, and a
+/// bound on the network work one publication can cause.
+pub const MAX_MENTIONS: usize = 20;
+
+/// A boxed future, so a resolver can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One `@user` or `@user@domain` to resolve, as typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MentionRequest {
+    pub user: String,
+    /// `None` for a bare `@user`, meaning one of the force's own accounts.
+    pub domain: Option<String>,
+}
+
+/// Turns mentions into actors. The web layer implements it with WebFinger and
+/// the shared HTTP client (this crate does no HTTP); mentions it cannot resolve
+/// are left out and stay plain text.
+pub trait MentionResolver: Send + Sync {
+    fn resolve<'a>(
+        &'a self,
+        force: &'a forces::Force,
+        account: &'a accounts::Account,
+        wanted: Vec<MentionRequest>,
+    ) -> BoxFuture<'a, Vec<fed::PostMention>>;
+}
+
+/// Resolves nothing: for job runners without network access (tests, tools).
+pub struct NoResolver;
+
+impl MentionResolver for NoResolver {
+    fn resolve<'a>(
+        &'a self,
+        _force: &'a forces::Force,
+        _account: &'a accounts::Account,
+        _wanted: Vec<MentionRequest>,
+    ) -> BoxFuture<'a, Vec<fed::PostMention>> {
+        Box::pin(async { Vec::new() })
+    }
+}
+
+/// Before a fan-out of a post's Create or Update: resolve the mentions in its
+/// text that are not stored yet and store them, so the Note built for delivery
+/// and the one served at its URL carry the same mentions. Runs with no
+/// transaction open during the network work; never fails the post.
+pub async fn resolve_mentions_for_job(
+    store: &Store,
+    job: &jobs::Job,
+    resolver: &dyn MentionResolver,
+) -> ServiceResult<()> {
+    let Some(id) = job.payload.get("outbound_id").and_then(|v| v.as_i64()) else {
+        return Ok(());
+    };
+    let (post, force, account, known) = {
+        let mut conn = store.read().await?;
+        let outbound = fed::outbound(&mut conn, id).await?;
+        let post_id = match (outbound.kind.as_str(), outbound.post_id) {
+            ("Create" | "Update", Some(post_id)) => post_id,
+            _ => return Ok(()),
+        };
+        let post = posts::get(&mut conn, post_id).await?;
+        let account = accounts::get(&mut conn, post.account_id).await?;
+        let force = forces::get(&mut conn, account.force_id).await?;
+        let known = fed::post_mentions(&mut conn, post.id).await?;
+        (post, force, account, known)
+    };
+    let wanted: Vec<MentionRequest> = bluelamp_federation::html::extract_mentions(&post.body)
+        .into_iter()
+        .map(|(user, domain)| MentionRequest { user, domain })
+        .filter(|m| {
+            let acct = format!(
+                "{}@{}",
+                m.user,
+                m.domain.as_deref().unwrap_or(&force.domain)
+            );
+            !known.iter().any(|k| k.acct.eq_ignore_ascii_case(&acct))
+        })
+        .take(MAX_MENTIONS)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let found = resolver.resolve(&force, &account, wanted).await;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let mut tx = store.write().await?;
+    for mention in &found {
+        fed::insert_post_mention(&mut tx, post.id, mention).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---- shares (Announce) --------------------------------------------------------
+
+/// What a share request did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Shared {
+    pub share: fed::Share,
+    /// `false` when the post was already shared from that account (nothing new).
+    pub created: bool,
+}
+
+/// May `staff` share from `account`? A share goes out at once with no approval
+/// step, so it needs a member who may post to it without approval.
+async fn sharing_member(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    account: AccountId,
+) -> ServiceResult<accounts::Account> {
+    let (account, member) = crate::posts::posting_member(conn, staff, account).await?;
+    if !member.permissions.post_without_approval {
+        return Err(ServiceError::Forbidden(format!(
+            "Sharing from @{} goes out at once, so it needs permission to post there without approval.",
+            account.handle
+        )));
+    }
+    Ok(account)
+}
+
+/// Share (boost) a published post of another account of the same force from
+/// `account`: an `Announce` to that account's followers. Sharing twice does
+/// nothing new.
+pub async fn share(
+    store: &Store,
+    staff: &Staff,
+    account: AccountId,
+    post_id: i64,
+) -> ServiceResult<Shared> {
+    staff.require_scope("write")?;
+    let mut tx = store.write().await?;
+    let account = sharing_member(&mut tx, staff, account).await?;
+    let post = posts::get(&mut tx, post_id).await?;
+    if post.force_id != account.force_id {
+        return Err(ServiceError::NotFound("post"));
+    }
+    if post.status != PostStatus::Published {
+        return Err(ServiceError::Conflict(
+            "Only a published post can be shared.".into(),
+        ));
+    }
+    if post.account_id == account.id {
+        return Err(ServiceError::Conflict(format!(
+            "This post is already @{}'s own; share another account's post.",
+            account.handle
+        )));
+    }
+    if let Some(share) = fed::active_share(&mut tx, account.id, post.id).await? {
+        return Ok(Shared {
+            share,
+            created: false,
+        });
+    }
+    let share = fed::insert_share(&mut tx, account.id, post.id, staff.user_id).await?;
+    if fed::follower_count(&mut tx, account.id).await? > 0 {
+        let outbound = fed::insert_outbound(
+            &mut tx,
+            &NewOutbound {
+                account_id: account.id,
+                kind: "Announce",
+                post_id: Some(post.id),
+                post_version: None,
+                follow_id: None,
+                target_actor: None,
+                dedupe_key: &format!("announce:{}", share.id),
+            },
+        )
+        .await?;
+        if let Some(id) = outbound {
+            fed::set_outbound_share(&mut tx, id, share.id).await?;
+            enqueue_fanout(&mut tx, id).await?;
+        }
+    }
+    let mut draft = crate::auth::entry(staff, "post.share", "post", post.id);
+    draft.after = Some(
+        json!({"account": account.handle, "share_id": share.id, "original_account_id": post.account_id})
+            .to_string(),
+    );
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(Shared {
+        share,
+        created: true,
+    })
+}
+
+/// Stop sharing: an `Undo` of the Announce to the same followers. Unsharing a
+/// post that is not shared does nothing.
+pub async fn unshare(
+    store: &Store,
+    staff: &Staff,
+    account: AccountId,
+    post_id: i64,
+) -> ServiceResult<bool> {
+    staff.require_scope("write")?;
+    let mut tx = store.write().await?;
+    let account = sharing_member(&mut tx, staff, account).await?;
+    let Some(share) = fed::active_share(&mut tx, account.id, post_id).await? else {
+        return Ok(false);
+    };
+    fed::undo_share(&mut tx, share.id).await?;
+    if fed::follower_count(&mut tx, account.id).await? > 0 {
+        let outbound = fed::insert_outbound(
+            &mut tx,
+            &NewOutbound {
+                account_id: account.id,
+                kind: "UndoAnnounce",
+                post_id: Some(post_id),
+                post_version: None,
+                follow_id: None,
+                target_actor: None,
+                dedupe_key: &format!("unannounce:{}", share.id),
+            },
+        )
+        .await?;
+        if let Some(id) = outbound {
+            fed::set_outbound_share(&mut tx, id, share.id).await?;
+            enqueue_fanout(&mut tx, id).await?;
+        }
+    }
+    let mut draft = crate::auth::entry(staff, "post.unshare", "post", post_id);
+    draft.after = Some(json!({"account": account.handle, "share_id": share.id}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// The force's accounts `staff` may share a post from, and which already do.
+pub async fn share_options(
+    store: &Store,
+    staff: &Staff,
+    post_id: i64,
+) -> ServiceResult<Vec<(accounts::Account, bool)>> {
+    let Some(user) = staff.user_id else {
+        return Ok(Vec::new());
+    };
+    let force = staff.current_force()?;
+    let mut conn = store.read().await?;
+    let post = posts::get(&mut conn, post_id).await?;
+    if post.force_id != force || post.status != PostStatus::Published {
+        return Ok(Vec::new());
+    }
+    let sharing: Vec<AccountId> = fed::shares_of_post(&mut conn, post_id)
+        .await?
+        .into_iter()
+        .map(|s| s.account_id)
+        .collect();
+    let mut options = Vec::new();
+    for account in accounts::list(&mut conn, force).await? {
+        if account.id == post.account_id {
+            continue;
+        }
+        let may = accounts::member(&mut conn, account.id, user)
+            .await?
+            .is_some_and(|m| m.permissions.post && m.permissions.post_without_approval);
+        if may {
+            let shared = sharing.contains(&account.id);
+            options.push((account, shared));
+        }
+    }
+    Ok(options)
 }
 
 // ---- keys -------------------------------------------------------------------

@@ -12,8 +12,18 @@ pub fn backoff_seconds(attempts: i64) -> i64 {
     (10i64 << exponent).min(6 * 3600)
 }
 
-/// Claim and run the jobs that are due; returns how many ran.
+/// Claim and run the jobs that are due, resolving no mentions (for runners
+/// without network access); returns how many ran.
 pub async fn run_due(store: &Store) -> ServiceResult<usize> {
+    run_due_with(store, &crate::federation::NoResolver).await
+}
+
+/// Claim and run the jobs that are due; a fan-out first resolves the post's
+/// mentions through `resolver`. Returns how many ran.
+pub async fn run_due_with(
+    store: &Store,
+    resolver: &dyn crate::federation::MentionResolver,
+) -> ServiceResult<usize> {
     let claimed = {
         let mut tx = store.write().await?;
         let claimed = jobs::claim_due(&mut tx, store.backend(), 20, 60).await?;
@@ -21,6 +31,16 @@ pub async fn run_due(store: &Store) -> ServiceResult<usize> {
         claimed
     };
     for job in &claimed {
+        if job.kind == crate::federation::FANOUT_JOB {
+            // Network work, before the job's transaction opens: a slow remote
+            // server must not hold the (SQLite: only) writer. A failure only
+            // leaves mentions as plain text.
+            if let Err(error) =
+                crate::federation::resolve_mentions_for_job(store, job, resolver).await
+            {
+                tracing::warn!(job.id = job.id, "resolving mentions failed: {error}");
+            }
+        }
         let mut tx = store.write().await?;
         let outcome = match job.kind.as_str() {
             posts::PUBLISH_JOB => posts::publish_due(&mut tx, job).await,

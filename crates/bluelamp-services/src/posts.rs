@@ -17,6 +17,9 @@ use crate::{notifications, ServiceError, ServiceResult, Staff};
 
 pub const MAX_POST_BYTES: usize = 20_000;
 pub const MAX_IMAGES: usize = 4;
+/// A content warning is a short line ("Contains an image of an injury"), not a
+/// second post: Mastodon's own limit on it is shared with the text, ours is 200.
+pub const MAX_CONTENT_WARNING_CHARS: usize = 200;
 pub const PUBLISH_JOB: &str = "publish_scheduled_post";
 
 /// An attachment named in a compose request: an upload's id and its alt text.
@@ -61,6 +64,9 @@ pub struct Compose {
     /// RFC 3339, e.g. 2026-11-21T18:00:00Z; absent means now.
     #[serde(default)]
     pub scheduled_at: Option<String>,
+    /// Shown before the text, which readers open on purpose; blank means none.
+    #[serde(default)]
+    pub content_warning: Option<String>,
 }
 
 /// The force's recently published texts by account, keyed as the governance
@@ -179,7 +185,7 @@ fn findings_json(report: &Report) -> serde_json::Value {
 }
 
 /// Everything that must hold before `staff` may post as `account`.
-async fn posting_member(
+pub(crate) async fn posting_member(
     conn: &mut AnyConnection,
     staff: &Staff,
     account: AccountId,
@@ -230,6 +236,25 @@ fn validate_text(text: &str) -> ServiceResult<&str> {
     Ok(text)
 }
 
+/// A trimmed content warning, `None` when blank; at most
+/// [`MAX_CONTENT_WARNING_CHARS`] characters, on one line.
+pub fn validate_content_warning(warning: Option<&str>) -> ServiceResult<Option<String>> {
+    let Some(warning) = warning.map(str::trim).filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    if warning.chars().count() > MAX_CONTENT_WARNING_CHARS {
+        return Err(invalid(
+            "content_warning",
+            format!("a content warning may be at most {MAX_CONTENT_WARNING_CHARS} characters"),
+        ));
+    }
+    // Newlines would render as one line elsewhere; say so rather than surprise.
+    if warning.contains(['\n', '\r']) {
+        return Err(invalid("content_warning", "a content warning is one line"));
+    }
+    Ok(Some(warning.to_owned()))
+}
+
 /// Check the named uploads: the author's own, unattached, at most 4 images or 1 video.
 async fn load_attachments(
     conn: &mut AnyConnection,
@@ -274,6 +299,7 @@ pub async fn compose(
 ) -> ServiceResult<Submitted> {
     staff.require_scope("write")?;
     let text = validate_text(&input.text)?;
+    let content_warning = validate_content_warning(input.content_warning.as_deref())?;
     let scheduled_at = input
         .scheduled_at
         .as_deref()
@@ -296,7 +322,7 @@ pub async fn compose(
         .collect();
     let body = signed(&account, &member, text);
     let recent = RecentTexts::load(&mut tx, force.id, account.id).await?;
-    let report = check(
+    let mut report = check(
         engine,
         &body,
         account.kind,
@@ -305,6 +331,21 @@ pub async fn compose(
         force.settings.pre_election,
         &recent,
     )?;
+    if let Some(warning) = &content_warning {
+        // The warning is public text too: the same check applies to it, and the
+        // stronger decision of the two wins.
+        let of_warning = check(
+            engine,
+            warning,
+            account.kind,
+            input,
+            &[],
+            force.settings.pre_election,
+            &NoDuplicates,
+        )?;
+        report.decision = report.decision.max(of_warning.decision);
+        report.findings.extend(of_warning.findings);
+    }
     let status = workflow::status_on_submit(
         verdict(report.decision),
         member.permissions.post_without_approval,
@@ -328,6 +369,7 @@ pub async fn compose(
             decision: report.decision.as_str(),
             findings: &findings_json(&report),
             scheduled_at: scheduled_at.as_deref(),
+            content_warning: content_warning.as_deref(),
         },
     )
     .await?;
@@ -341,7 +383,7 @@ pub async fn compose(
         notifications::on_published(&mut tx, &post).await?;
     }
     let mut draft = entry(staff, &format!("post.{}", status.as_str()), "post", post.id);
-    draft.after = Some(json!({"account": account.handle, "status": status, "decision": report.decision, "body": body, "scheduled_at": scheduled_at}).to_string());
+    draft.after = Some(json!({"account": account.handle, "status": status, "decision": report.decision, "body": body, "content_warning": content_warning, "scheduled_at": scheduled_at}).to_string());
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
     Ok(Submitted { post, report })

@@ -538,6 +538,8 @@ pub struct Outbound {
     pub follow_id: Option<String>,
     pub target_actor: Option<String>,
     pub body: Option<String>,
+    /// For an Announce or its Undo: the share it is about.
+    pub share_id: Option<i64>,
 }
 
 pub struct NewOutbound<'a> {
@@ -573,8 +575,8 @@ pub async fn insert_outbound(conn: &mut AnyConnection, o: &NewOutbound<'_>) -> R
 
 pub async fn outbound(conn: &mut AnyConnection, id: i64) -> Result<Outbound> {
     let r = sqlx::query(
-        "SELECT id, account_id, kind, post_id, post_version, follow_id, target_actor, body \
-         FROM outbound_activities WHERE id = $1",
+        "SELECT id, account_id, kind, post_id, post_version, follow_id, target_actor, body, \
+         share_id FROM outbound_activities WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -589,7 +591,19 @@ pub async fn outbound(conn: &mut AnyConnection, id: i64) -> Result<Outbound> {
         follow_id: r.try_get("follow_id")?,
         target_actor: r.try_get("target_actor")?,
         body: r.try_get("body")?,
+        share_id: r.try_get("share_id")?,
     })
+}
+
+/// Name the share an Announce (or Undo) outbound row is about, in the same
+/// transaction that inserted it.
+pub async fn set_outbound_share(conn: &mut AnyConnection, id: i64, share_id: i64) -> Result<()> {
+    sqlx::query("UPDATE outbound_activities SET share_id = $1 WHERE id = $2")
+        .bind(share_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Store the built body once; whoever stored first wins (read it back).
@@ -810,4 +824,152 @@ pub async fn remove_follow_by_id(
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
+}
+
+// ---- mentions of our posts ----------------------------------------------------
+
+/// A mention in one of our posts that resolved to an actor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PostMention {
+    /// `user@domain`, lower case.
+    pub acct: String,
+    pub actor_id: String,
+    /// `None` for our own accounts: nothing to deliver.
+    pub inbox: Option<String>,
+}
+
+/// Keep a resolved mention (the first resolution wins, so the Note does not
+/// change between its deliveries and its served copy).
+pub async fn insert_post_mention(
+    conn: &mut AnyConnection,
+    post_id: i64,
+    mention: &PostMention,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO post_mentions (post_id, acct, actor_id, inbox, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (post_id, acct) DO NOTHING",
+    )
+    .bind(post_id)
+    .bind(mention.acct.to_lowercase())
+    .bind(&mention.actor_id)
+    .bind(mention.inbox.as_deref())
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn post_mentions(conn: &mut AnyConnection, post_id: i64) -> Result<Vec<PostMention>> {
+    let rows = sqlx::query(
+        "SELECT acct, actor_id, inbox FROM post_mentions WHERE post_id = $1 ORDER BY acct",
+    )
+    .bind(post_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PostMention {
+                acct: r.try_get("acct")?,
+                actor_id: r.try_get("actor_id")?,
+                inbox: r.try_get("inbox")?,
+            })
+        })
+        .collect()
+}
+
+// ---- shares (boosts) by our accounts ------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub id: i64,
+    pub account_id: AccountId,
+    pub post_id: i64,
+    pub shared_by: Option<UserId>,
+    pub created_at: String,
+    pub undone_at: Option<String>,
+}
+
+fn share_from(r: &AnyRow) -> Result<Share> {
+    Ok(Share {
+        id: r.try_get("id")?,
+        account_id: AccountId(r.try_get("account_id")?),
+        post_id: r.try_get("post_id")?,
+        shared_by: r.try_get::<Option<i64>, _>("shared_by")?.map(UserId),
+        created_at: r.try_get("created_at")?,
+        undone_at: r.try_get("undone_at")?,
+    })
+}
+
+const SHARE_COLUMNS: &str = "id, account_id, post_id, shared_by, created_at, undone_at";
+
+/// The share of `post` by `account` in effect, if any.
+pub async fn active_share(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    post_id: i64,
+) -> Result<Option<Share>> {
+    let row = sqlx::query(&format!(
+        "SELECT {SHARE_COLUMNS} FROM post_shares WHERE account_id = $1 AND post_id = $2 \
+         AND undone_at IS NULL"
+    ))
+    .bind(account.0)
+    .bind(post_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(share_from).transpose()
+}
+
+pub async fn share(conn: &mut AnyConnection, id: i64) -> Result<Share> {
+    let row = sqlx::query(&format!(
+        "SELECT {SHARE_COLUMNS} FROM post_shares WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(crate::StoreError::NotFound("share"))?;
+    share_from(&row)
+}
+
+/// Record a share; a concurrent second share of the same post by the same
+/// account hits the unique index and answers a conflict.
+pub async fn insert_share(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    post_id: i64,
+    by: Option<UserId>,
+) -> Result<Share> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO post_shares (account_id, post_id, shared_by, created_at) \
+         VALUES ($1, $2, $3, $4) RETURNING {SHARE_COLUMNS}"
+    ))
+    .bind(account.0)
+    .bind(post_id)
+    .bind(by.map(|u| u.0))
+    .bind(now_text())
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| crate::StoreError::conflict_if_unique(e, "This post is already shared."))?;
+    share_from(&row)
+}
+
+pub async fn undo_share(conn: &mut AnyConnection, id: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE post_shares SET undone_at = $1 WHERE id = $2 AND undone_at IS NULL")
+            .bind(now_text())
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The force accounts currently sharing a post.
+pub async fn shares_of_post(conn: &mut AnyConnection, post_id: i64) -> Result<Vec<Share>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {SHARE_COLUMNS} FROM post_shares WHERE post_id = $1 AND undone_at IS NULL \
+         ORDER BY id"
+    ))
+    .bind(post_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(share_from).collect()
 }

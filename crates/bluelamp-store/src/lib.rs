@@ -257,7 +257,7 @@ impl Store {
 
 fn migrator(backend: Backend) -> Migrator {
     // Each migration exists once per backend; the numbers and names must match.
-    let files: [(i64, &'static str, &'static str, &'static str); 4] = [
+    let files: [(i64, &'static str, &'static str, &'static str); 5] = [
         (
             1,
             "foundation",
@@ -281,6 +281,12 @@ fn migrator(backend: Backend) -> Migrator {
             "federation",
             include_str!("../migrations/sqlite/0004_federation.sql"),
             include_str!("../migrations/postgres/0004_federation.sql"),
+        ),
+        (
+            5,
+            "outbound",
+            include_str!("../migrations/sqlite/0005_outbound.sql"),
+            include_str!("../migrations/postgres/0005_outbound.sql"),
         ),
     ];
     let migrations = files

@@ -36,6 +36,8 @@ pub struct Post {
     pub deleted_at: Option<String>,
     pub reviewed_by: Option<UserId>,
     pub review_note: Option<String>,
+    /// Shown before the text; the Note's `summary` (with `sensitive`).
+    pub content_warning: Option<String>,
 }
 
 impl Post {
@@ -47,7 +49,7 @@ impl Post {
 
 const COLUMNS: &str = "id, force_id, account_id, author_user_id, text, body, status, version, \
     kind, channels, reply_to_post_id, link_kind, link_ref, decision, findings, scheduled_at, \
-    published_at, created_at, updated_at, deleted_at, reviewed_by, review_note";
+    published_at, created_at, updated_at, deleted_at, reviewed_by, review_note, content_warning";
 
 fn post_from(row: &AnyRow) -> Result<Post> {
     let status: String = row.try_get("status")?;
@@ -77,6 +79,7 @@ fn post_from(row: &AnyRow) -> Result<Post> {
         deleted_at: row.try_get("deleted_at")?,
         reviewed_by: row.try_get::<Option<i64>, _>("reviewed_by")?.map(UserId),
         review_note: row.try_get("review_note")?,
+        content_warning: row.try_get("content_warning")?,
     })
 }
 
@@ -96,6 +99,7 @@ pub struct NewPost<'a> {
     pub decision: &'a str,
     pub findings: &'a serde_json::Value,
     pub scheduled_at: Option<&'a str>,
+    pub content_warning: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut AnyConnection, post: &NewPost<'_>) -> Result<Post> {
@@ -104,8 +108,8 @@ pub async fn insert(conn: &mut AnyConnection, post: &NewPost<'_>) -> Result<Post
     let row = sqlx::query(&format!(
         "INSERT INTO posts (force_id, account_id, author_user_id, text, body, status, version, kind, \
          channels, reply_to_post_id, link_kind, link_ref, decision, findings, scheduled_at, \
-         published_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         published_at, created_at, content_warning) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          RETURNING {COLUMNS}"
     ))
     .bind(post.force_id.0)
@@ -124,6 +128,7 @@ pub async fn insert(conn: &mut AnyConnection, post: &NewPost<'_>) -> Result<Post
     .bind(post.scheduled_at)
     .bind(published_at)
     .bind(now)
+    .bind(post.content_warning)
     .fetch_one(&mut *conn)
     .await?;
     post_from(&row)
@@ -348,4 +353,31 @@ pub async fn recent_bodies(
     rows.iter()
         .map(|row| Ok((AccountId(row.try_get("account_id")?), row.try_get("body")?)))
         .collect()
+}
+
+/// The force's published posts whose public text contains `needle` (compared
+/// case-insensitively), newest first: the candidates for a hashtag page, which
+/// the caller narrows to real hashtags.
+pub async fn published_containing(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    needle: &str,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    // LIKE's wildcards in the needle are escaped so a tag cannot widen the match.
+    let escaped = needle
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND status = 'published' \
+         AND LOWER(body) LIKE $2 ESCAPE '\\' ORDER BY id DESC LIMIT $3"
+    ))
+    .bind(force.0)
+    .bind(format!("%{escaped}%"))
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
 }

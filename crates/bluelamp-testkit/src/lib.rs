@@ -69,7 +69,7 @@ impl TestApp {
         config.public_base_url = base.clone();
         config.media_dir = db.data_dir.clone().unwrap().join("media");
         let state = AppState::new(store.clone(), config);
-        let worker = bluelamp_web::workers::spawn(store.clone());
+        let worker = bluelamp_web::workers::spawn(state.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = bluelamp_web::serve(listener, state, async {

@@ -29,6 +29,8 @@ pub fn router(state: AppState) -> Router {
         .route("/posts/{id}/approve", post(api::approve_post))
         .route("/posts/{id}/reject", post(api::reject_post))
         .route("/posts/{id}/delete", post(api::delete_post))
+        .route("/posts/{id}/share", post(api::share_post))
+        .route("/posts/{id}/unshare", post(api::unshare_post))
         .route("/scheduling/pause", post(api::pause_scheduling))
         .route("/scheduling/resume", post(api::resume_scheduling))
         .route("/policy", get(api::policy_status).post(api::publish_policy))
@@ -81,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             "/inbox",
             post(fed::inbox::shared_inbox).layer(DefaultBodyLimit::max(MAX_INBOX_BODY)),
         )
+        .route("/tags/{tag}", get(public::tag_page))
         .route("/staff/inbox", get(fed::staff::page))
         .route("/staff/inbox/block", post(fed::staff::block))
         .merge(staff::routes())

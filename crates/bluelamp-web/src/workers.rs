@@ -1,20 +1,24 @@
-//! Background work in the server process: running due jobs (scheduled posts) from
-//! the durable job table. Jobs survive restarts because they live in the database;
-//! this loop only picks them up.
+//! Background work in the server process: running due jobs (scheduled posts,
+//! federation fan-outs) from the durable job table. Jobs survive restarts because
+//! they live in the database; this loop only picks them up. A fan-out first
+//! resolves the post's mentions over the network ([`crate::federation::mentions`]).
 
 use std::time::Duration;
 
-use bluelamp_store::Store;
+use crate::federation::mentions::WebResolver;
+use crate::AppState;
 
 /// How often the job table is polled. Scheduled posts go out within this much of
 /// their time.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
 
 /// Run due jobs until the process ends.
-pub fn spawn(store: Store) -> tokio::task::JoinHandle<()> {
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let store = state.store.clone();
+        let resolver = WebResolver { state };
         loop {
-            match bluelamp_services::jobs::run_due(&store).await {
+            match bluelamp_services::jobs::run_due_with(&store, &resolver).await {
                 Ok(0) => tokio::time::sleep(POLL_EVERY).await,
                 Ok(_) => {}
                 Err(error) => {

@@ -295,6 +295,44 @@ pub async fn delete_post(
     ok(post)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShareRequest {
+    /// The force account that shares (boosts) the post.
+    pub account_id: i64,
+}
+
+/// Share a published post of another account of the force from `account_id`:
+/// 201 when shared now, 200 when it already was (nothing new is sent).
+pub async fn share_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ShareRequest>,
+) -> ApiResult {
+    let shared =
+        services::federation::share(&state.store, &staff, AccountId(input.account_id), id).await?;
+    let status = if shared.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(shared)).into_response())
+}
+
+/// Stop sharing: `{"unshared": true}`, or `false` when it was not shared.
+pub async fn unshare_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ShareRequest>,
+) -> ApiResult {
+    let unshared =
+        services::federation::unshare(&state.store, &staff, AccountId(input.account_id), id)
+            .await?;
+    ok(json!({ "unshared": unshared }))
+}
+
 pub async fn pause_scheduling(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,

@@ -2,10 +2,12 @@
 //! queued outbound activities. Builders are in `bluelamp_federation::build`.
 
 use bluelamp_federation::build::{
-    accept_activity, actor_document, actor_type_for, create_activity, delete_activity, note_object,
-    update_activity, ActorInfo, ActorUrls, AttachmentInfo, ImageInfo, NoteInfo,
+    accept_activity, actor_document, actor_type_for, announce_activity, create_activity,
+    delete_activity, note_object, undo_announce_activity, update_activity, ActorInfo, ActorUrls,
+    AttachmentInfo, ImageInfo, NoteInfo,
 };
-use bluelamp_federation::html::RenderContext;
+use bluelamp_federation::html::{Mention, RenderContext};
+use bluelamp_federation::protocol::outbound::Activity;
 use bluelamp_federation::protocol::outbound::{ActorDocument, NoteDocument};
 use bluelamp_store::federation as fed;
 use bluelamp_store::{accounts, forces, media, posts, AnyConnection};
@@ -56,7 +58,27 @@ pub async fn actor(
     Ok(actor_document(&info))
 }
 
-/// A published post as a Note.
+/// Where a force's hashtag links point: its public tag pages, `/tags/{tag}` on
+/// the force's own domain (served by `public::tag_page`).
+pub fn hashtag_base(base: &str) -> String {
+    format!("{base}/tags/")
+}
+
+/// The stored (resolved) mentions of a post, as the renderer links them.
+pub async fn mentions_of(conn: &mut AnyConnection, post_id: i64) -> Result<Vec<Mention>, WebError> {
+    Ok(fed::post_mentions(conn, post_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|m| Mention {
+            acct: m.acct,
+            href: m.actor_id,
+        })
+        .collect())
+}
+
+/// A published post as a Note. Mentions come from `post_mentions` (resolved once,
+/// when the post went out), so the delivered Note and the served one agree.
 pub async fn note(
     conn: &mut AnyConnection,
     base: &str,
@@ -79,7 +101,8 @@ pub async fn note(
         })
         .collect();
     let post_id = post.id.to_string();
-    let hashtags = format!("{base}/tags/");
+    let hashtags = hashtag_base(base);
+    let mentions = mentions_of(conn, post.id).await?;
     let url = format!("{base}/forces/{}/posts/{}", force.code, post.id);
     let edited = (post.version > 1)
         .then_some(())
@@ -88,7 +111,7 @@ pub async fn note(
         urls: &urls,
         post_id: &post_id,
         text: &post.body,
-        content_warning: None,
+        content_warning: post.content_warning.as_deref(),
         published: post.public_date(),
         updated: edited,
         url: &url,
@@ -98,7 +121,7 @@ pub async fn note(
         render: RenderContext {
             local_domain: &force.domain,
             hashtag_base: &hashtags,
-            mentions: &[],
+            mentions: &mentions,
         },
     }))
 }
@@ -137,7 +160,23 @@ pub async fn outbound_body(state: &AppState, outbound: &fed::Outbound) -> Result
             }
         }
         ("Delete", Some(post_id)) => {
-            serde_json::to_string(&delete_activity(&urls, &post_id.to_string(), &[]))
+            // Those the post mentioned were sent it; they are told it is gone too.
+            let mentioned: Vec<String> = fed::post_mentions(&mut conn, post_id)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .filter(|m| m.inbox.is_some())
+                .map(|m| m.actor_id)
+                .collect();
+            serde_json::to_string(&delete_activity(&urls, &post_id.to_string(), &mentioned))
+        }
+        ("Announce" | "UndoAnnounce", Some(post_id)) => {
+            let announce = announce(&mut conn, &base, &force, &urls, outbound, post_id).await?;
+            if outbound.kind == "Announce" {
+                serde_json::to_string(&announce)
+            } else {
+                serde_json::to_string(&undo_announce_activity(&urls, announce))
+            }
         }
         ("Accept", _) => {
             let follow = outbound.follow_id.as_deref().unwrap_or_default();
@@ -147,4 +186,32 @@ pub async fn outbound_body(state: &AppState, outbound: &fed::Outbound) -> Result
         (other, _) => return Err(internal(format!("cannot build outbound kind {other}"))),
     };
     json.map_err(internal)
+}
+
+/// The Announce of a shared post: its id comes from the share's row, so an
+/// Announce and its Undo name the same activity, and a later re-share is new.
+async fn announce(
+    conn: &mut AnyConnection,
+    base: &str,
+    force: &forces::Force,
+    urls: &ActorUrls,
+    outbound: &fed::Outbound,
+    post_id: i64,
+) -> Result<Activity<String>, WebError> {
+    let share_id = outbound
+        .share_id
+        .ok_or_else(|| internal(format!("outbound {} names no share", outbound.id)))?;
+    let share = fed::share(conn, share_id).await.map_err(internal)?;
+    let post = posts::get(conn, post_id).await.map_err(internal)?;
+    let author = accounts::get(conn, post.account_id)
+        .await
+        .map_err(internal)?;
+    let author_urls = actor_urls(base, force, &author);
+    Ok(announce_activity(
+        urls,
+        &share.id.to_string(),
+        &author_urls.note_id(&post.id.to_string()),
+        Some(&author_urls.id),
+        &share.created_at,
+    ))
 }

@@ -12,6 +12,7 @@
 pub mod discovery;
 pub mod documents;
 pub mod inbox;
+pub mod mentions;
 pub mod staff;
 pub mod worker;
 

@@ -184,15 +184,14 @@ fn post_article(
                         h3 { a href=(format!("/forces/{}/accounts/{}", force.code, account.handle)) { (account.display_name) } }
                     }
                 }
-                p { (post.body) }
-                @for item in attachments {
-                    @if item.kind == "image" {
-                        a href=(format!("/media/{}", item.id)) {
-                            img src=(format!("/media/{}/thumbnail", item.id)) alt=(item.alt) width=[item.width] height=[item.height] loading="lazy";
-                        }
-                    } @else {
-                        video controls preload="none" src=(format!("/media/{}", item.id)) aria-label=(item.alt) {}
+                @if let Some(warning) = &post.content_warning {
+                    // The reader opens it on purpose; <details> needs no JavaScript.
+                    details.content-warning {
+                        summary { "Content warning: " (warning) }
+                        (post_content(post, attachments))
                     }
+                } @else {
+                    (post_content(post, attachments))
                 }
                 p.hint {
                     a href=(format!("/forces/{}/posts/{}", force.code, post.id)) {
@@ -200,6 +199,22 @@ fn post_article(
                     }
                     @if post.updated_at.is_some() && post.published_at.is_some() && post.updated_at.as_deref() > post.published_at.as_deref() { " · edited" }
                 }
+            }
+        }
+    }
+}
+
+/// A post's text and media.
+fn post_content(post: &posts::Post, attachments: &[media::Media]) -> Markup {
+    html! {
+        p { (post.body) }
+        @for item in attachments {
+            @if item.kind == "image" {
+                a href=(format!("/media/{}", item.id)) {
+                    img src=(format!("/media/{}/thumbnail", item.id)) alt=(item.alt) width=[item.width] height=[item.height] loading="lazy";
+                }
+            } @else {
+                video controls preload="none" src=(format!("/media/{}", item.id)) aria-label=(item.alt) {}
             }
         }
     }
@@ -359,6 +374,9 @@ async fn single_post(
     let deleted = post.status == PostStatus::Deleted;
     let description = if deleted {
         "This post was deleted.".to_string()
+    } else if let Some(warning) = &post.content_warning {
+        // Link previews show the warning, not what it warns of.
+        format!("Content warning: {warning}")
     } else {
         post.body.clone()
     };
@@ -386,6 +404,65 @@ async fn single_post(
         }
     };
     Ok(layout::page_with_head(&title, None, head, content).into_response())
+}
+
+/// How many posts a tag page lists.
+const TAG_PAGE_SIZE: i64 = 50;
+
+/// `/tags/{tag}` on a force's domain (where our Notes' hashtag links point):
+/// the force's published posts that carry `#tag`, newest first.
+pub async fn tag_page(
+    State(state): State<AppState>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let force = crate::federation::force_for_host(&state, &headers)
+        .await
+        .map_err(PageError)?;
+    if tag.is_empty()
+        || tag.chars().count() > 100
+        || !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
+    {
+        return Err(store_error(bluelamp_store::StoreError::NotFound("tag")));
+    }
+    let mut conn = state.store.read().await.map_err(store_error)?;
+    // The SQL narrows by text; the renderer decides what is really a hashtag
+    // (so `#tag` inside a URL or `#tagger` do not count).
+    let candidates = posts::published_containing(&mut conn, force.id, &format!("#{tag}"), 500)
+        .await
+        .map_err(store_error)?;
+    let ctx = bluelamp_federation::html::RenderContext {
+        local_domain: &force.domain,
+        hashtag_base: "",
+        mentions: &[],
+    };
+    let tagged: Vec<posts::Post> = candidates
+        .into_iter()
+        .filter(|p| {
+            bluelamp_federation::html::render_text(&p.body, &ctx)
+                .hashtags
+                .iter()
+                .any(|t| t.to_lowercase() == tag.to_lowercase())
+        })
+        .take(TAG_PAGE_SIZE as usize)
+        .collect();
+    let ids: Vec<i64> = tagged.iter().map(|p| p.id).collect();
+    let attachments = media::for_posts(&mut conn, &ids)
+        .await
+        .map_err(store_error)?;
+    let force_accounts = accounts::list(&mut conn, force.id)
+        .await
+        .map_err(store_error)?;
+    drop(conn);
+    let content = html! {
+        p { "Posts of " a href=(format!("/forces/{}", force.code)) { (force.name) } " tagged #" (tag) "." }
+        @for post in &tagged {
+            @let mine: Vec<media::Media> = attachments.iter().filter(|m| m.post_id == Some(post.id)).cloned().collect();
+            (post_article(&force, post, force_accounts.iter().find(|a| a.id == post.account_id), &mine, true))
+        }
+        @if tagged.is_empty() { p { "No posts carry this tag." } }
+    };
+    Ok(layout::page(&format!("#{tag}"), None, content).into_response())
 }
 
 async fn build_feed(

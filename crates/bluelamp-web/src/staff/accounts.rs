@@ -192,6 +192,9 @@ fn compose_form(
             @if !signature.is_empty() {
                 p.hint { "Your post will be signed \u{201c}" (signature) ": \u{2026}\u{201d}; the signature counts toward the length." }
             }
+            label for="content_warning" { "Content warning (optional)" }
+            input type="text" id="content_warning" name="content_warning" maxlength="200" aria-describedby="content-warning-hint";
+            p.hint id="content-warning-hint" { "Shown before the text, which readers then open on purpose: for example \u{201c}Image of an injured dog\u{201d}. Up to 200 characters." }
             label for="text" { "Text" }
             textarea id="text" name="text" required aria-describedby="live-findings" {}
             div id="live-findings" aria-live="polite" {}

@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/posts/{id}/reject", post(posts::reject))
         .route("/staff/posts/{id}/edit", post(posts::edit))
         .route("/staff/posts/{id}/delete", post(posts::delete))
+        .route("/staff/posts/{id}/share", post(posts::share))
+        .route("/staff/posts/{id}/unshare", post(posts::unshare))
         .route("/staff/scheduling/pause", post(posts::pause))
         .route("/staff/scheduling/resume", post(posts::resume))
         .route("/staff/audit", get(audit::page))
@@ -97,6 +99,9 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "rejected" => "The post is rejected; the author will see your reason.",
         "edited" => "The edit is saved; the previous text is kept in the history.",
         "deleted" => "The post is deleted; a tombstone stays on the public page and the content is kept for the audit trail.",
+        "shared" => "The post is shared; the account's followers will see the boost.",
+        "already-shared" => "That account already shares this post; nothing new was sent.",
+        "unshared" => "The account no longer shares this post.",
         "paused" => "All scheduled posts are paused.",
         "resumed" => "Scheduled posts will go out again.",
         "password-changed" => "Your password is changed; your other sessions have ended.",

@@ -51,6 +51,7 @@ pub async fn compose(
         channels: form.all("channels"),
         case_status: form.field("case_status").map(str::to_string),
         scheduled_at: form.field("scheduled_at").and_then(schedule_from_form),
+        content_warning: form.field("content_warning").map(str::to_string),
         media,
         ..Compose::default()
     };
@@ -151,14 +152,36 @@ pub async fn detail(
     let is_author = Some(post.author_user_id) == staff.user_id;
     let findings = post.findings.as_array().cloned().unwrap_or_default();
     let (likes, boosts) = services::federation::reaction_counts(&state.store, post.id).await?;
+    let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
         @if let Some(note) = &post.review_note { p { "Reviewer's note: " (note) } }
+        @if let Some(warning) = &post.content_warning {
+            p id="post-content-warning" { "Content warning: " strong { (warning) } }
+        }
         blockquote id="post-body" { (post.body) }
         @if post.status == PostStatus::Published {
             p { a href=(format!("/forces/{}/posts/{}", force_code(&state, post.force_id).await, post.id)) { "See it on the public site" } }
             p id="reactions" { "On the fediverse: " strong { (likes) } (if likes == 1 { " like" } else { " likes" }) ", " strong { (boosts) } (if boosts == 1 { " boost" } else { " boosts" }) "." }
+        }
+        @if !share_options.is_empty() {
+            section aria-labelledby="share" {
+                h2 id="share" { "Share from another account" }
+                p.hint { "Boosts this post to that account's followers, as it is; it goes out at once." }
+                @for (account, shared) in &share_options {
+                    @let action = if *shared { "unshare" } else { "share" };
+                    form method="post" action=(format!("/staff/posts/{}/{action}", post.id)) {
+                        (csrf_field(csrf))
+                        input type="hidden" name="account_id" value=(account.id.0);
+                        @if *shared {
+                            button.secondary type="submit" id=(format!("unshare-{}", account.handle)) { "Stop sharing from @" (account.handle) }
+                        } @else {
+                            button type="submit" id=(format!("share-{}", account.handle)) { "Share from @" (account.handle) "\u{2026}" }
+                        }
+                    }
+                }
+            }
         }
         @for item in &attachments {
             p { (item.kind) ": " (item.content_type) ", " (item.byte_size) " bytes, SHA-256 " code { (item.sha256_original) } ". Alt text: " (if item.alt.is_empty() { "none" } else { &item.alt }) }
@@ -316,6 +339,46 @@ pub async fn delete(
     .await?;
     state.public_changed();
     Ok(done(&format!("/staff/posts/{id}"), "deleted"))
+}
+
+#[derive(Deserialize)]
+pub struct ShareForm {
+    account_id: i64,
+}
+
+pub async fn share(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ShareForm>,
+) -> Result<Response, PageError> {
+    let shared = services::federation::share(
+        &state.store,
+        &form.session.staff,
+        AccountId(form.form.account_id),
+        id,
+    )
+    .await?;
+    let notice = if shared.created {
+        "shared"
+    } else {
+        "already-shared"
+    };
+    Ok(done(&format!("/staff/posts/{id}"), notice))
+}
+
+pub async fn unshare(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ShareForm>,
+) -> Result<Response, PageError> {
+    services::federation::unshare(
+        &state.store,
+        &form.session.staff,
+        AccountId(form.form.account_id),
+        id,
+    )
+    .await?;
+    Ok(done(&format!("/staff/posts/{id}"), "unshared"))
 }
 
 #[derive(Deserialize)]

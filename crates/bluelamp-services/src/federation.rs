@@ -289,25 +289,7 @@ pub async fn share(
         });
     }
     let share = fed::insert_share(&mut tx, account.id, post.id, staff.user_id).await?;
-    if fed::follower_count(&mut tx, account.id).await? > 0 {
-        let outbound = fed::insert_outbound(
-            &mut tx,
-            &NewOutbound {
-                account_id: account.id,
-                kind: "Announce",
-                post_id: Some(post.id),
-                post_version: None,
-                follow_id: None,
-                target_actor: None,
-                dedupe_key: &format!("announce:{}", share.id),
-            },
-        )
-        .await?;
-        if let Some(id) = outbound {
-            fed::set_outbound_share(&mut tx, id, share.id).await?;
-            enqueue_fanout(&mut tx, id).await?;
-        }
-    }
+    queue_share_activity(&mut tx, account.id, post.id, share.id, "Announce").await?;
     let mut draft = crate::auth::entry(staff, "post.share", "post", post.id);
     draft.after = Some(
         json!({"account": account.handle, "share_id": share.id, "original_account_id": post.account_id})
@@ -319,6 +301,42 @@ pub async fn share(
         share,
         created: true,
     })
+}
+
+/// Queue the Announce (or its Undo) of a share for the sharing account's
+/// followers; with no followers there is nobody to tell (as for posts).
+async fn queue_share_activity(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    post_id: i64,
+    share_id: i64,
+    kind: &'static str,
+) -> ServiceResult<()> {
+    if fed::follower_count(conn, account).await? == 0 {
+        return Ok(());
+    }
+    let dedupe_key = match kind {
+        "Announce" => format!("announce:{share_id}"),
+        _ => format!("unannounce:{share_id}"),
+    };
+    let outbound = fed::insert_outbound(
+        conn,
+        &NewOutbound {
+            account_id: account,
+            kind,
+            post_id: Some(post_id),
+            post_version: None,
+            follow_id: None,
+            target_actor: None,
+            dedupe_key: &dedupe_key,
+        },
+    )
+    .await?;
+    if let Some(id) = outbound {
+        fed::set_outbound_share(conn, id, share_id).await?;
+        enqueue_fanout(conn, id).await?;
+    }
+    Ok(())
 }
 
 /// Stop sharing: an `Undo` of the Announce to the same followers. Unsharing a
@@ -336,25 +354,7 @@ pub async fn unshare(
         return Ok(false);
     };
     fed::undo_share(&mut tx, share.id).await?;
-    if fed::follower_count(&mut tx, account.id).await? > 0 {
-        let outbound = fed::insert_outbound(
-            &mut tx,
-            &NewOutbound {
-                account_id: account.id,
-                kind: "UndoAnnounce",
-                post_id: Some(post_id),
-                post_version: None,
-                follow_id: None,
-                target_actor: None,
-                dedupe_key: &format!("unannounce:{}", share.id),
-            },
-        )
-        .await?;
-        if let Some(id) = outbound {
-            fed::set_outbound_share(&mut tx, id, share.id).await?;
-            enqueue_fanout(&mut tx, id).await?;
-        }
-    }
+    queue_share_activity(&mut tx, account.id, post_id, share.id, "UndoAnnounce").await?;
     let mut draft = crate::auth::entry(staff, "post.unshare", "post", post_id);
     draft.after = Some(json!({"account": account.handle, "share_id": share.id}).to_string());
     audit::append(&mut tx, draft).await?;

@@ -171,6 +171,16 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            // Our transactions are short. One left open by a task that
+                            // died mid-way would hold its row locks indefinitely; the
+                            // server ends such a session after a minute instead.
+                            conn.execute("SET idle_in_transaction_session_timeout = '60s'")
+                                .await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(options)
                     .await?
             }

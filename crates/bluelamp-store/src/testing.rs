@@ -74,7 +74,11 @@ impl TestDatabase {
                 drop(conn);
                 admin.close().await;
                 let separator = if base.contains('?') { '&' } else { '?' };
-                let url = format!("{base}{separator}options=-c%20search_path%3D{schema}");
+                // The schema's name doubles as the connections' application name, so
+                // the teardown can find and end them (see Drop).
+                let url = format!(
+                    "{base}{separator}options=-c%20search_path%3D{schema}&application_name={schema}"
+                );
                 let dir = std::env::temp_dir().join(format!("bluelamp-test-{}", unique_suffix()));
                 std::fs::create_dir_all(&dir).map_err(|e| {
                     StoreError::Corrupt(format!("cannot create {}: {e}", dir.display()))
@@ -113,6 +117,17 @@ impl Drop for TestDatabase {
                     runtime.block_on(async move {
                         if let Ok(store) = Store::connect(&base).await {
                             if let Ok(mut conn) = store.read().await {
+                                // A task of the finished test (say the delivery worker)
+                                // may have been dropped mid-transaction, leaving its
+                                // connection idle in transaction and holding locks
+                                // the DROP would wait on forever: end them first.
+                                let _ = sqlx::query(
+                                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                                     WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                                )
+                                .bind(&schema)
+                                .execute(&mut *conn)
+                                .await;
                                 let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
                                     .execute(&mut *conn)
                                     .await;

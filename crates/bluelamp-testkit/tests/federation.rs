@@ -187,34 +187,21 @@ async fn send_signed(
 
 /// Check a delivery's signature against our actor's published key.
 async fn verify_from_us(app: &TestApp, delivered: &Delivered, handle: &str) {
-    let actor: Value = reqwest::Client::new()
-        .get(format!("{}/users/{handle}", app.base))
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
-    let signed = verify_request(
-        "POST",
-        &delivered.path,
-        &delivered.headers,
-        Some(&delivered.body),
-        pem,
-        SystemTime::now(),
-        Duration::from_secs(300),
-    )
-    .unwrap_or_else(|e| panic!("our delivery's signature must verify: {e}"));
-    assert_eq!(
-        signed.key_id,
-        format!("{}/users/{handle}#main-key", app.base)
-    );
+    verify_signed_by_us(app, "POST", delivered, Some(&delivered.body), handle).await;
 }
 
 /// Check a GET we made (a key fetch) was signed by `handle`'s published key.
 async fn verify_get_from_us(app: &TestApp, fetched: &Delivered, handle: &str) {
+    verify_signed_by_us(app, "GET", fetched, None, handle).await;
+}
+
+async fn verify_signed_by_us(
+    app: &TestApp,
+    method: &str,
+    request: &Delivered,
+    body: Option<&[u8]>,
+    handle: &str,
+) {
     let actor: Value = reqwest::Client::new()
         .get(format!("{}/users/{handle}", app.base))
         .header("accept", "application/activity+json")
@@ -226,15 +213,15 @@ async fn verify_get_from_us(app: &TestApp, fetched: &Delivered, handle: &str) {
         .unwrap();
     let pem = actor["publicKey"]["publicKeyPem"].as_str().unwrap();
     let signed = verify_request(
-        "GET",
-        &fetched.path,
-        &fetched.headers,
-        None,
+        method,
+        &request.path,
+        &request.headers,
+        body,
         pem,
         SystemTime::now(),
         Duration::from_secs(300),
     )
-    .unwrap_or_else(|e| panic!("our fetch's signature must verify: {e}"));
+    .unwrap_or_else(|e| panic!("our {method}'s signature must verify: {e}"));
     assert_eq!(
         signed.key_id,
         format!("{}/users/{handle}#main-key", app.base)
@@ -351,6 +338,26 @@ async fn discovery_documents_describe_our_accounts_on_the_forces_domain() {
     let html = client.get("/users/pcmorgan").await;
     assert!((300..400).contains(&html.status), "{}", html.status);
     assert_eq!(html.location(), Some("/forces/demo/accounts/pcmorgan"));
+    // The profile says what verifies the account: the force's own domain.
+    let profile = client.get("/forces/demo/accounts/pcmorgan").await;
+    assert!(
+        profile.body.contains("id=\"verification\""),
+        "{}",
+        profile.body
+    );
+    assert!(
+        profile.body.contains(&format!("@pcmorgan@{domain}")),
+        "{}",
+        profile.body
+    );
+    // The actor links the force's website (rel="me") and names the verification.
+    let fields = actor["attachment"].as_array().unwrap();
+    assert!(fields.iter().any(|f| f["name"] == "Website"));
+    assert!(fields
+        .iter()
+        .any(|f| f["name"] == "Verified" && f["value"].as_str().unwrap().contains(&domain)));
+    assert_eq!(actor["following"], format!("{actor_url}/following"));
+    assert_eq!(actor["outbox"], format!("{actor_url}/outbox"));
 
     let index = client.get("/.well-known/nodeinfo").await.json();
     assert_eq!(

@@ -40,7 +40,11 @@ pub async fn actor(
             url,
             media_type: None,
         }),
-        header: None,
+        // Accounts have no banner of their own: the force's logo brands them all.
+        header: force.logo_url.clone().map(|url| ImageInfo {
+            url,
+            media_type: None,
+        }),
         website: Some(base.clone()),
         // The force's own domain is the verification: the account can only be
         // served from it by the force.

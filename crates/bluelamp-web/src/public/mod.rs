@@ -310,6 +310,14 @@ async fn build_profile(
     let content = html! {
         p { "@" (account.handle) "@" (force.domain) " · " (account.kind.as_str()) " account of " a href=(format!("/forces/{}", force.code)) { (force.name) } }
         @if !account.bio.is_empty() { p { (account.bio) } }
+        @if !force.domain.is_empty() {
+            p id="verification" {
+                strong { "Verified: " }
+                "an official account of " (force.name) ", served from the force's own domain "
+                strong { (force.domain) } ". On Mastodon and the rest of the fediverse, follow "
+                strong { "@" (account.handle) "@" (force.domain) } "; an account of the same name anywhere else is not ours."
+            }
+        }
         (feed_nav(&path))
         (subscribe::subscribe_link(&force.code, Some(&account.handle)))
         section aria-labelledby="posts" {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::{format_time, now_text, Backend, Result};
+use crate::{now_text, Backend, Result};
 
 // ---- keys -------------------------------------------------------------------
 
@@ -684,25 +684,13 @@ pub async fn claim_deliveries(
     limit: i64,
     lease_seconds: i64,
 ) -> Result<Vec<Delivery>> {
-    let now = now_text();
-    let lease =
-        format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(lease_seconds));
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    let queue = crate::leased_queue::Queue {
+        table: "deliveries",
+        pending: "status = 'queued'",
+        returning: "id, outbound_id, inbox, host, attempts, status, last_error, \
+            (SELECT account_id FROM outbound_activities o WHERE o.id = deliveries.outbound_id) AS account_id",
     };
-    let rows = sqlx::query(&format!(
-        "UPDATE deliveries SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-           SELECT id FROM deliveries WHERE status = 'queued' AND run_at <= $2 \
-           AND (locked_until IS NULL OR locked_until <= $2) ORDER BY run_at, id LIMIT $3{lock}) \
-         RETURNING id, outbound_id, inbox, host, attempts, status, last_error, \
-         (SELECT account_id FROM outbound_activities o WHERE o.id = deliveries.outbound_id) AS account_id"
-    ))
-    .bind(lease)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = crate::leased_queue::claim(conn, backend, &queue, limit, lease_seconds).await?;
     rows.iter().map(delivery_from).collect()
 }
 

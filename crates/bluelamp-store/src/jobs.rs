@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::{format_time, now_text, Backend, Result};
+use crate::{now_text, Backend, Result};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
@@ -67,26 +67,12 @@ pub async fn claim_due(
     limit: i64,
     lease_seconds: i64,
 ) -> Result<Vec<Job>> {
-    let now = now_text();
-    let lease =
-        format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(lease_seconds));
-    // PostgreSQL: SKIP LOCKED lets several servers share the table. SQLite has one
-    // writer at a time, so the plain subquery is already exclusive.
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    let queue = crate::leased_queue::Queue {
+        table: "jobs",
+        pending: "done_at IS NULL AND failed_at IS NULL",
+        returning: COLUMNS,
     };
-    let rows = sqlx::query(&format!(
-        "UPDATE jobs SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-           SELECT id FROM jobs WHERE done_at IS NULL AND failed_at IS NULL AND run_at <= $2 \
-           AND (locked_until IS NULL OR locked_until <= $2) ORDER BY run_at, id LIMIT $3{lock}) \
-         RETURNING {COLUMNS}"
-    ))
-    .bind(lease)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = crate::leased_queue::claim(conn, backend, &queue, limit, lease_seconds).await?;
     rows.iter().map(job_from).collect()
 }
 

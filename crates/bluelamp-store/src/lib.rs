@@ -12,6 +12,7 @@ pub mod audit;
 pub mod federation;
 pub mod forces;
 pub mod jobs;
+mod leased_queue;
 pub mod media;
 pub mod policies;
 pub mod posts;

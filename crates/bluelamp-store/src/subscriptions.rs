@@ -14,7 +14,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::{format_time, now_text, Backend, Result, StoreError};
+use crate::{now_text, Backend, Result, StoreError};
 
 /// Subscriber states.
 pub const PENDING: &str = "pending";
@@ -547,27 +547,12 @@ pub async fn claim_due(
     limit: i64,
     lease_seconds: i64,
 ) -> Result<Vec<OutboxMessage>> {
-    let now = now_text();
-    let lease =
-        format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(lease_seconds));
-    // As for jobs: SKIP LOCKED lets several servers share the outbox on
-    // PostgreSQL; SQLite has one writer, so the subquery is already exclusive.
-    let lock = match backend {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-        Backend::Sqlite => "",
+    let queue = crate::leased_queue::Queue {
+        table: "mail_outbox",
+        pending: "status = 'queued'",
+        returning: OUTBOX_COLUMNS,
     };
-    let rows = sqlx::query(&format!(
-        "UPDATE mail_outbox SET locked_until = $1, attempts = attempts + 1 WHERE id IN (\
-           SELECT id FROM mail_outbox WHERE status = $2 AND run_at <= $3 \
-           AND (locked_until IS NULL OR locked_until <= $3) ORDER BY run_at, id LIMIT $4{lock}) \
-         RETURNING {OUTBOX_COLUMNS}"
-    ))
-    .bind(lease)
-    .bind(QUEUED)
-    .bind(now)
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows = crate::leased_queue::claim(conn, backend, &queue, limit, lease_seconds).await?;
     let mut claimed = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
     claimed.sort_by_key(|m| m.id);
     Ok(claimed)

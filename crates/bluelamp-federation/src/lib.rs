@@ -39,6 +39,7 @@ pub mod delivery;
 pub mod fetch;
 pub mod html;
 pub mod limits;
+pub mod message_signatures;
 pub mod protocol;
 pub mod safety;
 pub mod signatures;

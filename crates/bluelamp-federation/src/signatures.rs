@@ -181,7 +181,12 @@ impl PublicKey {
         ))))
     }
 
-    fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), SignatureError> {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over `message`.
+    pub fn verify_pkcs1_sha256(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
         match &self.0 {
             VerifyingBackend::Ring(components) => components
                 .verify(
@@ -453,7 +458,7 @@ pub fn verify_parsed(
         };
         lines.push(format!("{name}: {value}"));
     }
-    key.verify(lines.join("\n").as_bytes(), &sig.signature)
+    key.verify_pkcs1_sha256(lines.join("\n").as_bytes(), &sig.signature)
 }
 
 /// A header's value for the signing string: several instances joined with `, `.

@@ -228,6 +228,93 @@ async fn verify_signed_by_us(
     );
 }
 
+/// POST `activity` to `path`, signed the RFC 9421 way (as Fedify does first):
+/// `Signature-Input` + `Signature` over method, target URI, authority and
+/// `Content-Digest`.
+async fn send_message_signed(
+    app: &TestApp,
+    path: &str,
+    activity: &Value,
+    signer: &Signer,
+    tamper: bool,
+) -> (u16, String) {
+    use bluelamp_federation::message_signatures::{
+        content_digest_header, parse_signature_input, signature_base, RequestParts,
+    };
+    let body = activity.to_string().into_bytes();
+    let created = SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let input = format!(
+        "sig1=(\"@method\" \"@target-uri\" \"@authority\" \"content-digest\");created={created};keyid=\"{}\";alg=\"rsa-v1_5-sha256\"",
+        signer.key_id()
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert("host", app.domain().parse().unwrap());
+    headers.insert(
+        "content-digest",
+        content_digest_header(&body).parse().unwrap(),
+    );
+    let parsed = parse_signature_input(&input).unwrap();
+    let base = signature_base(
+        &parsed,
+        &RequestParts {
+            method: "POST",
+            scheme: "http",
+            path_and_query: path,
+            body: Some(&body),
+        },
+        &headers,
+    )
+    .unwrap();
+    let signature = signer.sign_base64(base.as_bytes());
+    let body = if tamper {
+        activity.to_string().replace("hello", "HELLO").into_bytes()
+    } else {
+        body
+    };
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .header("content-type", "application/activity+json")
+        .header("content-digest", headers["content-digest"].clone())
+        .header("signature-input", input)
+        .header("signature", format!("sig1=:{signature}:"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn an_rfc_9421_signed_note_is_accepted_and_a_tampered_one_refused() {
+    let app = TestApp::spawn_federated().await;
+    let remote = Remote::start().await;
+    let note = note_create(&remote, &app, 9421, "hello from a message-signed server");
+    let (status, body) = send_message_signed(&app, "/inbox", &note, &remote.alice, true).await;
+    assert_eq!(
+        status, 401,
+        "a body that does not match its Content-Digest: {body}"
+    );
+    assert!(body.contains("Digest"), "{body}");
+    let (status, body) = send_message_signed(&app, "/inbox", &note, &remote.alice, false).await;
+    assert_eq!(status, 202, "{body}");
+    // Mallory cannot sign for Alice this way either.
+    let forged = note_create(&remote, &app, 9422, "hello, forged");
+    let (status, _) = send_message_signed(&app, "/inbox", &forged, &remote.mallory, false).await;
+    assert_eq!(status, 401);
+    let comms = app.logged_in("comms.lewis").await;
+    let inbox = comms.get("/staff/inbox").await;
+    assert!(
+        inbox.body.contains("hello from a message-signed server"),
+        "{}",
+        inbox.body
+    );
+    assert!(!inbox.body.contains("hello, forged"), "{}", inbox.body);
+}
+
 #[tokio::test]
 async fn one_remote_host_over_its_rate_is_answered_429_while_another_is_served() {
     let app = TestApp::spawn_with(bluelamp_web::WebConfig {

@@ -2,7 +2,8 @@
 //!
 //! In order: body size (413, by the route's body limit), the force by `Host`
 //! and the local actor (404), [`parse_activity`] (400 with the reason), the
-//! `Signature` (401 when missing), the signer's key from the cache or fetched
+//! signature (draft-cavage `Signature`, or RFC 9421 `Signature-Input` +
+//! `Signature`; 401 when missing), the signer's key from the cache or fetched
 //! (and fetched again once when the cached key fails, for key rotation), the
 //! signature itself (401), the key's owner against the activity's actor (401),
 //! then `services::federation::receive_batch`, which processes each activity id
@@ -25,6 +26,10 @@ use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use bluelamp_federation::fetch::{fetch_actor, fetch_key};
+use bluelamp_federation::message_signatures::{
+    is_message_signature, message_signature_of, verify_message_signature, MessageSignature,
+    RequestParts,
+};
 use bluelamp_federation::signatures::{
     check_key_owner, key_owner, signature_of, verify_parsed, SignatureError, SignatureHeader,
     MAX_CLOCK_SKEW,
@@ -120,7 +125,7 @@ async fn handle_inbox(
         Ok(activity) => activity,
         Err(error) => return answer(StatusCode::BAD_REQUEST, error.to_string()),
     };
-    let signature = match signature_of(headers) {
+    let signature = match RequestSignature::of(headers) {
         Ok(signature) => signature,
         Err(error) => return answer(StatusCode::UNAUTHORIZED, error.to_string()),
     };
@@ -128,7 +133,7 @@ async fn handle_inbox(
     // the key id names: unverified yet, but a forger can only spend that host's
     // budget, and real servers simply retry after a 429.
     let remote_host = signature
-        .key_id
+        .key_id()
         .split_once("://")
         .and_then(|(_, rest)| rest.split(['/', '#', '?']).next())
         .unwrap_or_default()
@@ -153,7 +158,7 @@ async fn handle_inbox(
         Ok(key) => key,
         Err(reason) => return answer(StatusCode::UNAUTHORIZED, reason),
     };
-    if let Err(error) = check_key_owner(&signature.key_id, Some(&key.owner), &activity.actor) {
+    if let Err(error) = check_key_owner(signature.key_id(), Some(&key.owner), &activity.actor) {
         return answer(StatusCode::UNAUTHORIZED, error.to_string());
     }
     let mut actor = key.actor.clone();
@@ -187,18 +192,42 @@ async fn handle_inbox(
     }
 }
 
+/// A request's signature: draft-cavage (`Signature: keyId=…`, what Mastodon
+/// sends) or RFC 9421 (`Signature-Input` + `Signature`, what Fedify sends first).
+enum RequestSignature {
+    Cavage(SignatureHeader),
+    Message(MessageSignature),
+}
+
+impl RequestSignature {
+    fn of(headers: &HeaderMap) -> Result<RequestSignature, SignatureError> {
+        if is_message_signature(headers) {
+            message_signature_of(headers).map(RequestSignature::Message)
+        } else {
+            signature_of(headers).map(RequestSignature::Cavage)
+        }
+    }
+
+    fn key_id(&self) -> &str {
+        match self {
+            RequestSignature::Cavage(signature) => &signature.key_id,
+            RequestSignature::Message(signature) => &signature.key_id,
+        }
+    }
+}
+
 /// The key that verifies this request: the cached one, else fetched; a cached
 /// key that fails is fetched once more (the actor may have rotated it).
 async fn verified_key(
     state: &AppState,
-    signature: &SignatureHeader,
+    signature: &RequestSignature,
     path: &str,
     headers: &HeaderMap,
     body: &[u8],
     fetch_as: &FetchAs<'_>,
 ) -> Result<Arc<CachedKey>, String> {
-    let verify = |key: &CachedKey| {
-        verify_parsed(
+    let verify = |key: &CachedKey| match signature {
+        RequestSignature::Cavage(signature) => verify_parsed(
             signature,
             "POST",
             path,
@@ -207,10 +236,24 @@ async fn verified_key(
             &key.key,
             SystemTime::now(),
             MAX_CLOCK_SKEW,
-        )
+        ),
+        RequestSignature::Message(signature) => verify_message_signature(
+            signature,
+            &RequestParts {
+                method: "POST",
+                // How senders reach us (a TLS proxy in front shows us plain HTTP).
+                scheme: &state.config.federation_scheme,
+                path_and_query: path,
+                body: Some(body),
+            },
+            headers,
+            &key.key,
+            SystemTime::now(),
+            MAX_CLOCK_SKEW,
+        ),
     };
     let cached = lock(&state.federation.keys)
-        .get(&signature.key_id)
+        .get(signature.key_id())
         .filter(|k| k.fetched.elapsed() < KEY_TTL)
         .cloned();
     if let Some(key) = cached {
@@ -220,7 +263,7 @@ async fn verified_key(
             Err(other) => return Err(other.to_string()),
         }
     }
-    let key = fetch_remote_key(state, &signature.key_id, fetch_as).await?;
+    let key = fetch_remote_key(state, signature.key_id(), fetch_as).await?;
     verify(&key).map_err(|e| e.to_string())?;
     Ok(key)
 }

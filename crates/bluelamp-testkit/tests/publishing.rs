@@ -623,3 +623,50 @@ async fn the_same_corporate_text_pushed_by_several_accounts_is_noticed() {
     assert_eq!(duplicate["severity"], "advice");
     assert_eq!(last["post"]["status"], "published", "advice never holds");
 }
+
+#[tokio::test]
+async fn links_and_hashtags_in_a_post_are_links_on_the_public_site_and_html_stays_text() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = ready(&app, "sgt.evans").await;
+    let account = account_id(&sergeant, &token, "pcmorgan").await;
+    let (status, created) = compose(
+        &sergeant,
+        &token,
+        account,
+        json!({"text": "Slow down near schools. #RoadSafety advice: https://police.example/road-safety <b>not bold</b>", "kind": "update"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["post"]["id"].as_i64().unwrap();
+    let visitor = app.client();
+    let page = visitor.get(&format!("/forces/demo/posts/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("href=\"/forces/demo/tags/roadsafety\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(
+            "<a href=\"https://police.example/road-safety\" rel=\"nofollow noopener noreferrer\""
+        ),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("&lt;b&gt;not bold&lt;/b&gt;"),
+        "{}",
+        page.body
+    );
+    let tagged = visitor.get("/forces/demo/tags/RoadSafety").await;
+    assert_eq!(tagged.status, 200);
+    assert!(
+        tagged.body.contains("Slow down near schools."),
+        "{}",
+        tagged.body
+    );
+    assert_eq!(
+        visitor.get("/forces/demo/tags/not%20a%20tag").await.status,
+        404
+    );
+}

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
             post(fed::inbox::shared_inbox).layer(DefaultBodyLimit::max(MAX_INBOX_BODY)),
         )
         .route("/tags/{tag}", get(public::tag_page))
+        .route("/forces/{code}/tags/{tag}", get(public::force_tag_page))
         .route("/staff/inbox", get(fed::staff::page))
         .route("/staff/inbox/block", post(fed::staff::block))
         .merge(staff::routes())

@@ -17,7 +17,7 @@ use bluelamp_domain::PostStatus;
 use bluelamp_services::ServiceError;
 use bluelamp_store::{accounts, forces, media, posts};
 use bytes::Bytes;
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
 use crate::error::PageError;
@@ -188,10 +188,10 @@ fn post_article(
                     // The reader opens it on purpose; <details> needs no JavaScript.
                     details.content-warning {
                         summary { "Content warning: " (warning) }
-                        (post_content(post, attachments))
+                        (post_content(force, post, attachments))
                     }
                 } @else {
-                    (post_content(post, attachments))
+                    (post_content(force, post, attachments))
                 }
                 p.hint {
                     a href=(format!("/forces/{}/posts/{}", force.code, post.id)) {
@@ -204,10 +204,20 @@ fn post_article(
     }
 }
 
-/// A post's text and media.
-fn post_content(post: &posts::Post, attachments: &[media::Media]) -> Markup {
+/// A post's text (links and hashtags made links, as on the fediverse; the
+/// renderer escapes everything else) and media.
+fn post_content(force: &forces::Force, post: &posts::Post, attachments: &[media::Media]) -> Markup {
+    let tags = format!("/forces/{}/tags/", force.code);
+    let rendered = bluelamp_federation::html::render_text(
+        &post.body,
+        &bluelamp_federation::html::RenderContext {
+            local_domain: &force.domain,
+            hashtag_base: &tags,
+            mentions: &[],
+        },
+    );
     html! {
-        p { (post.body) }
+        div.post-text { (PreEscaped(rendered.html)) }
         @for item in attachments {
             @if item.kind == "image" {
                 a href=(format!("/media/{}", item.id)) {
@@ -427,6 +437,29 @@ pub async fn tag_page(
     let force = crate::federation::force_for_host(&state, &headers)
         .await
         .map_err(PageError)?;
+    tag_page_of(&state, force, tag).await
+}
+
+/// `/forces/{code}/tags/{tag}`: the same page on the main public site, where
+/// hashtags in posts link.
+pub async fn force_tag_page(
+    State(state): State<AppState>,
+    Path((code, tag)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let force = {
+        let mut conn = state.store.read().await.map_err(store_error)?;
+        forces::by_code(&mut conn, &code)
+            .await
+            .map_err(store_error)?
+    };
+    tag_page_of(&state, force, tag).await
+}
+
+async fn tag_page_of(
+    state: &AppState,
+    force: forces::Force,
+    tag: String,
+) -> Result<Response, PageError> {
     if tag.is_empty()
         || tag.chars().count() > 100
         || !tag.chars().all(|c| c.is_alphanumeric() || c == '_')

@@ -15,9 +15,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use http::HeaderMap;
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
-use crate::signatures::{PublicKey, SignatureError, MAX_FUTURE_SKEW};
+use crate::signatures::{check_digest, header_value, PublicKey, SignatureError, MAX_FUTURE_SKEW};
 
 /// One signature from `Signature-Input` and `Signature`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,43 +254,14 @@ pub fn signature_base(
     Ok(base)
 }
 
-fn header_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureError> {
-    let values: Vec<&str> = headers
-        .get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(str::trim)
-        .collect();
-    if values.is_empty() {
-        return Err(SignatureError::MissingHeader(name.to_owned()));
-    }
-    Ok(values.join(", "))
-}
-
-/// `Content-Digest: sha-256=:…:, sha-512=:…:` — every known algorithm must
-/// match and at least one must be known.
+/// `Content-Digest: sha-256=:…:, sha-512=:…:` (RFC 9530 byte sequences) is the
+/// old `Digest` header in new clothes: check it the same way.
 fn check_content_digest(header: &str, body: &[u8]) -> Result<(), SignatureError> {
-    let mut checked = false;
-    for member in header.split(',') {
-        let Some((algorithm, value)) = member.trim().split_once('=') else {
-            continue;
-        };
-        let value = value.trim().trim_matches(':');
-        let expected = match algorithm.trim().to_ascii_lowercase().as_str() {
-            "sha-256" => B64.encode(Sha256::digest(body)),
-            "sha-512" => B64.encode(Sha512::digest(body)),
-            _ => continue,
-        };
-        if expected != value {
-            return Err(SignatureError::DigestMismatch);
-        }
-        checked = true;
-    }
-    if checked {
-        Ok(())
-    } else {
-        Err(SignatureError::UnsupportedDigest(header.to_owned()))
-    }
+    let as_digest: Vec<String> = header
+        .split(',')
+        .map(|member| member.trim().replace(":", ""))
+        .collect();
+    check_digest(&as_digest.join(","), body)
 }
 
 /// `Content-Digest` value for a body (for senders and tests).

@@ -462,7 +462,7 @@ pub fn verify_parsed(
 }
 
 /// A header's value for the signing string: several instances joined with `, `.
-fn header_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureError> {
+pub(crate) fn header_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureError> {
     let values: Vec<&str> = headers
         .get_all(name)
         .iter()
@@ -477,7 +477,7 @@ fn header_value(headers: &HeaderMap, name: &str) -> Result<String, SignatureErro
 
 /// `Digest` may list several algorithms (`SHA-256=…,SHA-512=…`); every one we know
 /// must match, and at least one must be known.
-fn check_digest(header: &str, body: &[u8]) -> Result<(), SignatureError> {
+pub(crate) fn check_digest(header: &str, body: &[u8]) -> Result<(), SignatureError> {
     let mut checked = false;
     for part in header.split(',') {
         let Some((algorithm, value)) = part.trim().split_once('=') else {

@@ -514,6 +514,26 @@ async fn a_follower_gets_an_accept_then_the_posts_create_update_and_delete() {
         .contains("beat surgery"));
     verify_from_us(&app, &create, "pcmorgan").await;
 
+    // The outbox shows it too: a server meeting the account sees recent posts.
+    let fetch_json = |url: String| async move {
+        reqwest::Client::new()
+            .get(url)
+            .header("accept", "application/activity+json")
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let outbox = fetch_json(format!("{ours}/outbox")).await;
+    assert_eq!(outbox["type"], "OrderedCollection");
+    let first = outbox["first"].as_str().unwrap().to_owned();
+    let page = fetch_json(first).await;
+    assert_eq!(page["type"], "OrderedCollectionPage");
+    assert_eq!(page["orderedItems"][0]["type"], "Create");
+    assert_eq!(page["orderedItems"][0]["object"]["id"], note_id.as_str());
+
     // Alice likes and boosts it; the staff page counts both, once each.
     for (n, kind) in [(1, "Like"), (2, "Announce"), (3, "Like")] {
         let reaction = json!({"@context": "https://www.w3.org/ns/activitystreams",

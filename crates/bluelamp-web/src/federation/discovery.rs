@@ -5,11 +5,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use bluelamp_domain::PostStatus;
+use bluelamp_federation::build::create_activity;
 use bluelamp_federation::protocol::discovery::{
     host_meta as host_meta_xml, nodeinfo as nodeinfo_doc, nodeinfo_links, parse_webfinger_resource,
     webfinger as webfinger_doc, NodeStats, JRD_JSON, NODEINFO_2_1_CONTENT_TYPE, XRD_XML,
 };
-use bluelamp_federation::protocol::outbound::ordered_collection;
+use bluelamp_federation::protocol::outbound::{ordered_collection, ordered_collection_page};
 use bluelamp_federation::protocol::{wants_activity_json, ACTIVITY_JSON};
 use bluelamp_store::federation as fed;
 use bluelamp_store::{accounts, forces, posts, StoreError};
@@ -178,20 +179,68 @@ pub async fn following(
     Ok(activity_json(&ordered_collection(&urls.following, 0, None)))
 }
 
+/// How many activities one outbox page holds.
+const OUTBOX_PAGE: i64 = 20;
+
+#[derive(Deserialize)]
+pub struct OutboxQuery {
+    page: Option<bool>,
+    before: Option<i64>,
+}
+
+/// The outbox: the collection (count and first page) and, with `?page=true`,
+/// pages of the account's public posts as `Create` activities, newest first,
+/// so a server that meets the account shows its recent posts.
 pub async fn outbox(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(handle): Path<String>,
+    Query(query): Query<OutboxQuery>,
 ) -> Result<Response, ApiError> {
     let (force, account) = account_on_host(&state, &headers, &handle).await?;
+    let base = base_url(&state, &force);
+    let urls = actor_urls(&base, &force, &account);
     let mut conn = state.store.read().await.map_err(internal)?;
-    let count = posts::count_public(&mut conn, account.id)
-        .await
-        .map_err(internal)?;
-    let urls = actor_urls(&base_url(&state, &force), &force, &account);
-    Ok(activity_json(&ordered_collection(
+    if query.page != Some(true) {
+        let count = posts::count_public(&mut conn, account.id)
+            .await
+            .map_err(internal)?;
+        let first = format!("{}?page=true", urls.outbox);
+        return Ok(activity_json(&ordered_collection(
+            &urls.outbox,
+            u64::try_from(count).unwrap_or(0),
+            Some(&first),
+        )));
+    }
+    let page = posts::public_page(
+        &mut conn,
+        force.id,
+        Some(account.id),
+        query.before,
+        OUTBOX_PAGE,
+    )
+    .await
+    .map_err(internal)?;
+    let mut items = Vec::with_capacity(page.len());
+    for post in page.iter().filter(|p| p.status == PostStatus::Published) {
+        let document = note(&mut conn, &base, &force, &account, post).await?;
+        items.push(create_activity(&urls, &post.id.to_string(), document));
+    }
+    let id = match query.before {
+        Some(before) => format!("{}?page=true&before={before}", urls.outbox),
+        None => format!("{}?page=true", urls.outbox),
+    };
+    let next = (page.len() as i64 == OUTBOX_PAGE)
+        .then(|| {
+            page.last()
+                .map(|p| format!("{}?page=true&before={}", urls.outbox, p.id))
+        })
+        .flatten();
+    Ok(activity_json(&ordered_collection_page(
+        &id,
         &urls.outbox,
-        u64::try_from(count).unwrap_or(0),
+        items,
+        next.as_deref(),
         None,
     )))
 }

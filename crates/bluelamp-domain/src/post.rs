@@ -50,6 +50,54 @@ impl PostStatus {
     }
 }
 
+/// Every channel a post can name.
+pub const CHANNELS: [&str; 5] = ["fediverse", "email", "bluesky", "x", "facebook"];
+
+/// The channels that actually carry a post today: every account is a fediverse
+/// actor and can have e-mail subscribers. Bluesky, X and Facebook arrive with
+/// their connectors; until then offering them would promise what nobody sends.
+pub const CONNECTED_CHANNELS: [&str; 2] = ["fediverse", "email"];
+
+/// The channels a submitted post goes to: the ones named (each known and
+/// connected, duplicates dropped), or every connected channel when none is named.
+pub fn choose_channels(requested: &[String]) -> Result<Vec<String>, crate::Invalid> {
+    if requested.is_empty() {
+        return Ok(CONNECTED_CHANNELS.iter().map(|c| c.to_string()).collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in requested {
+        let name = name.trim().to_ascii_lowercase();
+        if !CHANNELS.contains(&name.as_str()) {
+            return Err(crate::Invalid::new(
+                "channels",
+                format!(
+                    "'{name}' is not a channel; choose from {}",
+                    CONNECTED_CHANNELS.join(", ")
+                ),
+            ));
+        }
+        if !CONNECTED_CHANNELS.contains(&name.as_str()) {
+            return Err(crate::Invalid::new(
+                "channels",
+                format!(
+                    "{name} is not connected, so nothing could be sent there; choose from {}",
+                    CONNECTED_CHANNELS.join(", ")
+                ),
+            ));
+        }
+        if !chosen.contains(&name) {
+            chosen.push(name);
+        }
+    }
+    Ok(chosen)
+}
+
+/// Does a post with these stored channels go to `channel`? Posts stored before
+/// channels were honoured name none, and went everywhere.
+pub fn sends_to(channels: &[String], channel: &str) -> bool {
+    channels.is_empty() || channels.iter().any(|c| c == channel)
+}
+
 /// The governance check's verdict, as far as the workflow cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CheckVerdict {
@@ -94,6 +142,8 @@ pub enum WorkflowError {
     EditRefused,
     #[error("A rejection needs a reason the author can act on.")]
     ReasonNeeded,
+    #[error("No edit of this post is waiting for approval.")]
+    NoEditWaiting,
 }
 
 /// Approving a pending post: not one's own, by an approver, and only once.
@@ -152,6 +202,54 @@ pub fn may_edit(current: PostStatus) -> Result<(), WorkflowError> {
         PostStatus::Pending | PostStatus::Scheduled | PostStatus::Published => Ok(()),
         other => Err(WorkflowError::NotEditable(other.as_str())),
     }
+}
+
+/// What becomes of an edit that the check did not refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditRoute {
+    /// The post's text changes now (and, if public, goes out as an update).
+    ApplyNow,
+    /// The post keeps its approved text; the edit waits in the approval queue.
+    AwaitApproval,
+}
+
+/// Where an edit goes. A post still waiting for approval is simply revised (a
+/// supervisor will see the new text). An approved post (scheduled or published)
+/// changes at once only for a member who may post without approval and whose
+/// edit the check lets through; anything else would let unreviewed text out under
+/// a supervisor's earlier approval, so it waits for approval like a new post.
+pub fn route_edit(
+    current: PostStatus,
+    verdict: CheckVerdict,
+    without_approval: bool,
+) -> Result<EditRoute, WorkflowError> {
+    may_edit(current)?;
+    match (current, verdict) {
+        (_, CheckVerdict::Refuse) => Err(WorkflowError::EditRefused),
+        (PostStatus::Pending, _) => Ok(EditRoute::ApplyNow),
+        (_, CheckVerdict::Publish) if without_approval => Ok(EditRoute::ApplyNow),
+        _ => Ok(EditRoute::AwaitApproval),
+    }
+}
+
+/// Approving (or turning down) an edit waiting on an approved post: by an
+/// approver who did not propose it.
+pub fn review_edit(
+    has_proposal: bool,
+    proposer: UserId,
+    reviewer: UserId,
+    reviewer_may_approve: bool,
+) -> Result<(), WorkflowError> {
+    if !has_proposal {
+        return Err(WorkflowError::NoEditWaiting);
+    }
+    if proposer == reviewer {
+        return Err(WorkflowError::OwnPost);
+    }
+    if !reviewer_may_approve {
+        return Err(WorkflowError::NotApprover);
+    }
+    Ok(())
 }
 
 pub fn may_delete(current: PostStatus) -> Result<(), WorkflowError> {
@@ -219,6 +317,61 @@ mod tests {
             reject(PostStatus::Pending, ALICE, BOB, true, "Names a witness"),
             Ok(PostStatus::Rejected)
         );
+    }
+
+    #[test]
+    fn an_edit_of_an_approved_post_waits_unless_the_editor_may_post_without_approval() {
+        use CheckVerdict::*;
+        use EditRoute::*;
+        for status in [PostStatus::Published, PostStatus::Scheduled] {
+            assert_eq!(route_edit(status, Publish, false), Ok(AwaitApproval));
+            assert_eq!(route_edit(status, Hold, true), Ok(AwaitApproval));
+            assert_eq!(route_edit(status, Publish, true), Ok(ApplyNow));
+            assert_eq!(
+                route_edit(status, Refuse, true),
+                Err(WorkflowError::EditRefused)
+            );
+        }
+        assert_eq!(route_edit(PostStatus::Pending, Hold, false), Ok(ApplyNow));
+        assert!(route_edit(PostStatus::Rejected, Publish, true).is_err());
+    }
+
+    #[test]
+    fn nobody_approves_their_own_edit() {
+        assert_eq!(
+            review_edit(true, ALICE, ALICE, true),
+            Err(WorkflowError::OwnPost)
+        );
+        assert_eq!(
+            review_edit(true, ALICE, BOB, false),
+            Err(WorkflowError::NotApprover)
+        );
+        assert_eq!(
+            review_edit(false, ALICE, BOB, true),
+            Err(WorkflowError::NoEditWaiting)
+        );
+        assert_eq!(review_edit(true, ALICE, BOB, true), Ok(()));
+    }
+
+    #[test]
+    fn only_connected_channels_can_be_chosen_and_none_means_all_connected() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            choose_channels(&[]).unwrap(),
+            names(&["fediverse", "email"])
+        );
+        assert_eq!(
+            choose_channels(&names(&["email", "EMAIL"])).unwrap(),
+            names(&["email"])
+        );
+        assert_eq!(
+            choose_channels(&names(&["x"])).unwrap_err().field,
+            "channels"
+        );
+        assert!(choose_channels(&names(&["myspace"])).is_err());
+        assert!(sends_to(&names(&["fediverse"]), "fediverse"));
+        assert!(!sends_to(&names(&["fediverse"]), "email"));
+        assert!(sends_to(&[], "email"));
     }
 
     #[test]

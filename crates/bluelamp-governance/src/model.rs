@@ -331,6 +331,11 @@ pub enum DraftError {
     Field { field: String, message: String },
 }
 
+/// The longest draft a request may carry, in UTF-8 bytes: the longest post
+/// Bluelamp accepts (every network's own limit is far lower). A longer draft is an
+/// error naming the limit, never a "publish" for text nobody could post.
+pub const MAX_DRAFT_BYTES: usize = 20_000;
+
 /// Parses the JSON of `POST /api/v1/check` (and one `--jsonl` line) into a [`Draft`].
 pub fn parse_request(json: &str) -> Result<Draft, DraftError> {
     let value: serde_json::Value =
@@ -360,6 +365,17 @@ pub(crate) fn draft_from_value(value: serde_json::Value) -> Result<Draft, DraftE
     // Validate field by field first, so that the error names the field that is wrong
     // rather than serde's position in a re-serialised value.
     check_field::<String>(&value, &["text"], "a string")?;
+    if let Some(text) = value.get("text").and_then(|t| t.as_str()) {
+        if text.len() > MAX_DRAFT_BYTES {
+            return Err(DraftError::Field {
+                field: "text".into(),
+                message: format!(
+                    "is {} bytes long; a post may be at most {MAX_DRAFT_BYTES} bytes",
+                    text.len()
+                ),
+            });
+        }
+    }
     check_field::<Option<Vec<Media>>>(&value, &["media"], "a list of {\"alt\": string|null}")?;
     check_field::<Option<Vec<Channel>>>(
         &value,

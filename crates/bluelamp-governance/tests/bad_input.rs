@@ -251,3 +251,16 @@ fn fuzzer_findings_do_not_panic() {
         }
     }
 }
+
+#[test]
+fn a_draft_over_the_post_limit_is_an_error_naming_the_limit_not_a_publish() {
+    let json = serde_json::json!({"text": "a".repeat(200_000)}).to_string();
+    let error = parse_request(&json).expect_err("200,000 characters cannot be a post");
+    let message = error.to_string();
+    assert!(
+        message.contains("text") && message.contains("20000"),
+        "{message}"
+    );
+    let at_limit = serde_json::json!({"text": "a".repeat(bluelamp_governance::MAX_DRAFT_BYTES)});
+    assert!(parse_request(&at_limit.to_string()).is_ok());
+}

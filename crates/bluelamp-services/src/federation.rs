@@ -82,7 +82,9 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
 
 /// A public post was edited: queue an `Update` for this version.
 pub async fn on_edited(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
-    if post.status != PostStatus::Published {
+    if post.status != PostStatus::Published
+        || !bluelamp_domain::post::sends_to(&post.channels, "fediverse")
+    {
         return Ok(());
     }
     let key = format!("update:{}:{}", post.id, post.version);
@@ -91,6 +93,9 @@ pub async fn on_edited(conn: &mut AnyConnection, post: &posts::Post) -> ServiceR
 
 /// A public post was deleted: queue its `Delete`.
 pub async fn on_deleted(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    if !bluelamp_domain::post::sends_to(&post.channels, "fediverse") {
+        return Ok(());
+    }
     queue_post_activity(conn, post, "Delete", format!("delete:{}", post.id)).await
 }
 

@@ -2,6 +2,7 @@
 //! e-mail subscriptions issue enqueues its messages here, so a crash can neither
 //! lose nor double them.
 
+use bluelamp_domain::post::sends_to;
 use bluelamp_store::{posts, AnyConnection};
 
 use crate::ServiceResult;
@@ -9,10 +10,17 @@ use crate::ServiceResult;
 /// Called in the same transaction that makes `post` public: queue one message per
 /// confirmed immediate subscriber of its account or force. A repeated call for
 /// the same post queues nothing new.
+/// Only the channels the author chose are used.
 pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
-    let queued = crate::subscriptions::queue_post_notifications(conn, post).await?;
+    let queued = if sends_to(&post.channels, "email") {
+        crate::subscriptions::queue_post_notifications(conn, post).await?
+    } else {
+        0
+    };
     // Federation: queue the post's Create for its followers (fan-out is a job).
-    crate::federation::on_published(conn, post).await?;
+    if sends_to(&post.channels, "fediverse") {
+        crate::federation::on_published(conn, post).await?;
+    }
     if queued > 0 {
         tracing::debug!(
             post.id = post.id,

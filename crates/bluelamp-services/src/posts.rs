@@ -15,12 +15,17 @@ use crate::accounts::account_in_force;
 use crate::auth::entry;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
 
-pub const MAX_POST_BYTES: usize = 20_000;
+/// The longest post, in bytes: the same limit the check itself applies.
+pub const MAX_POST_BYTES: usize = bluelamp_governance::MAX_DRAFT_BYTES;
 pub const MAX_IMAGES: usize = 4;
 /// A content warning is a short line ("Contains an image of an injury"), not a
 /// second post: Mastodon's own limit on it is shared with the text, ours is 200.
 pub const MAX_CONTENT_WARNING_CHARS: usize = 200;
 pub const PUBLISH_JOB: &str = "publish_scheduled_post";
+/// How far ahead a post may be scheduled. A year covers every planned campaign
+/// or anniversary; a date beyond it is almost always a typing slip (2062 for 2026),
+/// and a post parked for decades would outlive its policy and its author.
+pub const MAX_SCHEDULE_AHEAD_DAYS: i64 = 366;
 
 /// An attachment named in a compose request: an upload's id and its alt text.
 #[derive(Debug, Clone, Deserialize)]
@@ -138,10 +143,17 @@ pub fn parse_schedule(text: &str) -> ServiceResult<String> {
                     "must be a date and time such as 2026-11-21T18:00:00Z",
                 )
             })?;
-    if at <= time::OffsetDateTime::now_utc() {
+    let now = time::OffsetDateTime::now_utc();
+    if at <= now {
         return Err(invalid(
             "scheduled_at",
             "is in the past; choose a time from now on, or publish now",
+        ));
+    }
+    if at > now + time::Duration::days(MAX_SCHEDULE_AHEAD_DAYS) {
+        return Err(invalid(
+            "scheduled_at",
+            format!("is more than {MAX_SCHEDULE_AHEAD_DAYS} days ahead; check the year"),
         ));
     }
     Ok(bluelamp_store::format_time(at))
@@ -300,6 +312,11 @@ pub async fn compose(
     staff.require_scope("write")?;
     let text = validate_text(&input.text)?;
     let content_warning = validate_content_warning(input.content_warning.as_deref())?;
+    let channels = workflow::choose_channels(&input.channels)?;
+    let input = &Compose {
+        channels,
+        ..input.clone()
+    };
     let scheduled_at = input
         .scheduled_at
         .as_deref()
@@ -450,6 +467,9 @@ pub async fn approve(
     let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
     let mut tx = store.write().await?;
     let mut post = post_in_force(&mut tx, staff, id).await?;
+    if post.status != PostStatus::Pending && post.proposed_edit.is_some() {
+        return approve_edit(tx, engine, staff, post, expected_version, edited_text).await;
+    }
     let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
     let scheduled = in_future(post.scheduled_at.as_deref());
     let next = workflow::approve(
@@ -520,6 +540,9 @@ pub async fn reject(
     let reviewer = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
     let mut tx = store.write().await?;
     let post = post_in_force(&mut tx, staff, id).await?;
+    if post.status != PostStatus::Pending && post.proposed_edit.is_some() {
+        return reject_edit(tx, staff, post, expected_version, reason).await;
+    }
     let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
     workflow::reject(
         post.status,
@@ -611,8 +634,11 @@ fn workflow_error(error: workflow::WorkflowError) -> ServiceError {
     }
 }
 
-/// Edit a post (its author, or an approver on its account). The edit is re-checked;
-/// the previous text is kept and shown as history.
+/// Edit a post (its author, or an approver on its account), who must still be a
+/// member allowed to post there. The edit is re-checked; the previous text is kept
+/// and shown as history. An approved post edited by a member who may not post
+/// without approval (or into wording the check holds) keeps its approved text: the
+/// edit waits in the approval queue (`proposed_edit`) until a supervisor approves it.
 pub async fn edit(
     store: &Store,
     engine: &Engine,
@@ -622,53 +648,176 @@ pub async fn edit(
     text: &str,
 ) -> ServiceResult<posts::Post> {
     staff.require_scope("write")?;
-    let editor = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
     let text = validate_text(text)?;
     let mut tx = store.write().await?;
     let post = post_in_force(&mut tx, staff, id).await?;
     workflow::may_edit(post.status).map_err(workflow_error)?;
-    let approver = may_approve_on(&mut tx, staff, post.account_id).await?;
-    if post.author_user_id != editor && !approver {
+    let (_, member) = posting_member(&mut tx, staff, post.account_id).await?;
+    let editor = member.user_id;
+    if post.author_user_id != editor && !member.permissions.approve {
         return Err(ServiceError::Forbidden(
             "Only the author or an approver on this account may edit this post.".into(),
         ));
     }
+    if post.version != expected_version {
+        return Err(stale(id));
+    }
     let (account, body) = body_for_author(&mut tx, &post, text).await?;
     let report = recheck(&mut tx, engine, &post, &account, &body).await?;
-    match report.decision {
-        Decision::Refuse => {
-            return Err(ServiceError::Conflict(format!(
-                "{} {}",
-                workflow::WorkflowError::EditRefused,
-                summary(&report)
-            )))
+    let route = workflow::route_edit(
+        post.status,
+        verdict(report.decision),
+        member.permissions.post_without_approval,
+    )
+    .map_err(|error| match error {
+        workflow::WorkflowError::EditRefused => {
+            ServiceError::Conflict(format!("{error} {}", summary(&report)))
         }
-        Decision::Hold
-            if post.status != PostStatus::Pending
-                && !(approver && post.author_user_id != editor) =>
-        {
-            return Err(ServiceError::Conflict(format!("This edit needs a supervisor's approval, so it was not applied: {} Ask an approver to make it, or change the wording.", summary(&report))));
+        other => workflow_error(other),
+    })?;
+    let before = post.body.clone();
+    let post = match route {
+        workflow::EditRoute::ApplyNow => {
+            let post = posts::edit(
+                &mut tx,
+                id,
+                expected_version,
+                text,
+                &body,
+                report.decision.as_str(),
+                &findings_json(&report),
+                editor,
+                "edited",
+            )
+            .await?;
+            let mut draft = entry(staff, "post.edit", "post", id);
+            draft.before = Some(json!({"body": before}).to_string());
+            draft.after = Some(json!({"body": post.body, "version": post.version}).to_string());
+            // Federation: an edit of a public post goes to followers as an Update.
+            crate::federation::on_edited(&mut tx, &post).await?;
+            audit::append(&mut tx, draft).await?;
+            post
         }
-        _ => {}
+        workflow::EditRoute::AwaitApproval => {
+            let post = posts::propose_edit(
+                &mut tx,
+                id,
+                expected_version,
+                text,
+                &body,
+                report.decision.as_str(),
+                &findings_json(&report),
+                editor,
+            )
+            .await?;
+            let mut draft = entry(staff, "post.edit_proposed", "post", id);
+            draft.before = Some(json!({"body": before}).to_string());
+            draft.after = Some(
+                json!({"proposed_body": body, "decision": report.decision, "version": post.version})
+                    .to_string(),
+            );
+            audit::append(&mut tx, draft).await?;
+            post
+        }
+    };
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Approve the edit waiting on an approved post (optionally amended by the
+/// approver, which is checked again): the post's text changes and, if public, goes
+/// out as an update.
+async fn approve_edit(
+    mut tx: bluelamp_store::WriteTx,
+    engine: &Engine,
+    staff: &Staff,
+    post: posts::Post,
+    expected_version: i64,
+    amended_text: Option<&str>,
+) -> ServiceResult<posts::Post> {
+    let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let proposal = post.proposed_edit.clone();
+    workflow::review_edit(
+        proposal.is_some(),
+        proposal.as_ref().map_or(approver, |p| p.proposed_by),
+        approver,
+        may_approve,
+    )
+    .map_err(workflow_error)?;
+    let Some(proposal) = proposal else {
+        return Err(workflow_error(workflow::WorkflowError::NoEditWaiting));
+    };
+    if post.version != expected_version {
+        return Err(stale(post.id));
+    }
+    let text = match amended_text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(text) => validate_text(text)?.to_string(),
+        None => proposal.text.clone(),
+    };
+    let (account, body) = body_for_author(&mut tx, &post, &text).await?;
+    // Checked again: the rules (or the force's settings) may have changed since.
+    let report = recheck(&mut tx, engine, &post, &account, &body).await?;
+    if report.decision == Decision::Refuse {
+        return Err(ServiceError::Conflict(format!(
+            "{} {}",
+            workflow::WorkflowError::EditRefused,
+            summary(&report)
+        )));
     }
     let before = post.body.clone();
     let post = posts::edit(
         &mut tx,
-        id,
-        expected_version,
-        text,
+        post.id,
+        post.version,
+        &text,
         &body,
         report.decision.as_str(),
         &findings_json(&report),
-        editor,
-        "edited",
+        proposal.proposed_by,
+        "edit approved",
     )
     .await?;
-    let mut draft = entry(staff, "post.edit", "post", id);
-    draft.before = Some(json!({"body": before}).to_string());
-    draft.after = Some(json!({"body": post.body, "version": post.version}).to_string());
-    // Federation: an edit of a public post goes to followers as an Update.
     crate::federation::on_edited(&mut tx, &post).await?;
+    let mut draft = entry(staff, "post.edit_approve", "post", post.id);
+    draft.before = Some(json!({"body": before}).to_string());
+    draft.after = Some(
+        json!({"body": post.body, "version": post.version, "proposed_by": proposal.proposed_by})
+            .to_string(),
+    );
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(post)
+}
+
+/// Turn down the edit waiting on an approved post, with a reason the editor sees;
+/// the approved text stays.
+async fn reject_edit(
+    mut tx: bluelamp_store::WriteTx,
+    staff: &Staff,
+    post: posts::Post,
+    expected_version: i64,
+    reason: &str,
+) -> ServiceResult<posts::Post> {
+    let reviewer = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let proposal = post.proposed_edit.as_ref();
+    workflow::review_edit(
+        proposal.is_some(),
+        proposal.map_or(reviewer, |p| p.proposed_by),
+        reviewer,
+        may_approve,
+    )
+    .map_err(workflow_error)?;
+    if reason.trim().is_empty() {
+        return Err(workflow_error(workflow::WorkflowError::ReasonNeeded));
+    }
+    let rejected = proposal.map(|p| p.body.clone());
+    let post =
+        posts::discard_proposed_edit(&mut tx, post.id, expected_version, reviewer, reason.trim())
+            .await?;
+    let mut draft = entry(staff, "post.edit_reject", "post", post.id);
+    draft.after = Some(json!({"rejected_body": rejected, "reason": reason.trim()}).to_string());
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
     Ok(post)
@@ -745,7 +894,12 @@ pub async fn queue(
     staff.authorize(Action::ViewAccounts)?;
     let force = staff.current_force()?;
     let mut conn = store.read().await?;
-    Ok(posts::by_status(&mut conn, force, status, 200).await?)
+    let mut found = posts::by_status(&mut conn, force, status, 200).await?;
+    if status == PostStatus::Pending {
+        // Edits of approved posts wait in the same queue as new posts.
+        found.extend(posts::with_proposed_edits(&mut conn, force, 200).await?);
+    }
+    Ok(found)
 }
 
 pub async fn mine(store: &Store, staff: &Staff) -> ServiceResult<Vec<posts::Post>> {

@@ -268,7 +268,7 @@ impl Store {
 
 fn migrator(backend: Backend) -> Migrator {
     // Each migration exists once per backend; the numbers and names must match.
-    let files: [(i64, &'static str, &'static str, &'static str); 5] = [
+    let files: &[(i64, &'static str, &'static str, &'static str)] = &[
         (
             1,
             "foundation",
@@ -299,10 +299,16 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0005_outbound.sql"),
             include_str!("../migrations/postgres/0005_outbound.sql"),
         ),
+        (
+            6,
+            "edit_approval",
+            include_str!("../migrations/sqlite/0006_edit_approval.sql"),
+            include_str!("../migrations/postgres/0006_edit_approval.sql"),
+        ),
     ];
     let migrations = files
-        .into_iter()
-        .map(|(version, name, sqlite, postgres)| {
+        .iter()
+        .map(|&(version, name, sqlite, postgres)| {
             let sql = match backend {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,

@@ -38,6 +38,20 @@ pub struct Post {
     pub review_note: Option<String>,
     /// Shown before the text; the Note's `summary` (with `sensitive`).
     pub content_warning: Option<String>,
+    /// An edit of this approved post waiting for a supervisor; the public keeps
+    /// seeing `body` until it is approved.
+    pub proposed_edit: Option<ProposedEdit>,
+}
+
+/// An edit waiting for approval on a post that is already approved.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProposedEdit {
+    pub text: String,
+    pub body: String,
+    pub proposed_by: UserId,
+    pub decision: String,
+    pub findings: serde_json::Value,
+    pub proposed_at: String,
 }
 
 impl Post {
@@ -49,7 +63,8 @@ impl Post {
 
 const COLUMNS: &str = "id, force_id, account_id, author_user_id, text, body, status, version, \
     kind, channels, reply_to_post_id, link_kind, link_ref, decision, findings, scheduled_at, \
-    published_at, created_at, updated_at, deleted_at, reviewed_by, review_note, content_warning";
+    published_at, created_at, updated_at, deleted_at, reviewed_by, review_note, content_warning, \
+    proposed_text, proposed_body, proposed_by, proposed_decision, proposed_findings, proposed_at";
 
 fn post_from(row: &AnyRow) -> Result<Post> {
     let status: String = row.try_get("status")?;
@@ -80,7 +95,34 @@ fn post_from(row: &AnyRow) -> Result<Post> {
         reviewed_by: row.try_get::<Option<i64>, _>("reviewed_by")?.map(UserId),
         review_note: row.try_get("review_note")?,
         content_warning: row.try_get("content_warning")?,
+        proposed_edit: proposed_from(row)?,
     })
+}
+
+fn proposed_from(row: &AnyRow) -> Result<Option<ProposedEdit>> {
+    let Some(text) = row.try_get::<Option<String>, _>("proposed_text")? else {
+        return Ok(None);
+    };
+    let findings: Option<String> = row.try_get("proposed_findings")?;
+    Ok(Some(ProposedEdit {
+        text,
+        body: row
+            .try_get::<Option<String>, _>("proposed_body")?
+            .unwrap_or_default(),
+        proposed_by: UserId(
+            row.try_get::<Option<i64>, _>("proposed_by")?
+                .ok_or_else(|| StoreError::Corrupt("a proposed edit without its author".into()))?,
+        ),
+        decision: row
+            .try_get::<Option<String>, _>("proposed_decision")?
+            .unwrap_or_default(),
+        findings: findings
+            .and_then(|f| serde_json::from_str(&f).ok())
+            .unwrap_or(serde_json::Value::Null),
+        proposed_at: row
+            .try_get::<Option<String>, _>("proposed_at")?
+            .unwrap_or_default(),
+    }))
 }
 
 /// A post as submitted.
@@ -218,7 +260,9 @@ pub async fn edit(
     .await?;
     let row = sqlx::query(&format!(
         "UPDATE posts SET text = $1, body = $2, decision = $3, findings = $4, version = version + 1, \
-         updated_at = $5 WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
+         updated_at = $5, proposed_text = NULL, proposed_body = NULL, proposed_by = NULL, \
+         proposed_decision = NULL, proposed_findings = NULL, proposed_at = NULL \
+         WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
     ))
     .bind(text)
     .bind(body)
@@ -233,6 +277,92 @@ pub async fn edit(
         Some(row) => post_from(&row),
         None => Err(stale(id)),
     }
+}
+
+/// Record (or replace) the edit waiting for approval on an approved post, if the
+/// post is still at `expected_version`. The public text does not change.
+#[allow(clippy::too_many_arguments)]
+pub async fn propose_edit(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    text: &str,
+    body: &str,
+    decision: &str,
+    findings: &serde_json::Value,
+    proposed_by: UserId,
+) -> Result<Post> {
+    let now = now_text();
+    let row = sqlx::query(&format!(
+        "UPDATE posts SET proposed_text = $1, proposed_body = $2, proposed_by = $3, \
+         proposed_decision = $4, proposed_findings = $5, proposed_at = $6, \
+         version = version + 1, updated_at = $6 \
+         WHERE id = $7 AND version = $8 RETURNING {COLUMNS}"
+    ))
+    .bind(text)
+    .bind(body)
+    .bind(proposed_by.0)
+    .bind(decision)
+    .bind(findings.to_string())
+    .bind(now)
+    .bind(id)
+    .bind(expected_version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => post_from(&row),
+        None => {
+            get(conn, id).await?;
+            Err(stale(id))
+        }
+    }
+}
+
+/// Turn down the edit waiting on a post, keeping the reviewer's note.
+pub async fn discard_proposed_edit(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    reviewed_by: UserId,
+    note: &str,
+) -> Result<Post> {
+    let row = sqlx::query(&format!(
+        "UPDATE posts SET proposed_text = NULL, proposed_body = NULL, proposed_by = NULL, \
+         proposed_decision = NULL, proposed_findings = NULL, proposed_at = NULL, \
+         version = version + 1, updated_at = $1, reviewed_by = $2, review_note = $3 \
+         WHERE id = $4 AND version = $5 AND proposed_text IS NOT NULL RETURNING {COLUMNS}"
+    ))
+    .bind(now_text())
+    .bind(reviewed_by.0)
+    .bind(note)
+    .bind(id)
+    .bind(expected_version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(row) => post_from(&row),
+        None => {
+            get(conn, id).await?;
+            Err(stale(id))
+        }
+    }
+}
+
+/// Approved posts of a force with an edit waiting for approval, oldest first.
+pub async fn with_proposed_edits(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND proposed_text IS NOT NULL \
+         AND status IN ('published', 'scheduled') ORDER BY proposed_at ASC LIMIT $2"
+    ))
+    .bind(force.0)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
 }
 
 #[derive(Debug, Clone, Serialize)]

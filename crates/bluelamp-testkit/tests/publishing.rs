@@ -316,12 +316,12 @@ async fn bad_drafts_get_clear_messages_and_refused_posts_are_kept() {
     )
     .await;
     assert_eq!(nonsense.0, 400);
-    let too_long = "Patrolling the harbour. ".repeat(20);
+    let too_long = "Patrolling the harbour. ".repeat(30);
     let (status, refused) = compose(
         &sergeant,
         &token,
         beat,
-        json!({"text": too_long, "channels": ["x"]}),
+        json!({"text": too_long, "channels": ["fediverse"]}),
     )
     .await;
     assert_eq!(status, 422, "{refused}");

@@ -272,6 +272,10 @@ pub async fn edit_post(
     )
     .await?;
     state.public_changed();
+    if post.proposed_edit.is_some() {
+        // Accepted, not applied: the edit waits for a supervisor's approval.
+        return Ok((StatusCode::ACCEPTED, Json(post)).into_response());
+    }
     ok(post)
 }
 

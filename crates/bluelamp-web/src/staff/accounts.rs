@@ -210,9 +210,10 @@ fn compose_form(
             }
             fieldset {
                 legend { "Channels" }
-                @for channel in ["fediverse", "bluesky", "x", "email"] {
-                    label { input type="checkbox" name="channels" value=(channel) checked[channel == "fediverse"]; " " (channel) }
+                @for channel in bluelamp_domain::post::CONNECTED_CHANNELS {
+                    label { input type="checkbox" name="channels" value=(channel) checked; " " (channel_label(channel)) }
                 }
+                p.hint { "Only connected channels are offered. The post is always on the force's public pages and feeds." }
             }
             label for="media" { "Photos (up to 4) or one video" }
             input type="file" id="media" name="media" accept="image/jpeg,image/png,image/webp,image/gif,video/mp4,video/webm" multiple;
@@ -223,5 +224,13 @@ fn compose_form(
             button type="submit" id="post" { "Submit" }
         }
         script src="/assets/compose.js" defer {}
+    }
+}
+
+fn channel_label(channel: &str) -> &'static str {
+    match channel {
+        "fediverse" => "Fediverse (Mastodon and others)",
+        "email" => "E-mail subscribers",
+        _ => "Other",
     }
 }

@@ -98,6 +98,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "approved" => "The post is approved.",
         "rejected" => "The post is rejected; the author will see your reason.",
         "edited" => "The edit is saved; the previous text is kept in the history.",
+        "edit-proposed" => "Your edit waits for a supervisor's approval; the approved text stays public until then.",
         "deleted" => "The post is deleted; a tombstone stays on the public page and the content is kept for the audit trail.",
         "shared" => "The post is shared; the account's followers will see the boost.",
         "already-shared" => "That account already shares this post; nothing new was sent.",

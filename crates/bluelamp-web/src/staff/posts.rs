@@ -89,7 +89,10 @@ fn post_rows(posts: &[bluelamp_store::posts::Post]) -> Markup {
                 @for post in posts {
                     tr {
                         td { a href=(format!("/staff/posts/{}", post.id)) { (crate::public::feeds::entry_title(&post.body)) } }
-                        td { (status_label(post.status)) }
+                        td {
+                            (status_label(post.status))
+                            @if post.proposed_edit.is_some() { "; an edit waits for approval" }
+                        }
                         td { (post.decision) }
                         td { (post.scheduled_at.as_deref().unwrap_or(&post.created_at)) }
                     }
@@ -161,6 +164,29 @@ pub async fn detail(
             p id="post-content-warning" { "Content warning: " strong { (warning) } }
         }
         blockquote id="post-body" { (post.body) }
+        @if let Some(proposal) = &post.proposed_edit {
+            section aria-labelledby="proposed" {
+                h2 id="proposed" { "Edit waiting for approval" }
+                p { "Until a supervisor approves it, the public keeps seeing the approved text above. Check: " (proposal.decision) "." }
+                blockquote id="proposed-body" { (proposal.body) }
+                @if may_approve && Some(proposal.proposed_by) != staff.user_id {
+                    form method="post" action=(format!("/staff/posts/{}/approve", post.id)) {
+                        (csrf_field(csrf))
+                        input type="hidden" name="version" value=(post.version);
+                        label for="approve-edit-text" { "Text (amend before approving if needed; it is checked again)" }
+                        textarea id="approve-edit-text" name="text" { (proposal.text) }
+                        button type="submit" id="approve-edit" { "Approve the edit" }
+                    }
+                    form method="post" action=(format!("/staff/posts/{}/reject", post.id)) {
+                        (csrf_field(csrf))
+                        input type="hidden" name="version" value=(post.version);
+                        label for="edit-reason" { "Reason for turning the edit down (the editor sees it)" }
+                        input type="text" id="edit-reason" name="reason";
+                        button.secondary type="submit" id="reject-edit" { "Turn the edit down" }
+                    }
+                }
+            }
+        }
         @if post.status == PostStatus::Published {
             p { a href=(format!("/forces/{}/posts/{}", force_code(&state, post.force_id).await, post.id)) { "See it on the public site" } }
             p id="reactions" { "On the fediverse: " strong { (likes) } (if likes == 1 { " like" } else { " likes" }) ", " strong { (boosts) } (if boosts == 1 { " boost" } else { " boosts" }) "." }
@@ -311,7 +337,7 @@ pub async fn edit(
     form: StaffForm<ReviewForm>,
 ) -> Result<Response, PageError> {
     let text = form.form.text.clone().unwrap_or_default();
-    services::posts::edit(
+    let post = services::posts::edit(
         &state.store,
         &state.governance,
         &form.session.staff,
@@ -321,7 +347,12 @@ pub async fn edit(
     )
     .await?;
     state.public_changed();
-    Ok(done(&format!("/staff/posts/{id}"), "edited"))
+    let notice = if post.proposed_edit.is_some() {
+        "edit-proposed"
+    } else {
+        "edited"
+    };
+    Ok(done(&format!("/staff/posts/{id}"), notice))
 }
 
 pub async fn delete(

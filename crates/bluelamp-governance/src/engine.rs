@@ -45,6 +45,16 @@ pub fn duplicate_key(text: &str) -> String {
     key_of_normalised(&Normalised::new(text).text)
 }
 
+/// The words a message quotes, cut to 120 characters.
+fn truncate_words(words: &str) -> String {
+    if words.chars().count() > 120 {
+        let cut: String = words.chars().take(117).collect();
+        format!("{cut}...")
+    } else {
+        words.to_string()
+    }
+}
+
 /// [`duplicate_key`] of text that is already normalised (the check has it to hand).
 pub(crate) fn key_of_normalised(normalised: &str) -> String {
     let mut out = String::with_capacity(normalised.len());
@@ -602,20 +612,25 @@ impl Emitter<'_> {
         if *n > MAX_PER_RULE {
             return;
         }
-        // The same words found twice by one rule are one finding.
-        if self
-            .findings
-            .iter()
-            .any(|f| f.rule == rule && f.start == start && f.end == end && f.channel == channel)
-        {
+        // The same words found twice by one rule are one finding, and so are words
+        // inside words it already reported ("Sarah" inside "Sarah Jones"): one
+        // person, one finding, spanning the wider of the two.
+        let overlaps = |f: &Finding| {
+            f.rule == rule
+                && f.channel == channel
+                && ((f.start == start && f.end == end) || (f.start < end && start < f.end))
+        };
+        if let Some(found) = self.findings.iter_mut().find(|f| overlaps(f)) {
+            if start <= found.start && found.end <= end && (start, end) != (found.start, found.end)
+            {
+                found.start = start;
+                found.end = end;
+                let words = truncate_words(words);
+                found.message = meta.message.replace("{words}", &words);
+            }
             return;
         }
-        let words: String = if words.chars().count() > 120 {
-            let cut: String = words.chars().take(117).collect();
-            format!("{cut}...")
-        } else {
-            words.to_string()
-        };
+        let words = truncate_words(words);
         self.findings.push(Finding {
             category: meta.category,
             rule: rule.to_string(),

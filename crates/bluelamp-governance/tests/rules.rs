@@ -206,3 +206,15 @@ fn the_engine_can_be_shared_between_threads() {
         assert_eq!(h.join().expect("thread"), Decision::Publish);
     }
 }
+
+#[test]
+fn one_person_is_one_finding_even_when_two_patterns_find_the_name() {
+    for text in [
+        "The victim, Sarah Jones, was attacked in the park on Friday night.",
+        "The complainant, Sarah Jones, has been supported by specialist officers.",
+    ] {
+        let (d, r) = check_with(text, |d| d.context.sexual_offence = true);
+        let found = words(&d, &r, "victim-named");
+        assert_eq!(found, vec!["Sarah Jones"], "{text}: {:?}", r.findings);
+    }
+}

@@ -77,8 +77,12 @@ pub struct Compose {
 /// The force's recently published texts by account, keyed as the governance
 /// engine compares them, so it can notice the same corporate text pushed by
 /// several accounts (people turn off when every account says the same thing).
+/// Texts are compared without a collective account's signature ("ACC DA: "), on
+/// both sides, so a signed copy of the corporate text counts too.
 struct RecentTexts {
     accounts_by_key: std::collections::HashMap<String, std::collections::HashSet<AccountId>>,
+    /// The key of the signature in front of the text being checked, if any.
+    signature_key: Option<String>,
 }
 
 impl RecentTexts {
@@ -87,6 +91,7 @@ impl RecentTexts {
         conn: &mut AnyConnection,
         force: bluelamp_domain::ForceId,
         posting_as: AccountId,
+        signature: Option<&str>,
     ) -> ServiceResult<RecentTexts> {
         let since =
             bluelamp_store::format_time(time::OffsetDateTime::now_utc() - time::Duration::days(7));
@@ -94,22 +99,30 @@ impl RecentTexts {
             String,
             std::collections::HashSet<AccountId>,
         > = Default::default();
-        for (account, body) in posts::recent_bodies(conn, force, &since, 500).await? {
+        for (account, text) in posts::recent_texts(conn, force, &since, 500).await? {
             if account != posting_as {
                 accounts_by_key
-                    .entry(duplicate_key(&body))
+                    .entry(duplicate_key(&text))
                     .or_default()
                     .insert(account);
             }
         }
-        Ok(RecentTexts { accounts_by_key })
+        Ok(RecentTexts {
+            accounts_by_key,
+            signature_key: signature.map(duplicate_key).filter(|k| !k.is_empty()),
+        })
     }
 }
 
 impl DuplicateLookup for RecentTexts {
     fn accounts_recently_posting(&self, key: &str) -> u32 {
+        let unsigned = self
+            .signature_key
+            .as_deref()
+            .and_then(|signature| key.strip_prefix(signature))
+            .map_or(key, str::trim_start);
         self.accounts_by_key
-            .get(key)
+            .get(unsigned)
             .map_or(0, |accounts| accounts.len() as u32)
     }
 }
@@ -338,7 +351,10 @@ pub async fn compose(
         .map(|(_, alt)| (!alt.is_empty()).then(|| alt.clone()))
         .collect();
     let body = signed(&account, &member, text);
-    let recent = RecentTexts::load(&mut tx, force.id, account.id).await?;
+    let signature = (account.kind == AccountKind::Collective)
+        .then_some(member.signature.as_deref())
+        .flatten();
+    let recent = RecentTexts::load(&mut tx, force.id, account.id, signature).await?;
     let mut report = check(
         engine,
         &body,

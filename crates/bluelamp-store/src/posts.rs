@@ -395,7 +395,9 @@ pub async fn revisions(conn: &mut AnyConnection, post: i64) -> Result<Vec<Revisi
 }
 
 /// What the public may see of an account or a force: published posts and the
-/// tombstones of deleted ones, newest first, paged by id.
+/// tombstones of deleted ones, newest publication first (a post held, paused or
+/// scheduled appears where it went public, not where it was written), paged after
+/// the post `before_id` in that same order.
 pub async fn public_page(
     conn: &mut AnyConnection,
     force: ForceId,
@@ -403,6 +405,22 @@ pub async fn public_page(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<Post>> {
+    // The cursor is a post id (stable in URLs); its place in the order is its
+    // publication time, ties broken by id.
+    let cursor = match before_id {
+        Some(id) => sqlx::query(
+            "SELECT COALESCE(published_at, created_at) AS at FROM posts WHERE id = $1 AND force_id = $2",
+        )
+        .bind(id)
+        .bind(force.0)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.try_get::<String, _>("at"))
+        .transpose()?
+        .map(|at| (at, id)),
+        None => None,
+    };
+    let (cursor_at, cursor_id) = cursor.unwrap_or_else(|| ("9999".to_string(), i64::MAX));
     let mut sql = format!(
         "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND status IN ('published', 'deleted')"
     );
@@ -411,11 +429,16 @@ pub async fn public_page(
     } else {
         sql.push_str(" AND $2 = $2");
     }
-    sql.push_str(" AND id < $3 ORDER BY id DESC LIMIT $4");
+    sql.push_str(
+        " AND (COALESCE(published_at, created_at) < $3 \
+           OR (COALESCE(published_at, created_at) = $3 AND id < $4)) \
+         ORDER BY COALESCE(published_at, created_at) DESC, id DESC LIMIT $5",
+    );
     let rows = sqlx::query(&sql)
         .bind(force.0)
         .bind(account.map(|a| a.0).unwrap_or(0))
-        .bind(before_id.unwrap_or(i64::MAX))
+        .bind(cursor_at)
+        .bind(cursor_id)
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
@@ -463,16 +486,17 @@ pub async fn count_public(conn: &mut AnyConnection, account: AccountId) -> Resul
     Ok(row.try_get("n")?)
 }
 
-/// The public text and account of the force's posts published since `since`, for
-/// noticing the same corporate text pushed by several accounts.
-pub async fn recent_bodies(
+/// What the authors wrote (without a collective account's signature) and the
+/// account of the force's posts published since `since`, for noticing the same
+/// corporate text pushed by several accounts, signed or not.
+pub async fn recent_texts(
     conn: &mut AnyConnection,
     force: ForceId,
     since: &str,
     limit: i64,
 ) -> Result<Vec<(AccountId, String)>> {
     let rows = sqlx::query(
-        "SELECT account_id, body FROM posts WHERE force_id = $1 AND status = 'published' \
+        "SELECT account_id, text FROM posts WHERE force_id = $1 AND status = 'published' \
          AND published_at >= $2 ORDER BY id DESC LIMIT $3",
     )
     .bind(force.0)
@@ -481,7 +505,7 @@ pub async fn recent_bodies(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|row| Ok((AccountId(row.try_get("account_id")?), row.try_get("body")?)))
+        .map(|row| Ok((AccountId(row.try_get("account_id")?), row.try_get("text")?)))
         .collect()
 }
 

@@ -395,3 +395,101 @@ async fn channels_mean_what_they_say_unticked_email_mails_nobody_and_unconnected
     assert!(page.contains("value=\"fediverse\"") && page.contains("value=\"email\""));
     assert!(!page.contains("value=\"bluesky\"") && !page.contains("value=\"x\""));
 }
+
+#[tokio::test]
+async fn feeds_and_pages_list_posts_in_the_order_they_went_public_not_the_order_written() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let mut ids = Vec::new();
+    for text in [
+        "Held back, published last.",
+        "Published first.",
+        "Published second.",
+    ] {
+        let post = compose(&sergeant, &token, beat, text).await;
+        assert_eq!(post["status"], "published");
+        ids.push(post["id"].as_i64().unwrap());
+    }
+    // The first post written went public last (as a paused or held post does).
+    {
+        let mut conn = app.store.write().await.unwrap();
+        sqlx::query("UPDATE posts SET published_at = '2099-01-01T00:00:00.000Z' WHERE id = $1")
+            .bind(ids[0])
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        conn.commit().await.unwrap();
+    }
+    let feed = app
+        .client()
+        .get("/forces/demo/accounts/pcmorgan/feed.json")
+        .await
+        .json();
+    let order: Vec<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            item["content_text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let position = |needle: &str| order.iter().position(|t| t.contains(needle)).unwrap();
+    assert!(
+        position("published last") < position("Published second")
+            && position("Published second") < position("Published first"),
+        "{order:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_collective_accounts_signed_copy_of_the_corporate_text_counts_as_a_duplicate() {
+    let app = TestApp::spawn().await;
+    let (sergeant, sergeant_token) = app.ready_to_post("sgt.evans").await;
+    let (chief, chief_token) = app.ready_to_post("chief.admin").await;
+    let beat = sergeant.account_id(&sergeant_token, "pcmorgan").await;
+    let corporate = sergeant
+        .account_id(&sergeant_token, "democonstabulary")
+        .await;
+    let collective = chief.account_id(&chief_token, "chiefofficers").await;
+    let duplicate_noticed = |submitted: &Value| {
+        submitted["report"]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["category"] == "duplicate-corporate")
+    };
+    async fn post(client: &Client, token: &str, account: i64, text: &str) -> Value {
+        let page = client
+            .api(
+                "POST",
+                &format!("/api/v1/accounts/{account}/posts"),
+                Some(token),
+                Some(json!({"text": text})),
+            )
+            .await;
+        assert_eq!(page.status, 201, "{}", page.body);
+        page.json()
+    }
+
+    // The signed copy is stored: the third account's post notices it.
+    let first = "Lock your sheds tonight: bikes and tools are being taken across the county.";
+    post(&sergeant, &sergeant_token, beat, first).await;
+    let signed = post(&chief, &chief_token, collective, first).await;
+    assert!(signed["post"]["body"]
+        .as_str()
+        .unwrap()
+        .starts_with("ACC DA: "));
+    let third = post(&sergeant, &sergeant_token, corporate, first).await;
+    assert!(duplicate_noticed(&third), "{third}");
+
+    // The signed copy is the one being checked: it notices the two before it.
+    let second = "Darker evenings are here: wear something bright when you walk home.";
+    post(&sergeant, &sergeant_token, beat, second).await;
+    post(&sergeant, &sergeant_token, corporate, second).await;
+    let signed = post(&chief, &chief_token, collective, second).await;
+    assert!(duplicate_noticed(&signed), "{signed}");
+}

@@ -9,3 +9,6 @@ ALTER TABLE posts ADD COLUMN proposed_decision TEXT;
 ALTER TABLE posts ADD COLUMN proposed_findings TEXT;
 ALTER TABLE posts ADD COLUMN proposed_at TEXT;
 CREATE INDEX posts_proposed ON posts(force_id) WHERE proposed_text IS NOT NULL;
+
+-- Public pages and feeds list posts in the order they went public.
+CREATE INDEX posts_public_order ON posts(force_id, account_id, published_at, id);

@@ -236,3 +236,22 @@ async fn users_memberships_and_policy_acknowledgements_round_trip() {
     })
     .await;
 }
+
+/// Says in the test summary whether the stories above also ran on PostgreSQL.
+#[tokio::test]
+#[cfg_attr(
+    not(bluelamp_has_postgres),
+    ignore = "BLUELAMP_TEST_POSTGRES_URL is not set: the storage stories ran on SQLite only (.ci/run sets it)"
+)]
+async fn the_storage_stories_also_ran_on_postgresql() {
+    assert!(
+        backends_under_test().contains(&bluelamp_store::Backend::Postgres),
+        "BLUELAMP_TEST_POSTGRES_URL was set at build time but not now"
+    );
+    let db = TestDatabase::create(bluelamp_store::Backend::Postgres)
+        .await
+        .expect("PostgreSQL is reachable at BLUELAMP_TEST_POSTGRES_URL");
+    let store = db.store().await.expect("migrated store");
+    let mut conn = store.read().await.unwrap();
+    assert_eq!(forces::count(&mut conn).await.unwrap(), 0);
+}

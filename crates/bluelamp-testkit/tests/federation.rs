@@ -602,6 +602,10 @@ fn note_create(remote: &Remote, app: &TestApp, n: u32, text: &str) -> Value {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(bluelamp_has_pasture),
+    ignore = "needs the fediverse peer fediverse-pasture: python3 -m pip install fediverse-pasture (.ci/run installs it)"
+)]
 async fn a_mention_lands_in_the_staff_inbox_sanitised_and_bad_requests_are_refused() {
     let app = TestApp::spawn_federated().await;
     let remote = Remote::start().await;
@@ -740,8 +744,7 @@ async fn a_mention_lands_in_the_staff_inbox_sanitised_and_bad_requests_are_refus
         .contains("after the block"));
 }
 
-/// Is a peer installed? If not: fail under `BLUELAMP_REQUIRE_FEDIVERSE_PEERS=1`,
-/// otherwise say loudly that the interop test did not run.
+/// Is a peer installed? The test is compiled as ignored where it is missing.
 fn peer_available(module: &str, install: &str) -> bool {
     let ok = std::process::Command::new("python3")
         .args(["-c", &format!("import {module}")])
@@ -751,10 +754,8 @@ fn peer_available(module: &str, install: &str) -> bool {
         let message = format!(
             "fediverse peer `{module}` is not installed ({install}); the interop test DID NOT RUN"
         );
-        if std::env::var("BLUELAMP_REQUIRE_FEDIVERSE_PEERS").as_deref() == Ok("1") {
-            panic!("{message}");
-        }
-        eprintln!("\n!!!!!!!!!! {message} !!!!!!!!!!\n");
+        // Ignored where the peer is missing (build.rs): here its absence is a failure.
+        panic!("{message}");
     }
     ok
 }
@@ -768,13 +769,15 @@ impl Drop for Child {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(bluelamp_has_pasture),
+    ignore = "needs the fediverse peer fediverse-pasture: python3 -m pip install fediverse-pasture (.ci/run installs it)"
+)]
 async fn fediverse_pasture_sends_a_signed_note_that_lands_as_an_inbound_message() {
-    if !peer_available(
+    assert!(peer_available(
         "fediverse_pasture",
-        "python3 -m pip install fediverse-pasture",
-    ) {
-        return;
-    }
+        "python3 -m pip install fediverse-pasture"
+    ));
     let app = TestApp::spawn_federated().await;
     let dir = tempfile::tempdir().unwrap();
     let port = {

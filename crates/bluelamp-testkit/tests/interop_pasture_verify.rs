@@ -24,8 +24,7 @@ use std::time::Duration;
 use bluelamp_testkit::TestApp;
 use serde_json::Value;
 
-/// Is a peer installed? If not: fail under `BLUELAMP_REQUIRE_FEDIVERSE_PEERS=1`,
-/// otherwise say loudly that the interop test did not run.
+/// Is a peer installed? The test is compiled as ignored where it is missing.
 fn peer_available(module: &str, install: &str) -> bool {
     let ok = std::process::Command::new("python3")
         .args(["-c", &format!("import {module}")])
@@ -35,10 +34,8 @@ fn peer_available(module: &str, install: &str) -> bool {
         let message = format!(
             "fediverse peer `{module}` is not installed ({install}); the interop test DID NOT RUN"
         );
-        if std::env::var("BLUELAMP_REQUIRE_FEDIVERSE_PEERS").as_deref() == Ok("1") {
-            panic!("{message}");
-        }
-        eprintln!("\n!!!!!!!!!! {message} !!!!!!!!!!\n");
+        // Ignored where the peer is missing (build.rs): here its absence is a failure.
+        panic!("{message}");
     }
     ok
 }
@@ -226,13 +223,15 @@ fn check_run(report: &Value, run: &Value, actor_url: &str, handle: &str, kind: &
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(bluelamp_has_pasture),
+    ignore = "needs the fediverse peer fediverse-pasture: python3 -m pip install fediverse-pasture (.ci/run installs it)"
+)]
 async fn fediverse_pasture_verifies_our_actors_signed_and_unsigned() {
-    if !peer_available(
+    assert!(peer_available(
         "fediverse_pasture",
-        "python3 -m pip install fediverse-pasture",
-    ) {
-        return;
-    }
+        "python3 -m pip install fediverse-pasture"
+    ));
     let app = TestApp::spawn_federated().await;
     let domain = app.domain();
     let pcmorgan = format!("{}/users/pcmorgan", app.base);

@@ -12,16 +12,13 @@ use bluelamp_federation::protocol::{
     parse_activity, parse_document, ActivityKind, Document, ParseError,
 };
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/activitypub"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/activitypub");
 
 pub fn fixture_files() -> Vec<PathBuf> {
     let root = Path::new(FIXTURES);
     assert!(
         root.is_dir(),
-        "fixture folder {} is missing: the ActivityPub parse tests need shared/fixtures/activitypub beside the repository",
+        "fixture folder {} is missing: the ActivityPub parse tests read the payloads kept in the repository there",
         root.display()
     );
     let mut files = Vec::new();

@@ -12,10 +12,7 @@ use bluelamp_federation::html::{sanitize, to_plain_text};
 use bluelamp_federation::protocol::{parse_activity, parse_document};
 use bluelamp_federation::signatures::parse_signature_header;
 
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/activitypub"
-);
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/activitypub");
 
 /// xorshift64*: deterministic, so a failure reproduces.
 struct Rng(u64);

@@ -6,7 +6,7 @@ use bluelamp_governance::length::{twitter_weighted_length, TwitterConfig};
 
 fn suite_path() -> String {
     format!(
-        "{}/../../../shared/conformance/twitter-text/validate.yml",
+        "{}/tests/conformance/twitter-text/validate.yml",
         env!("CARGO_MANIFEST_DIR")
     )
 }
@@ -14,7 +14,7 @@ fn suite_path() -> String {
 fn load() -> serde_yaml::Value {
     let path = suite_path();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("the twitter-text conformance suite must be at {path} (shared/conformance/twitter-text/validate.yml): {e}")
+        panic!("the twitter-text conformance suite must be at {path} (kept in the repository): {e}")
     });
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"))
 }

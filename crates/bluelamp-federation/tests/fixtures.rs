@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used)]
-//! Every payload captured from other servers (shared/fixtures/activitypub, one
+//! Every payload captured from other servers (tests/fixtures/activitypub, one
 //! folder per software) either parses or is rejected with a clear reason, and
 //! nothing panics. The table printed here is the evidence (run with
 //! `--nocapture`).

@@ -369,6 +369,7 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         federation_scheme: config.federation_scheme.clone(),
         federation_allow_loopback: config.federation_allow_loopback,
         federation_inbox_per_host_per_second: config.federation_inbox_per_host_per_second,
+        public_cache_fresh_for: std::time::Duration::from_millis(config.public_cache_ms),
     };
     if config.federation_allow_loopback {
         tracing::warn!(

@@ -42,6 +42,9 @@ pub struct Config {
     /// Inbound activities accepted per second from one remote host (a burst of
     /// ten times this is allowed); beyond it the inbox answers 429.
     pub federation_inbox_per_host_per_second: u32,
+    /// How long a rendered public page or feed is served before it is rebuilt, in
+    /// milliseconds. Changes clear it at once (in every process on PostgreSQL).
+    pub public_cache_ms: u64,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
+            public_cache_ms: 500,
         }
     }
 }
@@ -144,6 +148,11 @@ impl Config {
                 format!("BLUELAMP_FEDERATION_INBOX_PER_HOST_PER_SECOND must be a whole number, not '{value}'")
             })?;
         }
+        if let Some(value) = var("BLUELAMP_PUBLIC_CACHE_MS") {
+            self.public_cache_ms = value.parse().with_context(|| {
+                format!("BLUELAMP_PUBLIC_CACHE_MS must be a whole number of milliseconds, not '{value}'")
+            })?;
+        }
         Ok(())
     }
 
@@ -156,6 +165,9 @@ impl Config {
         }
         if self.federation_inbox_per_host_per_second == 0 {
             bail!("federation_inbox_per_host_per_second must be at least 1");
+        }
+        if self.public_cache_ms > 3_600_000 {
+            bail!("public_cache_ms must be at most 3600000 (an hour)");
         }
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");

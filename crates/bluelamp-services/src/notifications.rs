@@ -3,7 +3,7 @@
 //! lose nor double them.
 
 use bluelamp_domain::post::sends_to;
-use bluelamp_store::{posts, AnyConnection};
+use bluelamp_store::{notify, posts, AnyConnection};
 
 use crate::ServiceResult;
 
@@ -17,6 +17,7 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
     } else {
         0
     };
+    public_changed(conn, post).await?;
     // Federation: queue the post's Create for its followers (fan-out is a job).
     if sends_to(&post.channels, "fediverse") {
         crate::federation::on_published(conn, post).await?;
@@ -28,5 +29,12 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
             "queued subscriber mail for a new post"
         );
     }
+    Ok(())
+}
+
+/// What the public sees of `post`'s force changed: every server process drops its
+/// cached pages and feeds when this transaction commits (PostgreSQL NOTIFY).
+pub async fn public_changed(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    notify::announce(conn, notify::PUBLIC_CHANGED, &post.force_id.0.to_string()).await?;
     Ok(())
 }

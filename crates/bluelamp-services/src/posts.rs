@@ -711,6 +711,7 @@ pub async fn edit(
             draft.after = Some(json!({"body": post.body, "version": post.version}).to_string());
             // Federation: an edit of a public post goes to followers as an Update.
             crate::federation::on_edited(&mut tx, &post).await?;
+            notifications::public_changed(&mut tx, &post).await?;
             audit::append(&mut tx, draft).await?;
             post
         }
@@ -795,6 +796,7 @@ async fn approve_edit(
     )
     .await?;
     crate::federation::on_edited(&mut tx, &post).await?;
+    notifications::public_changed(&mut tx, &post).await?;
     let mut draft = entry(staff, "post.edit_approve", "post", post.id);
     draft.before = Some(json!({"body": before}).to_string());
     draft.after = Some(
@@ -880,6 +882,7 @@ pub async fn delete(
     // Federation: a deleted public post goes to followers as a Delete.
     if was_public {
         crate::federation::on_deleted(&mut tx, &post).await?;
+        notifications::public_changed(&mut tx, &post).await?;
     }
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;

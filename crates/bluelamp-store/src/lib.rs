@@ -14,6 +14,7 @@ pub mod forces;
 pub mod jobs;
 mod leased_queue;
 pub mod media;
+pub mod notify;
 pub mod policies;
 pub mod posts;
 pub mod sessions;
@@ -102,6 +103,8 @@ pub fn format_time(at: time::OffsetDateTime) -> String {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for connections outside the pool (LISTEN).
+    url: Arc<str>,
     sqlite_writer: Option<Arc<Mutex<()>>>,
 }
 
@@ -189,6 +192,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            url: Arc::from(url),
             sqlite_writer: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
         })
     }
@@ -203,6 +207,15 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// On PostgreSQL, a listener for notifications on `channels` (see [`notify`]);
+    /// `None` on SQLite, where no other server process shares the database.
+    pub async fn listen(&self, channels: &[&str]) -> Result<Option<notify::Listener>> {
+        match self.backend {
+            Backend::Sqlite => Ok(None),
+            Backend::Postgres => Ok(Some(notify::Listener::connect(&self.url, channels).await?)),
+        }
     }
 
     /// Bring the schema up to date. Safe to run at every start.

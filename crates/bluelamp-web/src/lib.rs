@@ -49,6 +49,10 @@ pub struct WebConfig {
     /// Inbound activities per second accepted from one remote host, with a burst
     /// of ten times as many; more is answered 429 with `Retry-After`.
     pub federation_inbox_per_host_per_second: u32,
+    /// How long a rendered public page or feed is served before it is rebuilt.
+    /// Changes clear it at once (across processes on PostgreSQL), so this only
+    /// bounds how stale a page can be when a notification is lost.
+    pub public_cache_fresh_for: Duration,
 }
 
 impl Default for WebConfig {
@@ -62,6 +66,7 @@ impl Default for WebConfig {
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
+            public_cache_fresh_for: public::cache::FRESH_FOR,
         }
     }
 }
@@ -84,6 +89,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig) -> AppState {
+        let public_cache = Arc::new(public::cache::PublicCache::new(
+            config.public_cache_fresh_for,
+        ));
         AppState {
             store,
             federation: Arc::new(federation::FederationState::new(
@@ -96,7 +104,7 @@ impl AppState {
             // station sharing one address, slow for a password sprayer.
             login_throttle: Arc::new(LoginThrottle::new(30, Duration::from_secs(300))),
             governance: Arc::new(bluelamp_governance::Engine::builtin()),
-            public_cache: Arc::new(public::cache::PublicCache::default()),
+            public_cache,
             started: Instant::now(),
         }
     }
@@ -120,6 +128,9 @@ pub async fn serve(
     // Federation deliveries run beside the server and stop with it; queued rows
     // wait in the database for the next start.
     let deliveries = federation::worker::spawn(state.clone());
+    // Other server processes on the same PostgreSQL announce their changes.
+    let changes =
+        public::cache::listen_for_changes(state.store.clone(), state.public_cache.clone());
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -128,5 +139,8 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     deliveries.abort();
+    if let Some(changes) = changes {
+        changes.abort();
+    }
     served
 }

@@ -3,8 +3,10 @@
 //! The appeals feed must keep answering when a whole county refreshes it, so the
 //! hot path is a hash lookup and a copy of shared bytes. Entries live for
 //! [`FRESH_FOR`]; after that, one request rebuilds while the others are served the
-//! previous copy, so a burst never stampedes the database. A new post therefore
-//! shows within a second whichever process published it (server, scheduler or CLI).
+//! previous copy, so a burst never stampedes the database. A change drops every
+//! entry at once: in this process directly, and in every other server process on
+//! the same PostgreSQL through a notification ([`listen_for_changes`]); otherwise
+//! (a lost notification, the CLI on SQLite) it shows when the entry expires.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,9 +55,15 @@ impl Cached {
     }
 }
 
-#[derive(Default)]
 pub struct PublicCache {
     entries: RwLock<HashMap<String, Arc<Cached>>>,
+    fresh_for: Duration,
+}
+
+impl Default for PublicCache {
+    fn default() -> Self {
+        PublicCache::new(FRESH_FOR)
+    }
 }
 
 /// What the cache says about a key.
@@ -67,10 +75,18 @@ pub enum Lookup {
 }
 
 impl PublicCache {
+    /// A cache whose entries are served for `fresh_for` before a rebuild.
+    pub fn new(fresh_for: Duration) -> PublicCache {
+        PublicCache {
+            entries: RwLock::default(),
+            fresh_for,
+        }
+    }
+
     pub fn lookup(&self, key: &str) -> Lookup {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         match entries.get(key) {
-            Some(entry) if entry.built.elapsed() < FRESH_FOR => Lookup::Fresh(entry.clone()),
+            Some(entry) if entry.built.elapsed() < self.fresh_for => Lookup::Fresh(entry.clone()),
             Some(entry) => {
                 // Only the first caller past expiry rebuilds; the rest get the old copy.
                 if entry.rebuilding.swap(true, Ordering::AcqRel) {
@@ -88,7 +104,7 @@ impl PublicCache {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         // Bound memory: a crawler walking every page must not grow the map forever.
         if entries.len() > 10_000 {
-            entries.retain(|_, v| v.built.elapsed() < FRESH_FOR);
+            entries.retain(|_, v| v.built.elapsed() < self.fresh_for);
         }
         entries.insert(key, value.clone());
         value
@@ -101,6 +117,38 @@ impl PublicCache {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
     }
+}
+
+/// Drop this process's cached pages whenever another process (or this one) says
+/// something public changed, until the task is aborted. Only on PostgreSQL.
+pub fn listen_for_changes(
+    store: bluelamp_store::Store,
+    cache: Arc<PublicCache>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    use bluelamp_store::notify::PUBLIC_CHANGED;
+    if store.backend() != bluelamp_store::Backend::Postgres {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        loop {
+            match store.listen(&[PUBLIC_CHANGED]).await {
+                Ok(Some(mut listener)) => loop {
+                    match listener.recv().await {
+                        Ok(_) => cache.clear(),
+                        Err(error) => {
+                            tracing::warn!("public-change notifications interrupted: {error}");
+                            break;
+                        }
+                    }
+                },
+                Ok(None) => return,
+                Err(error) => tracing::warn!("cannot listen for public changes: {error}"),
+            }
+            // Whatever was announced while we were not listening is unknown.
+            cache.clear();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }))
 }
 
 #[cfg(test)]

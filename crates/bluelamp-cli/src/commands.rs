@@ -377,32 +377,33 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         );
     }
     let state = AppState::new(store.clone(), web_config);
-    // Scheduled posts and other durable jobs: due work left from before a restart
-    // or crash is picked up here, once.
-    let workers = bluelamp_web::workers::spawn(state.clone());
-    // E-mail subscriptions: the outbox worker, when an SMTP relay is configured.
-    let mail_worker = match config.mail_config()? {
+    // E-mail subscriptions: the outbox is one of the runner's queues, when an SMTP
+    // relay is configured.
+    let mut extra: Vec<std::sync::Arc<dyn bluelamp_services::runner::Queue>> = Vec::new();
+    match config.mail_config()? {
         Some(mut mail) => {
             mail.public_base_url = config.public_base_url(&address.to_string());
             println!(
                 "E-mail subscriptions: mail goes out through {}; links start {}",
                 config.smtp_url, mail.public_base_url
             );
-            Some(bluelamp_mail::spawn_worker(store.clone(), mail))
+            extra.push(std::sync::Arc::new(bluelamp_mail::MailQueue::new(
+                store.clone(),
+                mail,
+            )));
         }
         None => {
             println!("E-mail subscriptions: smtp_url is not set, so mail is OFF; messages wait in the outbox until it is.");
             tracing::warn!(
                 "smtp_url is empty: e-mail is disabled; messages stay queued in the outbox"
             );
-            None
         }
-    };
-    bluelamp_web::serve(listener, state, shutdown_signal()).await?;
-    workers.abort();
-    if let Some(worker) = mail_worker {
-        worker.abort();
     }
+    // Scheduled posts, fan-outs, deliveries and mail: due work left from before a
+    // restart or crash is picked up here, once.
+    let runner = bluelamp_web::workers::spawn(state.clone(), extra).await;
+    bluelamp_web::serve(listener, state, shutdown_signal()).await?;
+    runner.stop();
     store.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

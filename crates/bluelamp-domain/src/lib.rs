@@ -11,6 +11,7 @@ pub mod force;
 pub mod ids;
 pub mod policy;
 pub mod post;
+pub mod retry;
 pub mod role;
 pub mod user;
 

@@ -153,14 +153,19 @@ fn transport_error(e: &reqwest::Error) -> DeliveryError {
     }
 }
 
+/// The retry curve for other people's servers: `retry⁴ + 15` seconds (16 s, 31 s,
+/// 96 s, 4.5 min, … 14 h), about 2.07 days over [`MAX_RETRIES`], the same curve
+/// Mastodon uses.
+pub const BACKOFF: bluelamp_domain::retry::Backoff =
+    bluelamp_domain::retry::Backoff::Quartic { offset: 15 };
+
 /// Wait before retry number `retry` (1-based), or `None` once [`MAX_RETRIES`] are
-/// spent. `retry⁴ + 15` seconds: 16 s, 31 s, 96 s, 4.5 min, … 14 h; about 2.07
-/// days in total, the same curve Mastodon uses. Add jitter with [`with_jitter`]
-/// so a recovering server is not hit by every retry at once.
+/// spent. Add jitter with [`with_jitter`] so a recovering server is not hit by
+/// every retry at once.
 pub fn backoff(retry: u32) -> Option<Duration> {
     (1..=MAX_RETRIES)
         .contains(&retry)
-        .then(|| Duration::from_secs(u64::from(retry).pow(4) + 15))
+        .then(|| Duration::from_secs(BACKOFF.seconds_after(i64::from(retry)).unsigned_abs()))
 }
 
 /// Stretches `delay` by up to 25 %; `unit` is a random number in `[0, 1)`.

@@ -17,6 +17,8 @@
 
 use std::time::Duration;
 
+use bluelamp_domain::retry::Backoff;
+use bluelamp_services::runner::{Queue, Round};
 use bluelamp_services::subscriptions::{self as service, Delivery, DeliveryRecord, BASE_URL};
 use bluelamp_store::subscriptions::OutboxMessage;
 use bluelamp_store::Store;
@@ -37,10 +39,8 @@ pub struct MailConfig {
     pub public_base_url: String,
     /// The UTC hour (0-23) at which daily digests are queued.
     pub digest_hour: u8,
-    /// The wait before the first retry; each later retry waits twice as long.
-    pub retry_base_seconds: i64,
-    /// The longest wait between retries.
-    pub retry_max_seconds: i64,
+    /// The wait after a failed attempt (30 s doubling, at most an hour).
+    pub backoff: Backoff,
     /// Messages claimed per round.
     pub batch_size: i64,
     /// How long the worker sleeps when the outbox is empty.
@@ -85,8 +85,10 @@ impl MailConfig {
             from: from.to_string(),
             public_base_url: public_base_url.trim_end_matches('/').to_string(),
             digest_hour,
-            retry_base_seconds: 30,
-            retry_max_seconds: 3600,
+            backoff: Backoff::Doubling {
+                first: 30,
+                cap: 3600,
+            },
             batch_size: 50,
             poll_interval: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
@@ -95,10 +97,7 @@ impl MailConfig {
 
     /// Seconds to wait after failed attempt number `attempts` (1-based).
     pub fn backoff_seconds(&self, attempts: i64) -> i64 {
-        let doublings = attempts.clamp(1, 30) - 1;
-        self.retry_base_seconds
-            .saturating_mul(1i64 << doublings.min(20))
-            .min(self.retry_max_seconds)
+        self.backoff.seconds_after(attempts)
     }
 }
 
@@ -256,38 +255,64 @@ pub async fn send_digests(
     Ok(service::queue_digests(store, now).await?)
 }
 
-/// Run the outbox forever: send what is due, sleep when idle, and queue the
-/// digests once a day at the configured hour. A failure is logged and retried on
-/// the next round, never fatal.
-pub fn spawn_worker(store: Store, config: MailConfig) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// The mail outbox as a queue of the server's one runner: each round queues the
+/// daily digests once a day at the configured hour, then sends what is due. A
+/// failure is logged by the runner and retried on the next round, never fatal.
+pub struct MailQueue {
+    store: Store,
+    config: MailConfig,
+    last_digest_day: std::sync::Mutex<Option<time::Date>>,
+}
+
+impl MailQueue {
+    pub fn new(store: Store, config: MailConfig) -> MailQueue {
         tracing::info!(
             smtp = %format!("{}:{}", config.smtp_host, config.smtp_port),
             digest_hour = config.digest_hour,
-            "mail outbox worker started"
+            "mail outbox queue ready"
         );
-        let mut last_digest_day: Option<time::Date> = None;
-        loop {
-            let now = OffsetDateTime::now_utc();
-            // After a restart this runs again the same day; the per-subscriber
-            // "due" rule in the services keeps it from mailing anyone twice.
-            if now.hour() >= config.digest_hour && last_digest_day != Some(now.date()) {
-                match send_digests(&store, &config, now).await {
-                    Ok(queued) => {
-                        last_digest_day = Some(now.date());
-                        tracing::info!(queued, "daily digests queued");
-                    }
-                    Err(error) => tracing::error!("queueing digests failed: {error}"),
-                }
-            }
-            match run_once(&store, &config).await {
-                Ok(n) if n >= config.batch_size as usize => continue,
-                Ok(_) => {}
-                Err(error) => tracing::error!("mail outbox round failed: {error}"),
-            }
-            tokio::time::sleep(config.poll_interval).await;
+        MailQueue {
+            store,
+            config,
+            last_digest_day: std::sync::Mutex::new(None),
         }
-    })
+    }
+
+    async fn round(&self) -> Result<usize, MailError> {
+        let now = OffsetDateTime::now_utc();
+        let today = Some(now.date());
+        let due = now.hour() >= self.config.digest_hour
+            && *self
+                .last_digest_day
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                != today;
+        // After a restart this runs again the same day; the per-subscriber "due"
+        // rule in the services keeps it from mailing anyone twice.
+        if due {
+            let queued = send_digests(&self.store, &self.config, now).await?;
+            *self
+                .last_digest_day
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()) = today;
+            tracing::info!(queued, "daily digests queued");
+        }
+        run_once(&self.store, &self.config).await
+    }
+}
+
+impl Queue for MailQueue {
+    fn kind(&self) -> &'static str {
+        "mail"
+    }
+
+    fn idle(&self) -> Duration {
+        self.config.poll_interval
+    }
+
+    fn run_due(&self) -> Round<'_> {
+        Box::pin(async move { self.round().await.map_err(|e| e.to_string()) })
+    }
 }
 
 #[cfg(test)]

@@ -1,15 +1,49 @@
-//! Running due jobs from the durable job table. The web binary calls
-//! [`run_due`] in a loop; each job runs in its own transaction with its effects.
+//! Running due jobs from the durable job table (scheduled posts, fediverse
+//! fan-outs): one of the runner's queues ([`JobQueue`]); each job runs in its own
+//! transaction with its effects.
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use bluelamp_domain::retry::Backoff;
 use bluelamp_store::{jobs, Store};
 
 use crate::posts::{self, JobOutcome};
+use crate::runner::{Queue, Round};
 use crate::{ServiceError, ServiceResult};
 
-/// Exponential backoff for a failed job: 10 s, 20 s, 40 s ... capped at six hours.
-pub fn backoff_seconds(attempts: i64) -> i64 {
-    let exponent = attempts.clamp(1, 20) as u32 - 1;
-    (10i64 << exponent).min(6 * 3600)
+/// A failed job waits 10 s, 20 s, 40 s ... at most six hours.
+pub const BACKOFF: Backoff = Backoff::Doubling {
+    first: 10,
+    cap: 6 * 3600,
+};
+
+/// How often the job table is looked at when idle: scheduled posts go out within
+/// this much of their time.
+pub const POLL_EVERY: Duration = Duration::from_millis(250);
+
+/// The `jobs` table as a queue of the runner.
+pub struct JobQueue {
+    pub store: Store,
+    pub resolver: Arc<dyn crate::federation::MentionResolver + Send + Sync>,
+}
+
+impl Queue for JobQueue {
+    fn kind(&self) -> &'static str {
+        "jobs"
+    }
+
+    fn idle(&self) -> Duration {
+        POLL_EVERY
+    }
+
+    fn run_due(&self) -> Round<'_> {
+        Box::pin(async move {
+            run_due_with(&self.store, self.resolver.as_ref())
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 /// Claim and run the jobs that are due, resolving no mentions (for runners
@@ -66,7 +100,7 @@ pub async fn run_due_with(
                 let retry = (job.attempts < job.max_attempts).then(|| {
                     bluelamp_store::format_time(
                         time::OffsetDateTime::now_utc()
-                            + time::Duration::seconds(backoff_seconds(job.attempts)),
+                            + time::Duration::seconds(BACKOFF.seconds_after(job.attempts)),
                     )
                 });
                 jobs::fail(&mut tx, job.id, &error.to_string(), retry.as_deref()).await?;
@@ -75,17 +109,4 @@ pub async fn run_due_with(
         }
     }
     Ok(claimed.len())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        assert_eq!(backoff_seconds(1), 10);
-        assert_eq!(backoff_seconds(2), 20);
-        assert_eq!(backoff_seconds(5), 160);
-        assert_eq!(backoff_seconds(40), 6 * 3600);
-    }
 }

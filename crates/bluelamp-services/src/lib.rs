@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod policy;
 pub mod posts;
+pub mod runner;
 pub mod staff;
 pub mod subscriptions;
 pub mod users;

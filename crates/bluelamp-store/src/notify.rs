@@ -5,7 +5,7 @@
 //! owns, there is nobody else to tell and these do nothing.
 
 use sqlx::postgres::PgListener;
-use sqlx::{AnyConnection, Connection, Row};
+use sqlx::{AnyConnection, Row};
 
 use crate::Result;
 

@@ -69,14 +69,14 @@ impl TestApp {
         config.public_base_url = base.clone();
         config.media_dir = db.data_dir.clone().unwrap().join("media");
         let state = AppState::new(store.clone(), config);
-        let worker = bluelamp_web::workers::spawn(state.clone());
+        let runner = bluelamp_web::workers::spawn(state.clone(), Vec::new()).await;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
             let _ = bluelamp_web::serve(listener, state, async {
                 let _ = stopped.await;
             })
             .await;
-            worker.abort();
+            runner.stop();
         });
         TestApp {
             base,
@@ -115,6 +115,46 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if std::thread::panicking() {
+            return;
+        }
+        // A test that leaves background work failed, or due long ago and never
+        // run, has hidden a fault: fail it. (Looked at over a new connection on a
+        // thread of its own: the test's runtime is blocked in this drop.)
+        let url = self.db.url.clone();
+        let troubles = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let store = Store::connect(&url).await.ok()?;
+                let mut conn = store.read().await.ok()?;
+                let overdue = bluelamp_store::format_time(
+                    time::OffsetDateTime::now_utc() - time::Duration::seconds(10),
+                );
+                let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+                    "SELECT kind, last_error FROM jobs WHERE last_error IS NOT NULL \
+                     OR failed_at IS NOT NULL \
+                     OR (done_at IS NULL AND failed_at IS NULL AND run_at < $1)",
+                )
+                .bind(overdue)
+                .fetch_all(&mut *conn)
+                .await
+                .ok()?;
+                drop(conn);
+                store.close().await;
+                Some(rows)
+            })
+        })
+        .join()
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+        assert!(
+            troubles.is_empty(),
+            "background jobs failed or were left unprocessed at the end of the test: {troubles:?}"
+        );
     }
 }
 

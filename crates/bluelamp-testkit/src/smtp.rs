@@ -85,7 +85,7 @@ impl SmtpSink {
         )
         .unwrap();
         // Retries due at once, so a test can drain deterministically.
-        config.retry_base_seconds = 0;
+        config.backoff = bluelamp_domain::retry::Backoff::Doubling { first: 0, cap: 0 };
         config.timeout = Duration::from_secs(10);
         config
     }

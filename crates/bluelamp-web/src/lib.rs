@@ -125,9 +125,6 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Federation deliveries run beside the server and stop with it; queued rows
-    // wait in the database for the next start.
-    let deliveries = federation::worker::spawn(state.clone());
     // Other server processes on the same PostgreSQL announce their changes.
     let changes =
         public::cache::listen_for_changes(state.store.clone(), state.public_cache.clone());
@@ -138,7 +135,6 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    deliveries.abort();
     if let Some(changes) = changes {
         changes.abort();
     }

@@ -22,6 +22,8 @@ use bluelamp_store::federation::{self as fed, Delivery, DeliveryResult};
 use bluelamp_store::{accounts, forces};
 use tokio::sync::{mpsc, Semaphore};
 
+use bluelamp_services::runner::{Queue, Round};
+
 use super::{base_url, lock, signer};
 use crate::AppState;
 
@@ -46,9 +48,20 @@ struct Shared {
     results: mpsc::Sender<(i64, DeliveryResult)>,
 }
 
-/// Run the delivery worker until the task is aborted.
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// The `deliveries` table as a queue of the one runner. Sends run concurrently
+/// beyond a round: a round claims as many rows as there is room in flight for,
+/// starts their sends and returns; outcomes are written back in batches by a
+/// recorder task.
+pub struct DeliveryQueue {
+    shared: Arc<Shared>,
+    in_flight: Arc<Semaphore>,
+    recorder: tokio::task::JoinHandle<()>,
+}
+
+impl DeliveryQueue {
+    /// Release what a dead run of this process claimed (SQLite) and start the
+    /// recorder.
+    pub async fn start(state: AppState) -> DeliveryQueue {
         match services::recover_deliveries_after_restart(&state.store).await {
             Ok(0) => {}
             Ok(released) => tracing::info!(
@@ -58,16 +71,65 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         }
         let (results, received) = mpsc::channel(4096);
         let recorder = tokio::spawn(record(state.clone(), received));
-        let shared = Arc::new(Shared {
-            state,
-            hosts: Mutex::new(HashMap::new()),
-            breakers: Mutex::new(HashMap::new()),
-            bodies: Mutex::new(HashMap::new()),
-            results,
-        });
-        run(shared).await;
-        recorder.abort();
-    })
+        DeliveryQueue {
+            shared: Arc::new(Shared {
+                state,
+                hosts: Mutex::new(HashMap::new()),
+                breakers: Mutex::new(HashMap::new()),
+                bodies: Mutex::new(HashMap::new()),
+                results,
+            }),
+            in_flight: Arc::new(Semaphore::new(IN_FLIGHT)),
+            recorder,
+        }
+    }
+}
+
+impl Drop for DeliveryQueue {
+    fn drop(&mut self) {
+        self.recorder.abort();
+    }
+}
+
+impl Queue for DeliveryQueue {
+    fn kind(&self) -> &'static str {
+        "deliveries"
+    }
+
+    fn idle(&self) -> Duration {
+        IDLE_POLL
+    }
+
+    fn run_due(&self) -> Round<'_> {
+        Box::pin(async move {
+            // Wait for room in flight, then claim as many rows as fit.
+            if self.in_flight.available_permits() == 0 {
+                if let Ok(permit) = self.in_flight.clone().acquire_owned().await {
+                    drop(permit);
+                }
+            }
+            let room = self.in_flight.available_permits().max(1);
+            let limit = i64::try_from(room.min(500)).unwrap_or(500);
+            let claimed =
+                services::claim_deliveries(&self.shared.state.store, limit, LEASE_SECONDS)
+                    .await
+                    .map_err(|e| format!("claiming deliveries failed: {e}"))?;
+            let count = claimed.len();
+            for delivery in claimed {
+                let Ok(permit) = self.in_flight.clone().acquire_owned().await else {
+                    break;
+                };
+                let shared = self.shared.clone();
+                tokio::spawn(async move {
+                    let id = delivery.id;
+                    let result = attempt(&shared, delivery).await;
+                    let _ = shared.results.send((id, result)).await;
+                    drop(permit);
+                });
+            }
+            Ok(count)
+        })
+    }
 }
 
 /// Write outcomes in batches: whatever has arrived, up to 1,000, in one commit.
@@ -86,46 +148,6 @@ async fn record(state: AppState, mut received: mpsc::Receiver<(i64, DeliveryResu
                 "recording {} delivery outcomes failed: {error}",
                 batch.len()
             );
-        }
-    }
-}
-
-async fn run(shared: Arc<Shared>) {
-    let in_flight = Arc::new(Semaphore::new(IN_FLIGHT));
-    loop {
-        let room = in_flight.available_permits();
-        if room == 0 {
-            // Wait for one delivery to finish, then look again.
-            if let Ok(permit) = in_flight.clone().acquire_owned().await {
-                drop(permit);
-            }
-            continue;
-        }
-        let limit = i64::try_from(room.min(500)).unwrap_or(500);
-        let claimed =
-            match services::claim_deliveries(&shared.state.store, limit, LEASE_SECONDS).await {
-                Ok(claimed) => claimed,
-                Err(error) => {
-                    tracing::warn!("claiming deliveries failed: {error}");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-        if claimed.is_empty() {
-            tokio::time::sleep(IDLE_POLL).await;
-            continue;
-        }
-        for delivery in claimed {
-            let Ok(permit) = in_flight.clone().acquire_owned().await else {
-                return;
-            };
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                let id = delivery.id;
-                let result = attempt(&shared, delivery).await;
-                let _ = shared.results.send((id, result)).await;
-                drop(permit);
-            });
         }
     }
 }

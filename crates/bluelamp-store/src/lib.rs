@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod federation;
+pub mod force_rules;
 pub mod forces;
 pub mod jobs;
 mod leased_queue;
@@ -268,7 +269,7 @@ impl Store {
 
 fn migrator(backend: Backend) -> Migrator {
     // Each migration exists once per backend; the numbers and names must match.
-    let files: [(i64, &'static str, &'static str, &'static str); 5] = [
+    let files: &[(i64, &'static str, &'static str, &'static str)] = &[
         (
             1,
             "foundation",
@@ -299,10 +300,16 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0005_outbound.sql"),
             include_str!("../migrations/postgres/0005_outbound.sql"),
         ),
+        (
+            10,
+            "force_rules",
+            include_str!("../migrations/sqlite/0010_force_rules.sql"),
+            include_str!("../migrations/postgres/0010_force_rules.sql"),
+        ),
     ];
     let migrations = files
-        .into_iter()
-        .map(|(version, name, sqlite, postgres)| {
+        .iter()
+        .map(|&(version, name, sqlite, postgres)| {
             let sql = match backend {
                 Backend::Sqlite => sqlite,
                 Backend::Postgres => postgres,

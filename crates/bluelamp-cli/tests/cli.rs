@@ -294,7 +294,14 @@ async fn force_set_changes_only_the_settings_given_and_explains_a_bad_value() {
         let added = bluelamp(
             &db,
             &[
-                "force", "add", "--code", "dyfed", "--name", "Dyfed", "--domain", "dyfed.test",
+                "force",
+                "add",
+                "--code",
+                "dyfed",
+                "--name",
+                "Dyfed",
+                "--domain",
+                "dyfed.test",
             ],
             None,
         );
@@ -324,20 +331,44 @@ async fn force_set_changes_only_the_settings_given_and_explains_a_bad_value() {
             "{}",
             text(&set)
         );
-        let one = bluelamp(&db, &["force", "set", "dyfed", "--pre-election", "off"], None);
+        let one = bluelamp(
+            &db,
+            &["force", "set", "dyfed", "--pre-election", "off"],
+            None,
+        );
         assert!(
             text(&one).contains("pre-election off, require TOTP on, time zone Europe/Dublin"),
             "{}",
             text(&one)
         );
-        let zone = bluelamp(&db, &["force", "set", "dyfed", "--time-zone", "Europe/Dublni"], None);
+        let zone = bluelamp(
+            &db,
+            &["force", "set", "dyfed", "--time-zone", "Europe/Dublni"],
+            None,
+        );
         assert_eq!(zone.status.code(), Some(1), "{}", text(&zone));
         assert!(text(&zone).contains("time_zone"), "{}", text(&zone));
-        let switch = bluelamp(&db, &["force", "set", "dyfed", "--require-totp", "maybe"], None);
+        let switch = bluelamp(
+            &db,
+            &["force", "set", "dyfed", "--require-totp", "maybe"],
+            None,
+        );
         assert!(!switch.status.success());
-        assert!(text(&switch).contains("expected on or off"), "{}", text(&switch));
-        let missing = bluelamp(&db, &["force", "set", "nowhere", "--pre-election", "on"], None);
+        assert!(
+            text(&switch).contains("expected on or off"),
+            "{}",
+            text(&switch)
+        );
+        let missing = bluelamp(
+            &db,
+            &["force", "set", "nowhere", "--pre-election", "on"],
+            None,
+        );
         assert!(!missing.status.success());
-        assert!(text(&missing).contains("force not found"), "{}", text(&missing));
+        assert!(
+            text(&missing).contains("force not found"),
+            "{}",
+            text(&missing)
+        );
     }
 }

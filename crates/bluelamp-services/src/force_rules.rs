@@ -85,7 +85,10 @@ impl ForceEngines {
     fn remember(&self, force: ForceId, version: i64, engine: Arc<Engine>) {
         let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
         // Never let a slower reader put back an older version than one already kept.
-        if compiled.get(&force).is_none_or(|(kept, _)| *kept <= version) {
+        if compiled
+            .get(&force)
+            .is_none_or(|(kept, _)| *kept <= version)
+        {
             compiled.insert(force, (version, engine));
         }
     }

@@ -200,7 +200,10 @@ async fn a_rule_file_with_a_typo_is_refused_with_its_line_and_field_and_nothing_
     assert_eq!(body["error"], "invalid_rules");
     assert_eq!(body["line"], 5, "{body}");
     assert_eq!(body["field"], "own_numbrs", "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("line 5"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("line 5"),
+        "{body}"
+    );
 
     let bad_severity = "[severity]\ntone = \"loud\"\n";
     let (status, body) = put_rules(&chief, &chief_token, bad_severity).await;
@@ -251,7 +254,12 @@ async fn only_force_administrators_may_change_the_rules() {
     assert_eq!(view["version"], Value::Null, "nothing was saved: {view}");
     // Another force's rules do not exist as far as this force's admin can tell.
     let other = chief
-        .api("GET", "/api/v1/forces/nowhere/rules", Some(&chief_token), None)
+        .api(
+            "GET",
+            "/api/v1/forces/nowhere/rules",
+            Some(&chief_token),
+            None,
+        )
         .await;
     assert_eq!(other.status, 404, "{}", other.body);
 }
@@ -274,11 +282,17 @@ async fn the_rules_page_shows_an_error_beside_the_field_keeps_the_input_and_save
         )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
-    assert!(refused.body.contains("id=\"rules-error\""), "{}", refused.body);
+    assert!(
+        refused.body.contains("id=\"rules-error\""),
+        "{}",
+        refused.body
+    );
     assert!(refused.body.contains("line 3"), "{}", refused.body);
     assert!(refused.body.contains("politicans"), "{}", refused.body);
     assert!(
-        refused.body.contains("places = [&quot;Riverside Estate&quot;]"),
+        refused
+            .body
+            .contains("places = [&quot;Riverside Estate&quot;]"),
         "the typed file is kept: {}",
         refused.body
     );
@@ -304,8 +318,16 @@ async fn the_rules_page_shows_an_error_beside_the_field_keeps_the_input_and_save
         )
         .await;
     assert_eq!(stale.status, 400, "{}", stale.body);
-    assert!(stale.body.contains("since you read version 0"), "{}", stale.body);
-    assert!(stale.body.contains("tone = &quot;off&quot;"), "{}", stale.body);
+    assert!(
+        stale.body.contains("since you read version 0"),
+        "{}",
+        stale.body
+    );
+    assert!(
+        stale.body.contains("tone = &quot;off&quot;"),
+        "{}",
+        stale.body
+    );
 }
 
 #[tokio::test]
@@ -345,12 +367,20 @@ async fn a_rules_version_saved_by_another_process_is_used_on_the_next_check() {
     assert_eq!(saved.version, 2);
 
     let after = check(&officer, &officer_token, CODENAME_TEXT).await;
-    assert_eq!(after["decision"], "refuse", "the cached version 1 is stale: {after}");
+    assert_eq!(
+        after["decision"], "refuse",
+        "the cached version 1 is stale: {after}"
+    );
 }
 
 async fn patch_force(client: &Client, token: &str, code: &str, body: Value) -> (u16, Value) {
     let page = client
-        .api("PATCH", &format!("/api/v1/forces/{code}"), Some(token), Some(body))
+        .api(
+            "PATCH",
+            &format!("/api/v1/forces/{code}"),
+            Some(token),
+            Some(body),
+        )
         .await;
     (page.status, page.json())
 }
@@ -367,13 +397,8 @@ async fn a_force_admin_changes_each_setting_and_the_next_check_and_page_reflect_
     );
 
     // Pre-election period: the next check holds a mention of a politician.
-    let (status, force) = patch_force(
-        &chief,
-        &chief_token,
-        "demo",
-        json!({"pre_election": true}),
-    )
-    .await;
+    let (status, force) =
+        patch_force(&chief, &chief_token, "demo", json!({"pre_election": true})).await;
     assert_eq!(status, 200, "{force}");
     assert_eq!(force["settings"]["pre_election"], true);
     let held = check(&officer, &officer_token, political).await;
@@ -389,7 +414,10 @@ async fn a_force_admin_changes_each_setting_and_the_next_check_and_page_reflect_
     .await;
     assert_eq!(status, 200, "{force}");
     assert_eq!(force["time_zone"], "Europe/Dublin");
-    assert_eq!(force["settings"]["pre_election"], true, "unchanged fields stay");
+    assert_eq!(
+        force["settings"]["pre_election"], true,
+        "unchanged fields stay"
+    );
     let public = app.client().get("/forces/demo").await;
     assert!(
         public
@@ -399,7 +427,11 @@ async fn a_force_admin_changes_each_setting_and_the_next_check_and_page_reflect_
         public.body
     );
     let settings = chief.get("/staff/force-settings").await;
-    assert!(settings.body.contains("value=\"Europe/Dublin\""), "{}", settings.body);
+    assert!(
+        settings.body.contains("value=\"Europe/Dublin\""),
+        "{}",
+        settings.body
+    );
 
     // Through the staff page: pre-election off, TOTP required, logo removed.
     let saved = chief
@@ -426,7 +458,12 @@ async fn a_force_admin_changes_each_setting_and_the_next_check_and_page_reflect_
         check(&officer, &officer_token, political).await["decision"],
         "publish"
     );
-    assert!(!app.client().get("/forces/demo").await.body.contains("logo.png"));
+    assert!(!app
+        .client()
+        .get("/forces/demo")
+        .await
+        .body
+        .contains("logo.png"));
 
     // A required second factor: an officer without one is sent to enrol.
     let fresh = app.logged_in("pc.morgan").await;
@@ -490,17 +527,26 @@ async fn a_bad_time_zone_or_logo_is_a_400_naming_the_field_and_nothing_changes()
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["detail"].as_str().unwrap().starts_with("time_zone:"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().starts_with("time_zone:"),
+        "{body}"
+    );
     for logo in ["http://police.example.org/logo.png", "//evil.example/x.png"] {
         let (status, body) =
             patch_force(&chief, &chief_token, "demo", json!({ "logo_url": logo })).await;
         assert_eq!(status, 400, "{logo}: {body}");
-        assert!(body["detail"].as_str().unwrap().starts_with("logo_url:"), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().starts_with("logo_url:"),
+            "{body}"
+        );
     }
     let (status, body) =
         patch_force(&chief, &chief_token, "demo", json!({"time_zon": "UTC"})).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("time_zon"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("time_zon"),
+        "{body}"
+    );
     let (status, _) = patch_force(&chief, &chief_token, "nowhere", json!({})).await;
     assert_eq!(status, 404);
 
@@ -513,8 +559,16 @@ async fn a_bad_time_zone_or_logo_is_a_400_naming_the_field_and_nothing_changes()
         )
         .await;
     assert_eq!(page.status, 400, "{}", page.body);
-    assert!(page.body.contains("id=\"time_zone-error\""), "{}", page.body);
-    assert!(page.body.contains("value=\"Mars/Olympus\""), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"time_zone-error\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"Mars/Olympus\""),
+        "{}",
+        page.body
+    );
 
     let forces = chief
         .api("GET", "/api/v1/forces", Some(&chief_token), None)

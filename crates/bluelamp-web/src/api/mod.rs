@@ -483,8 +483,5 @@ pub async fn check(
             error.to_string(),
         ))
     })?;
-    ok(
-        services::force_rules::check_draft(&state.store, &state.governance, &staff, draft)
-            .await?,
-    )
+    ok(services::force_rules::check_draft(&state.store, &state.governance, &staff, draft).await?)
 }

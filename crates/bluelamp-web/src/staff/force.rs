@@ -23,7 +23,9 @@ use crate::AppState;
 fn notice_of(key: Option<&str>) -> Option<&'static str> {
     Some(match key? {
         "settings-saved" => "The force's settings are saved and apply from now on.",
-        "rules-saved" => "The new rules version is saved; every check in the force uses it from now on.",
+        "rules-saved" => {
+            "The new rules version is saved; every check in the force uses it from now on."
+        }
         _ => return None,
     })
 }

@@ -252,16 +252,42 @@ async fn only_force_administrators_may_change_the_rules() {
         .await
         .json();
     assert_eq!(view["version"], Value::Null, "nothing was saved: {view}");
-    // Another force's rules do not exist as far as this force's admin can tell.
-    let other = chief
+    // The server administrator may change any force's rules, named by its code.
+    let server = app.logged_in("admin").await;
+    let server_token = server
+        .new_api_token("admin", &["read", "write", "admin"])
+        .await;
+    let (status, saved) = put_rules(&server, &server_token, CODENAME_RULES).await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["saved_by_label"], "admin");
+    assert_eq!(saved["version"], 1, "{saved}");
+    // Another force's rules and settings do not exist as far as this force's
+    // administrator can tell.
+    let other = server
         .api(
-            "GET",
-            "/api/v1/forces/nowhere/rules",
-            Some(&chief_token),
-            None,
+            "POST",
+            "/api/v1/forces",
+            Some(&server_token),
+            Some(json!({"code": "other", "name": "Other Police", "domain": "other.test"})),
         )
         .await;
-    assert_eq!(other.status, 404, "{}", other.body);
+    assert_eq!(other.status, 201, "{}", other.body);
+    for (method, path, body) in [
+        ("GET", "/api/v1/forces/other/rules", None),
+        (
+            "PUT",
+            "/api/v1/forces/other/rules",
+            Some(json!({"rules": CODENAME_RULES})),
+        ),
+        (
+            "PATCH",
+            "/api/v1/forces/other",
+            Some(json!({"pre_election": true})),
+        ),
+    ] {
+        let page = chief.api(method, path, Some(&chief_token), body).await;
+        assert_eq!(page.status, 404, "{method} {path}: {}", page.body);
+    }
 }
 
 #[tokio::test]

@@ -60,6 +60,32 @@ pub enum ForceCommand {
     },
     /// List forces.
     List,
+    /// Change a force's settings (only those given change).
+    Set {
+        /// The force's short code.
+        code: String,
+        /// The pre-election period: stricter political-neutrality checks.
+        #[arg(long, value_parser = on_off)]
+        pre_election: Option<bool>,
+        /// Require every staff user to use a TOTP second factor.
+        #[arg(long, value_parser = on_off)]
+        require_totp: Option<bool>,
+        /// An IANA time-zone name, e.g. Europe/London.
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// The logo: an https:// address or a path on the force's site; "" removes it.
+        #[arg(long)]
+        logo: Option<String>,
+    },
+}
+
+/// `on` or `off` (also yes/no, true/false) for a switch.
+fn on_off(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        _ => Err(format!("expected on or off, not '{text}'")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -254,6 +280,31 @@ async fn force(store: &Store, cli: &Staff, command: ForceCommand) -> anyhow::Res
             println!(
                 "Added force {} ({}), id {}",
                 force.name, force.code, force.id
+            );
+        }
+        ForceCommand::Set {
+            code,
+            pre_election,
+            require_totp,
+            time_zone,
+            logo,
+        } => {
+            let changes = services::forces::ForceChanges {
+                pre_election,
+                require_totp,
+                time_zone,
+                logo_url: logo,
+            };
+            let force =
+                services::forces::change_settings(store, cli, Some(&code), &changes).await?;
+            let on = |b: bool| if b { "on" } else { "off" };
+            println!(
+                "{}: pre-election {}, require TOTP {}, time zone {}, logo {}",
+                force.code,
+                on(force.settings.pre_election),
+                on(force.settings.require_totp),
+                force.time_zone,
+                force.logo_url.as_deref().unwrap_or("none")
             );
         }
         ForceCommand::List => {

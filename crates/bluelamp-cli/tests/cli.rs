@@ -286,3 +286,89 @@ fn the_check_command_answers_with_exit_codes_and_json() {
     assert_eq!(lines[0]["decision"], "publish");
     assert!(lines[1]["error"].as_str().unwrap().contains("text"));
 }
+
+#[tokio::test]
+async fn force_set_changes_only_the_settings_given_and_explains_a_bad_value() {
+    for backend in backends_under_test() {
+        let db = TestDatabase::create(backend).await.unwrap();
+        let added = bluelamp(
+            &db,
+            &[
+                "force",
+                "add",
+                "--code",
+                "dyfed",
+                "--name",
+                "Dyfed",
+                "--domain",
+                "dyfed.test",
+            ],
+            None,
+        );
+        assert!(added.status.success(), "{}", text(&added));
+        let set = bluelamp(
+            &db,
+            &[
+                "force",
+                "set",
+                "dyfed",
+                "--pre-election",
+                "on",
+                "--require-totp",
+                "on",
+                "--time-zone",
+                "Europe/Dublin",
+                "--logo",
+                "https://dyfed.test/logo.png",
+            ],
+            None,
+        );
+        assert!(set.status.success(), "{}", text(&set));
+        assert!(
+            text(&set).contains(
+                "dyfed: pre-election on, require TOTP on, time zone Europe/Dublin, logo https://dyfed.test/logo.png"
+            ),
+            "{}",
+            text(&set)
+        );
+        let one = bluelamp(
+            &db,
+            &["force", "set", "dyfed", "--pre-election", "off"],
+            None,
+        );
+        assert!(
+            text(&one).contains("pre-election off, require TOTP on, time zone Europe/Dublin"),
+            "{}",
+            text(&one)
+        );
+        let zone = bluelamp(
+            &db,
+            &["force", "set", "dyfed", "--time-zone", "Europe/Dublni"],
+            None,
+        );
+        assert_eq!(zone.status.code(), Some(1), "{}", text(&zone));
+        assert!(text(&zone).contains("time_zone"), "{}", text(&zone));
+        let switch = bluelamp(
+            &db,
+            &["force", "set", "dyfed", "--require-totp", "maybe"],
+            None,
+        );
+        assert!(!switch.status.success());
+        assert!(
+            text(&switch).contains("expected on or off"),
+            "{}",
+            text(&switch)
+        );
+        let missing = bluelamp(
+            &db,
+            &["force", "set", "nowhere", "--pre-election", "on"],
+            None,
+        );
+        assert!(!missing.status.success());
+        assert!(
+            text(&missing).contains("force not found"),
+            "{}",
+            text(&missing)
+        );
+    }
+}

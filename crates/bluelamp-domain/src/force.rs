@@ -67,8 +67,12 @@ impl PublicDomain {
     }
 }
 
-/// An IANA time-zone name such as `Europe/London`. We check its shape only; the
-/// web layer renders times with it.
+/// IANA time-zone names (zones and their links), one a line; see the file's header.
+const TIME_ZONES: &str = include_str!("../data/time_zones.txt");
+
+/// A known IANA time-zone name such as `Europe/London`. Only names in the tz
+/// database are accepted (a typo such as `Europe/Londn` would otherwise be stored and
+/// render every time wrongly); the spelling is the database's, whatever the case typed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct TimeZoneName(String);
@@ -76,23 +80,66 @@ pub struct TimeZoneName(String);
 impl TimeZoneName {
     pub fn parse(text: &str) -> Result<TimeZoneName, Invalid> {
         let zone = text.trim();
-        let ok = zone == "UTC"
-            || (zone.contains('/')
-                && zone.len() <= 64
-                && zone.split('/').all(|part| {
-                    !part.is_empty()
-                        && part
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "_-+".contains(c))
-                }));
-        if ok {
-            Ok(TimeZoneName(zone.to_string()))
-        } else {
+        TIME_ZONES
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .find(|known| known.eq_ignore_ascii_case(zone))
+            .map(|known| TimeZoneName(known.to_string()))
+            .ok_or_else(|| {
+                Invalid::new(
+                    "time_zone",
+                    format!(
+                        "'{}' is not a known IANA time-zone name; use one such as Europe/London",
+                        zone.chars().take(64).collect::<String>()
+                    ),
+                )
+            })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where a force's logo is: an `https://` address, or a path on the force's own
+/// site (`/media/12`). Anything else (plain `http`, `javascript:`, a protocol-relative
+/// `//elsewhere`) could mix content or lead off-site, so it is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct LogoUrl(String);
+
+impl LogoUrl {
+    pub const MAX_LEN: usize = 2000;
+
+    pub fn parse(text: &str) -> Result<LogoUrl, Invalid> {
+        let url = text.trim();
+        let refuse = |why: &str| {
             Err(Invalid::new(
-                "time_zone",
-                "must be an IANA time-zone name such as Europe/London",
+                "logo_url",
+                format!("must be an https:// address or a path on the force's site such as /media/12 ({why})"),
             ))
+        };
+        if url.len() > Self::MAX_LEN {
+            return refuse("it is too long");
         }
+        if url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"<>\\`".contains(c))
+        {
+            return refuse("it contains spaces, quotes or control characters");
+        }
+        if let Some(rest) = url.strip_prefix("https://") {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            let host = authority.rsplit('@').next().unwrap_or_default();
+            if authority.contains('@') || PublicDomain::parse(host).is_err() {
+                return refuse("its host name is not valid");
+            }
+            return Ok(LogoUrl(url.to_string()));
+        }
+        if url.starts_with('/') && !url.starts_with("//") {
+            return Ok(LogoUrl(url.to_string()));
+        }
+        refuse("it is neither")
     }
 
     pub fn as_str(&self) -> &str {
@@ -126,6 +173,39 @@ mod tests {
         assert!(PublicDomain::parse("x.org:99999").is_err());
         assert!(TimeZoneName::parse("Europe/London").is_ok());
         assert!(TimeZoneName::parse("London").is_err());
+    }
+
+    #[test]
+    fn only_known_time_zones_are_accepted_in_their_own_spelling() {
+        assert_eq!(TimeZoneName::parse("UTC").unwrap().as_str(), "UTC");
+        assert_eq!(
+            TimeZoneName::parse(" europe/london ").unwrap().as_str(),
+            "Europe/London"
+        );
+        assert!(TimeZoneName::parse("America/Argentina/Buenos_Aires").is_ok());
+        let wrong = TimeZoneName::parse("Europe/Londn").unwrap_err();
+        assert_eq!(wrong.field, "time_zone");
+        assert!(TimeZoneName::parse("Mars/Olympus_Mons").is_err());
+        assert!(TimeZoneName::parse("").is_err());
+    }
+
+    #[test]
+    fn a_logo_is_an_https_address_or_a_path_on_the_site() {
+        assert!(LogoUrl::parse("https://police.example.org/logo.png").is_ok());
+        assert!(LogoUrl::parse("/media/12").is_ok());
+        for bad in [
+            "http://police.example.org/logo.png",
+            "//evil.example/logo.png",
+            "javascript:alert(1)",
+            "https://",
+            "https://user@evil.example/x.png",
+            "https://bad host/x.png",
+            "/media/1\" onerror=\"x",
+            "logo.png",
+        ] {
+            let error = LogoUrl::parse(bad).expect_err(bad);
+            assert_eq!(error.field, "logo_url", "{bad}");
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod user;
 
 pub use account::{AccountKind, Handle, MembershipPermissions, Signature};
 pub use audit::{AuditDraft, AuditRecord, ChainBreak};
-pub use force::{ForceCode, ForceSettings, PublicDomain, TimeZoneName};
+pub use force::{ForceCode, ForceSettings, LogoUrl, PublicDomain, TimeZoneName};
 pub use ids::{AccountId, ForceId, PolicyId, UserId};
 pub use policy::{may_post, PostingRefusal};
 pub use post::{CheckVerdict, PostStatus, WorkflowError};

@@ -34,6 +34,8 @@ pub enum Action {
     Post,
     ViewReferrals,
     PauseScheduling,
+    /// Change the force's own settings and its governance rule file.
+    ConfigureForce,
 }
 
 impl Action {
@@ -49,13 +51,16 @@ impl Action {
             Action::Post => "post",
             Action::ViewReferrals => "view referrals",
             Action::PauseScheduling => "pause or resume scheduled posts",
+            Action::ConfigureForce => "change the force's settings or governance rules",
         }
     }
 
     fn who_can(self) -> &'static str {
         match self {
             Action::ManageForces => "a server administrator",
-            Action::ManageUsers | Action::ExportAudit => "a force administrator",
+            Action::ManageUsers | Action::ExportAudit | Action::ConfigureForce => {
+                "a force administrator"
+            }
             Action::ManageAccounts | Action::PublishPolicy | Action::PauseScheduling => {
                 "a force administrator or the comms team"
             }
@@ -196,6 +201,17 @@ mod tests {
             assert_eq!(
                 role.authorize(Action::ManageForces).is_ok(),
                 role == Role::ServerAdmin
+            );
+        }
+    }
+
+    #[test]
+    fn only_force_and_server_administrators_configure_a_force() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.authorize(Action::ConfigureForce).is_ok(),
+                matches!(role, Role::ForceAdmin | Role::ServerAdmin),
+                "{role}"
             );
         }
     }

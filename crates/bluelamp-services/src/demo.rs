@@ -138,7 +138,7 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
     .await?;
     // One welcome post so the public pages are not empty.
     policy::acknowledge(store, &as_admin, 1).await?;
-    let engine = bluelamp_governance::Engine::builtin();
+    let engine = crate::force_rules::ForceEngines::default();
     let welcome = posts::Compose {
         text: "Welcome to the Demo Constabulary on Bluelamp. In an emergency always call 999."
             .into(),

@@ -1,13 +1,13 @@
 //! Forces (tenants): created by the server administrator.
 
 use bluelamp_domain::{
-    Action, ForceCode, ForceId, ForceSettings, PublicDomain, Role, TimeZoneName,
+    Action, ForceCode, ForceId, ForceSettings, LogoUrl, PublicDomain, Role, TimeZoneName,
 };
 use bluelamp_store::{audit, forces, Store};
 use serde::Deserialize;
 
 use crate::auth::entry;
-use crate::{ServiceError, ServiceResult, Staff};
+use crate::{ServiceResult, Staff};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,14 +35,9 @@ pub async fn add_force(
     staff.authorize(Action::ManageForces)?;
     staff.require_scope("admin")?;
     let name = bluelamp_domain::DisplayName::parse("name", &input.name)?;
-    let logo_url = match &input.logo_url {
-        Some(url) if !(url.starts_with("https://") || url.starts_with('/')) => {
-            return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
-                "logo_url",
-                "must be an https:// address or a path on this server",
-            )));
-        }
-        other => other.clone(),
+    let logo_url = match input.logo_url.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(url) => Some(LogoUrl::parse(url)?.as_str().to_string()),
     };
     let new_force = forces::NewForce {
         code: ForceCode::parse(&input.code)?,
@@ -81,25 +76,80 @@ pub async fn get_force(store: &Store, staff: &Staff, id: ForceId) -> ServiceResu
     Ok(forces::get(&mut conn, id).await?)
 }
 
-/// Change a force's settings (force administrators of that force, or the server administrator).
-pub async fn update_settings(
+/// What a force administrator may change after the force is created. Absent
+/// fields stay as they are; an empty `logo_url` removes the logo.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForceChanges {
+    #[serde(default)]
+    pub pre_election: Option<bool>,
+    #[serde(default)]
+    pub require_totp: Option<bool>,
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub logo_url: Option<String>,
+}
+
+/// Change a force's settings: force administrators of that force, or the server
+/// administrator. The one path for the staff page, the API and the CLI. `code` names
+/// the force; `None` means the caller's current force. Every field is validated
+/// before anything is written; the change and its audit entry commit together.
+pub async fn change_settings(
     store: &Store,
     staff: &Staff,
-    id: ForceId,
-    settings: ForceSettings,
+    code: Option<&str>,
+    changes: &ForceChanges,
 ) -> ServiceResult<forces::Force> {
-    staff.authorize(Action::ManageUsers)?;
+    staff.authorize(Action::ConfigureForce)?;
     staff.require_scope("admin")?;
-    let id = staff.force_in_scope(id)?;
+    let time_zone = changes
+        .time_zone
+        .as_deref()
+        .map(TimeZoneName::parse)
+        .transpose()?;
+    let logo_url = match changes.logo_url.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(url) => Some(Some(LogoUrl::parse(url)?)),
+    };
     let mut tx = store.write().await?;
-    let before = forces::get(&mut tx, id).await?;
-    forces::update_settings(&mut tx, id, &settings).await?;
+    let before = match code {
+        Some(code) => forces::by_code(&mut tx, code).await?,
+        None => forces::get(&mut tx, staff.current_force()?).await?,
+    };
+    let id = staff.force_in_scope(before.id)?;
+    let mut settings = before.settings.clone();
+    if let Some(on) = changes.pre_election {
+        settings.pre_election = on;
+    }
+    if let Some(on) = changes.require_totp {
+        settings.require_totp = on;
+    }
+    forces::update_profile(
+        &mut tx,
+        id,
+        &settings,
+        time_zone.as_ref(),
+        logo_url.as_ref().map(Option::as_ref),
+    )
+    .await?;
     let after = forces::get(&mut tx, id).await?;
     let mut draft = entry(staff, "force.settings", "force", id.0);
     draft.force_id = Some(id);
-    draft.before = serde_json::to_string(&before.settings).ok();
-    draft.after = serde_json::to_string(&after.settings).ok();
+    draft.before = serde_json::to_string(&profile(&before)).ok();
+    draft.after = serde_json::to_string(&profile(&after)).ok();
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
+    tracing::info!(force.id = %id, "force {} settings changed", after.code);
     Ok(after)
+}
+
+/// What the audit entry records of a force's changeable settings.
+fn profile(force: &forces::Force) -> serde_json::Value {
+    serde_json::json!({
+        "time_zone": force.time_zone,
+        "logo_url": force.logo_url,
+        "settings": force.settings,
+    })
 }

@@ -11,6 +11,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod federation;
+pub mod force_rules;
 pub mod forces;
 pub mod jobs;
 pub mod notifications;

@@ -13,6 +13,7 @@ use serde_json::json;
 
 use crate::accounts::account_in_force;
 use crate::auth::entry;
+use crate::force_rules::ForceEngines;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
 
 /// The longest post, in bytes: the same limit the check itself applies.
@@ -317,7 +318,7 @@ async fn load_attachments(
 /// refuse it. A refused post is kept (nothing accepted is lost) but never shown.
 pub async fn compose(
     store: &Store,
-    engine: &Engine,
+    engine: &ForceEngines,
     staff: &Staff,
     account_id: AccountId,
     input: &Compose,
@@ -339,6 +340,8 @@ pub async fn compose(
     let mut tx = store.write().await?;
     let (account, member) = posting_member(&mut tx, staff, account_id).await?;
     let force = forces::get(&mut tx, account.force_id).await?;
+    let compiled = engine.for_force(&mut tx, force.id).await?;
+    let engine: &Engine = &compiled;
     if let Some(parent) = input.reply_to {
         let parent = posts::get(&mut tx, parent).await?;
         if parent.force_id != force.id {
@@ -473,7 +476,7 @@ fn in_future(at: Option<&str>) -> bool {
 /// the original kept as a revision).
 pub async fn approve(
     store: &Store,
-    engine: &Engine,
+    engine: &ForceEngines,
     staff: &Staff,
     id: i64,
     expected_version: i64,
@@ -600,12 +603,14 @@ async fn body_for_author(
 
 async fn recheck(
     conn: &mut AnyConnection,
-    engine: &Engine,
+    engine: &ForceEngines,
     post: &posts::Post,
     account: &accounts::Account,
     body: &str,
 ) -> ServiceResult<Report> {
     let force = forces::get(conn, post.force_id).await?;
+    let compiled = engine.for_force(conn, force.id).await?;
+    let engine: &Engine = &compiled;
     let alts: Vec<Option<String>> = media::for_post(conn, post.id)
         .await?
         .into_iter()
@@ -657,7 +662,7 @@ fn workflow_error(error: workflow::WorkflowError) -> ServiceError {
 /// edit waits in the approval queue (`proposed_edit`) until a supervisor approves it.
 pub async fn edit(
     store: &Store,
-    engine: &Engine,
+    engine: &ForceEngines,
     staff: &Staff,
     id: i64,
     expected_version: i64,
@@ -746,7 +751,7 @@ pub async fn edit(
 /// out as an update.
 async fn approve_edit(
     mut tx: bluelamp_store::WriteTx,
-    engine: &Engine,
+    engine: &ForceEngines,
     staff: &Staff,
     post: posts::Post,
     expected_version: i64,

@@ -63,7 +63,7 @@ async fn a_post_due_while_the_server_was_down_goes_out_once_when_it_returns() {
         let db = TestDatabase::create(backend).await.unwrap();
         let store = db.store().await.unwrap();
         let (staff, beat) = sergeant(&store).await;
-        let engine = bluelamp_governance::Engine::builtin();
+        let engine = bluelamp_services::force_rules::ForceEngines::default();
         let input = Compose {
             text: "Bike marking at the library, Saturday 10am.".into(),
             scheduled_at: Some(in_a_second()),
@@ -104,7 +104,7 @@ async fn a_job_whose_worker_died_mid_run_is_picked_up_again_after_its_lease() {
         let db = TestDatabase::create(backend).await.unwrap();
         let store = db.store().await.unwrap();
         let (staff, beat) = sergeant(&store).await;
-        let engine = bluelamp_governance::Engine::builtin();
+        let engine = bluelamp_services::force_rules::ForceEngines::default();
         let input = Compose {
             text: "Coffee with a cop at the market, 11am.".into(),
             scheduled_at: Some(in_a_second()),

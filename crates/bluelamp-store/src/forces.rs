@@ -1,6 +1,6 @@
 //! Forces (tenants).
 
-use bluelamp_domain::{ForceCode, ForceId, ForceSettings, PublicDomain, TimeZoneName};
+use bluelamp_domain::{ForceCode, ForceId, ForceSettings, LogoUrl, PublicDomain, TimeZoneName};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -112,6 +112,33 @@ pub async fn update_settings(
         .await?;
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound("force"));
+    }
+    Ok(())
+}
+
+/// Change what a force administrator may change: the switches, and the time zone
+/// and logo when given (`Some(None)` removes the logo).
+pub async fn update_profile(
+    conn: &mut AnyConnection,
+    id: ForceId,
+    settings: &ForceSettings,
+    time_zone: Option<&TimeZoneName>,
+    logo_url: Option<Option<&LogoUrl>>,
+) -> Result<()> {
+    update_settings(conn, id, settings).await?;
+    if let Some(zone) = time_zone {
+        sqlx::query("UPDATE forces SET time_zone = $1 WHERE id = $2")
+            .bind(zone.as_str())
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(logo) = logo_url {
+        sqlx::query("UPDATE forces SET logo_url = $1 WHERE id = $2")
+            .bind(logo.map(|l| l.as_str().to_string()))
+            .bind(id.0)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod federation;
+pub mod force_rules;
 pub mod forces;
 pub mod jobs;
 mod leased_queue;
@@ -317,6 +318,12 @@ fn migrator(backend: Backend) -> Migrator {
             "edit_approval",
             include_str!("../migrations/sqlite/0006_edit_approval.sql"),
             include_str!("../migrations/postgres/0006_edit_approval.sql"),
+        ),
+        (
+            10,
+            "force_rules",
+            include_str!("../migrations/sqlite/0010_force_rules.sql"),
+            include_str!("../migrations/postgres/0010_force_rules.sql"),
         ),
     ];
     let migrations = files

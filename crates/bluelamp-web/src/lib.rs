@@ -78,8 +78,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
     pub login_throttle: Arc<LoginThrottle>,
-    /// The governance check with the built-in rule set, compiled once.
-    pub governance: Arc<bluelamp_governance::Engine>,
+    /// The governance check: the built-in rule set compiled once, and each
+    /// force's own rules compiled once per saved version.
+    pub governance: Arc<bluelamp_services::force_rules::ForceEngines>,
     /// Rendered feeds and profile pages, kept for a moment (see public::cache).
     pub public_cache: Arc<public::cache::PublicCache>,
     /// The federation HTTP client and key caches.
@@ -103,7 +104,7 @@ impl AppState {
             // Thirty attempts per address per five minutes: generous for a
             // station sharing one address, slow for a password sprayer.
             login_throttle: Arc::new(LoginThrottle::new(30, Duration::from_secs(300))),
-            governance: Arc::new(bluelamp_governance::Engine::builtin()),
+            governance: Arc::new(bluelamp_services::force_rules::ForceEngines::default()),
             public_cache,
             started: Instant::now(),
         }

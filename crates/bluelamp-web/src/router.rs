@@ -3,7 +3,7 @@
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -17,6 +17,11 @@ pub fn router(state: AppState) -> Router {
     let api_v1 = Router::new()
         .route("/me", get(api::me))
         .route("/forces", get(api::list_forces).post(api::add_force))
+        .route("/forces/{code}", patch(api::forces::change_settings))
+        .route(
+            "/forces/{code}/rules",
+            get(api::forces::get_rules).put(api::forces::put_rules),
+        )
         .route("/users", get(api::list_users).post(api::add_user))
         .route("/users/{id}/disable", post(api::disable_user))
         .route("/users/{id}/enable", post(api::enable_user))

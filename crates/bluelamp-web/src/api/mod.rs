@@ -2,6 +2,7 @@
 //! bad JSON answers 400 naming the field; bodies over the limit answer 413.
 
 mod extract;
+pub mod forces;
 pub mod subscriptions;
 
 use axum::extract::{Path, Query, State};
@@ -464,9 +465,12 @@ pub async fn revoke_token(
 
 /// The governance check on a draft: `{"text", "context", "media", "channels"}` in,
 /// `{"decision", "findings"}` out. Text that is not UTF-8 is refused with 400.
+///
+/// A staff caller's draft is checked with their force's rules and pre-election
+/// setting (the same engine compose uses).
 pub async fn check(
     State(state): State<AppState>,
-    ApiStaff(_staff): ApiStaff,
+    ApiStaff(staff): ApiStaff,
     body: axum::body::Bytes,
 ) -> ApiResult {
     let text = std::str::from_utf8(&body).map_err(|_| {
@@ -483,7 +487,5 @@ pub async fn check(
             error.to_string(),
         ))
     })?;
-    ok(state
-        .governance
-        .check(&draft, &bluelamp_governance::NoDuplicates))
+    ok(services::force_rules::check_draft(&state.store, &state.governance, &staff, draft).await?)
 }

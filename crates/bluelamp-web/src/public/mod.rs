@@ -261,6 +261,9 @@ async fn force_page(
         .map_err(store_error)?;
     let path = format!("/forces/{}", force.code);
     let content = html! {
+        @if let Some(logo) = &force.logo_url {
+            img.force-logo src=(logo) alt=(format!("{} logo", force.name)) height="64";
+        }
         (feed_nav(&path))
         (subscribe::subscribe_link(&force.code, None))
         section aria-labelledby="accounts" {

@@ -2,7 +2,7 @@
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use bluelamp_domain::{ForceId, Role};
+use bluelamp_domain::{Action, ForceId, Role};
 use bluelamp_services as services;
 use maud::html;
 use serde::Deserialize;
@@ -27,6 +27,9 @@ pub async fn home(
         p { "Logged in as " strong { (staff.display_name) } " (" (staff.role.as_str()) ")." }
         @if let Some(force) = current_force {
             p { "Working in " strong { (force.name) } ". Public page: " a href=(format!("/forces/{}", force.code)) { "/forces/" (force.code) } }
+            @if staff.authorize(Action::ConfigureForce).is_ok() {
+                p { a href="/staff/force-settings" { "Force settings" } " · " a href="/staff/rules" { "Governance rules" } }
+            }
         }
         @if staff.role == Role::ServerAdmin {
             section aria-labelledby="choose-force" {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod audit;
+mod force;
 mod home;
 mod login;
 mod policy;
@@ -29,6 +30,14 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", post(login::log_out))
         .route("/staff", get(home::home))
         .route("/staff/force", post(home::choose_force))
+        .route(
+            "/staff/force-settings",
+            get(force::settings_page).post(force::save_settings),
+        )
+        .route(
+            "/staff/rules",
+            get(force::rules_page).post(force::save_rules),
+        )
         .route("/staff/policy", get(policy::page))
         .route("/staff/policy/acknowledge", post(policy::acknowledge))
         .route("/staff/policy/publish", post(policy::publish))

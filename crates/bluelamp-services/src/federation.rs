@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bluelamp_domain::{AccountId, ForceId, PostStatus, Role};
+use bluelamp_domain::{AccountId, Action, ForceId, PostStatus, Role};
 use bluelamp_federation::protocol::{ActivityKind, InboundActivity, RemoteObject, Target, Updated};
 use bluelamp_store::federation::{self as fed, DeliveryResult, NewInboundMessage, NewOutbound};
 use bluelamp_store::{accounts, audit, forces, jobs, posts, savepoint, AnyConnection, Store};
@@ -863,6 +863,9 @@ pub struct InboxView {
 }
 
 pub async fn inbox(store: &Store, staff: &Staff) -> ServiceResult<InboxView> {
+    // Replies and reports can name victims and witnesses: only the roles that
+    // answer the public read them (not analysts, never partner agencies).
+    staff.authorize(Action::HandleMessages)?;
     let force = staff_force(staff)?;
     let mut conn = store.read().await?;
     Ok(InboxView {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod federation;
 pub mod forces;
 pub mod jobs;
+pub mod media;
 pub mod notifications;
 pub mod policy;
 pub mod posts;

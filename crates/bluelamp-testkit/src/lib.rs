@@ -292,11 +292,13 @@ fn encode(text: &str) -> String {
 }
 
 impl Client {
-    /// Upload a file through the JSON API; returns the response page.
-    pub async fn upload(&self, token: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+    /// Upload a file through the JSON API for one account (by id); returns the
+    /// response page.
+    pub async fn upload(&self, token: &str, account: i64, file_name: &str, bytes: Vec<u8>) -> Page {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
         let form = reqwest::multipart::Form::new()
             .part("file", part)
+            .text("account", account.to_string())
             .text("description", "test upload");
         let response = self
             .http

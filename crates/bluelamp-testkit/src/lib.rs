@@ -312,6 +312,22 @@ impl Client {
     }
 }
 
+impl Client {
+    /// POST a multipart form with this client's cookies (a staff page form that
+    /// carries files, e.g. compose with a photo).
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+}
+
 impl TestApp {
     /// A demo user logged in, holding a read+write API token, who has acknowledged
     /// the demo force's policy (version 1): ready to post.

@@ -111,7 +111,9 @@ fn has_port(host: &str) -> bool {
 fn without_port(host: &str) -> &str {
     if host.starts_with('[') {
         // [v6]:port
-        return host.split_once("]:").map_or(host, |(name, _)| &host[..=name.len()]);
+        return host
+            .split_once("]:")
+            .map_or(host, |(name, _)| &host[..=name.len()]);
     }
     match host.rsplit_once(':') {
         Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
@@ -168,7 +170,10 @@ mod tests {
             "actor": "https://a.example/users/alice",
             "object": "https://a.example/statuses/1"
         }));
-        assert!(check_origins(&other_port).is_err(), "the port is part of the origin");
+        assert!(
+            check_origins(&other_port).is_err(),
+            "the port is part of the origin"
+        );
         let undo = activity(serde_json::json!({
             "id": "https://a.example/undo/1", "type": "Undo",
             "actor": "https://a.example/users/alice",
@@ -187,7 +192,10 @@ mod tests {
         assert!(!domain_covers("example.org", "badexample.org"));
         assert!(!domain_covers("example.org", "example.org.evil.net"));
         assert!(domain_covers("127.0.0.1", "127.0.0.1:8080"));
-        assert!(!domain_covers("0.0.1", "127.0.0.1"), "IP addresses have no subdomains");
+        assert!(
+            !domain_covers("0.0.1", "127.0.0.1"),
+            "IP addresses have no subdomains"
+        );
         assert!(domain_covers("a.example:8080", "a.example:8080"));
         assert!(!domain_covers("a.example:8080", "a.example:9090"));
         assert!(!domain_covers("a.example:8080", "b.a.example:8080"));

@@ -47,7 +47,11 @@ mod registry {
 }
 
 /// The most specific registry entry covering `bits`, as `(name, global)`.
-fn most_specific<T>(table: &'static [(T, u8, &'static str, bool)], bits: T, width: u8) -> Option<(&'static str, bool)>
+fn most_specific<T>(
+    table: &'static [(T, u8, &'static str, bool)],
+    bits: T,
+    width: u8,
+) -> Option<(&'static str, bool)>
 where
     T: Copy + PartialEq + std::ops::Shr<u32, Output = T>,
 {
@@ -123,7 +127,9 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
 fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -432,7 +438,13 @@ mod tests {
     #[test]
     fn the_most_specific_entry_decides() {
         // Inside not-global blocks, IANA marks these globally reachable.
-        for ip in ["192.0.0.9", "192.0.0.10", "2001:1::1", "2001:3::1", "2001:20::1"] {
+        for ip in [
+            "192.0.0.9",
+            "192.0.0.10",
+            "2001:1::1",
+            "2001:3::1",
+            "2001:20::1",
+        ] {
             assert_eq!(refused(ip), None, "{ip}");
         }
         assert!(refused("192.0.0.11").is_some());
@@ -444,11 +456,25 @@ mod tests {
         assert_eq!(refused("::ffff:127.0.0.1"), Some("Loopback"));
         assert_eq!(refused("::ffff:0:10.0.0.1"), Some("Private-Use"));
         assert_eq!(refused("64:ff9b::a9fe:a9fe"), Some("Link Local"));
-        assert_eq!(refused("64:ff9b::808:808"), None, "NAT64 of a public address");
+        assert_eq!(
+            refused("64:ff9b::808:808"),
+            None,
+            "NAT64 of a public address"
+        );
         assert_eq!(refused("2002:c0a8:1::1"), Some("Private-Use"));
-        assert_eq!(refused("2002:808:808::1"), Some("6to4"), "6to4 is not global");
-        assert!(refused("fec0::1").is_some(), "site-local is not global unicast");
-        assert!(refused("::a00:1").is_some(), "IPv4-compatible is not global unicast");
+        assert_eq!(
+            refused("2002:808:808::1"),
+            Some("6to4"),
+            "6to4 is not global"
+        );
+        assert!(
+            refused("fec0::1").is_some(),
+            "site-local is not global unicast"
+        );
+        assert!(
+            refused("::a00:1").is_some(),
+            "IPv4-compatible is not global unicast"
+        );
         assert_eq!(refused("ff02::1"), Some("Multicast"));
         assert_eq!(refused("239.1.1.1"), Some("Multicast"));
         assert_eq!(refused("2606:4700::1111"), None);

@@ -101,9 +101,9 @@ pub async fn upload(
             "name the account the upload is for (the field 'account', its id)",
         ))
     })?;
-    let user = staff.user_id.ok_or_else(|| {
-        ServiceError::Forbidden("uploads are made by named staff users".into())
-    })?;
+    let user = staff
+        .user_id
+        .ok_or_else(|| ServiceError::Forbidden("uploads are made by named staff users".into()))?;
     let account = {
         let mut conn = store.read().await?;
         crate::posts::posting_member(&mut conn, staff, account)

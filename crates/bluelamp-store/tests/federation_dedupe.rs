@@ -29,9 +29,15 @@ async fn the_same_activity_and_note_are_recorded_once_per_force() {
         let dyfed = forces::insert(&mut tx, &new_force("dyfed")).await.unwrap();
         let id = "https://a.example/statuses/1/activity";
         let actor = "https://a.example/users/alice";
-        assert!(fed::record_inbound(&mut tx, gwent.id, id, actor, "Create").await.unwrap());
-        assert!(fed::record_inbound(&mut tx, dyfed.id, id, actor, "Create").await.unwrap());
-        assert!(!fed::record_inbound(&mut tx, gwent.id, id, actor, "Create").await.unwrap());
+        assert!(fed::record_inbound(&mut tx, gwent.id, id, actor, "Create")
+            .await
+            .unwrap());
+        assert!(fed::record_inbound(&mut tx, dyfed.id, id, actor, "Create")
+            .await
+            .unwrap());
+        assert!(!fed::record_inbound(&mut tx, gwent.id, id, actor, "Create")
+            .await
+            .unwrap());
         let attachments = serde_json::json!([]);
         for (force, first) in [(gwent.id, true), (dyfed.id, true), (dyfed.id, false)] {
             let stored = fed::insert_message(
@@ -56,8 +62,14 @@ async fn the_same_activity_and_note_are_recorded_once_per_force() {
         }
         tx.commit().await.unwrap();
         let mut conn = store.read().await.unwrap();
-        assert_eq!(fed::messages(&mut conn, gwent.id, 10).await.unwrap().len(), 1);
-        assert_eq!(fed::messages(&mut conn, dyfed.id, 10).await.unwrap().len(), 1);
+        assert_eq!(
+            fed::messages(&mut conn, gwent.id, 10).await.unwrap().len(),
+            1
+        );
+        assert_eq!(
+            fed::messages(&mut conn, dyfed.id, 10).await.unwrap().len(),
+            1
+        );
         drop(conn);
         store.close().await;
     }

@@ -26,8 +26,11 @@ struct Origin {
     signers: Vec<(String, Signer)>,
 }
 
+/// The server's base URL and each actor's (name, public key PEM).
+type OriginState = (String, Arc<Vec<(String, String)>>);
+
 async fn actor_doc(
-    State((base, pems)): State<(String, Arc<Vec<(String, String)>>)>,
+    State((base, pems)): State<OriginState>,
     Path(name): Path<String>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -58,7 +61,10 @@ impl Origin {
             let (private, public) = generate_keypair().unwrap();
             pems.push((name.to_string(), public));
             let key_id = format!("{base}/users/{name}#main-key");
-            signers.push((name.to_string(), Signer::from_pem(&key_id, &private).unwrap()));
+            signers.push((
+                name.to_string(),
+                Signer::from_pem(&key_id, &private).unwrap(),
+            ));
         }
         let app = Router::new()
             .route("/users/{name}", get(actor_doc))
@@ -174,14 +180,17 @@ async fn the_same_create_sent_to_two_forces_reaches_both() {
     );
     activity["cc"] = json!([ours, theirs]);
     activity["object"]["cc"] = json!([ours, theirs]);
-    activity["object"]["tag"] = json!([{"type": "Mention", "href": ours}, {"type": "Mention", "href": theirs}]);
+    activity["object"]["tag"] =
+        json!([{"type": "Mention", "href": ours}, {"type": "Mention", "href": theirs}]);
     let signer = remote.signer("alice");
     let (status, body) = send_signed(&app.base, "/inbox", &activity, signer).await;
     assert_eq!(status, 202, "{body}");
     let (status, body) = send_signed(&north_base, "/inbox", &activity, signer).await;
     assert_eq!(status, 202, "{body}");
 
-    assert!(inbox_page(&app, "comms.lewis").await.contains("both-forces-marker"));
+    assert!(inbox_page(&app, "comms.lewis")
+        .await
+        .contains("both-forces-marker"));
     let stored = {
         let mut conn = app.store.read().await.unwrap();
         let north = bluelamp_store::forces::by_code(&mut conn, "north")
@@ -237,7 +246,13 @@ async fn ids_from_another_origin_are_refused_so_a_real_reply_cannot_be_pre_claim
     assert!(reason.contains("object id"), "{reason}");
 
     // Alice's real reply arrives and is shown.
-    let real = create(&alice, &real_activity, &real_note, &ours, "<p>the-real-reply</p>");
+    let real = create(
+        &alice,
+        &real_activity,
+        &real_note,
+        &ours,
+        "<p>the-real-reply</p>",
+    );
     let (status, body) = send_signed(&app.base, "/inbox", &real, victim.signer("alice")).await;
     assert_eq!(status, 202, "{body}");
     let page = inbox_page(&app, "comms.lewis").await;
@@ -353,7 +368,9 @@ async fn a_domain_block_covers_its_subdomains_inbound_and_for_deliveries() {
             .unwrap()
     };
     assert!(
-        followers.iter().all(|f| !f.actor_id.contains("example.org")),
+        followers
+            .iter()
+            .all(|f| !f.actor_id.contains("example.org")),
         "the block ended the subdomain's follow: {followers:?}"
     );
 
@@ -378,12 +395,20 @@ async fn a_domain_block_covers_its_subdomains_inbound_and_for_deliveries() {
             .as_bytes(),
         )
         .unwrap();
-        let outcome = receive(&app.store, demo.id, None, &activity, &RemoteActorInfo::default())
-            .await
-            .unwrap();
+        let outcome = receive(
+            &app.store,
+            demo.id,
+            None,
+            &activity,
+            &RemoteActorInfo::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(outcome, Received::Blocked, "{host}");
     }
-    assert!(!inbox_page(&app, "comms.lewis").await.contains("from-a-blocked-domain"));
+    assert!(!inbox_page(&app, "comms.lewis")
+        .await
+        .contains("from-a-blocked-domain"));
 
     // Deliveries: a follower on a subdomain that got in anyway is skipped; one
     // on an unblocked server gets the post.

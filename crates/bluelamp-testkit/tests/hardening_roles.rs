@@ -83,7 +83,10 @@ async fn an_upload_must_name_an_account_the_uploader_may_post_to() {
 
     let unnamed = upload_without_account(&sergeant, &token).await;
     assert_eq!(unnamed.status, 400, "{}", unnamed.body);
-    assert!(unnamed.json()["detail"].as_str().unwrap().contains("account"));
+    assert!(unnamed.json()["detail"]
+        .as_str()
+        .unwrap()
+        .contains("account"));
 
     // A member with post permission: accepted.
     let ok = sergeant
@@ -124,7 +127,10 @@ async fn the_compose_page_still_takes_a_photo_for_its_own_account() {
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
     let beat = sergeant.account_id(&token, "pcmorgan").await;
     let chiefs = sergeant.account_id(&token, "chiefofficers").await;
-    let csrf = sergeant.get(&format!("/staff/accounts/{beat}")).await.csrf();
+    let csrf = sergeant
+        .get(&format!("/staff/accounts/{beat}"))
+        .await
+        .csrf();
     let form = |csrf: &str| {
         reqwest::multipart::Form::new()
             .text("csrf", csrf.to_string())

@@ -22,7 +22,9 @@ async fn a_published_photo_has_no_gps_metadata_and_keeps_its_evidence_hash() {
         contains(&photo, b"GPS") || contains(&photo, b"Exif"),
         "the fixture carries EXIF"
     );
-    let uploaded = client.upload(&token, beat, "IMG_0042.jpg", photo.clone()).await;
+    let uploaded = client
+        .upload(&token, beat, "IMG_0042.jpg", photo.clone())
+        .await;
     assert_eq!(uploaded.status, 201, "{}", uploaded.body);
     let id = uploaded.json()["id"].as_i64().unwrap();
 

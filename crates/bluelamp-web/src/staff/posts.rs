@@ -44,8 +44,8 @@ pub async fn compose(
             &upload.file_name,
             &upload.bytes,
         )
-            .await
-            .map_err(PageError)?;
+        .await
+        .map_err(PageError)?;
         media.push(MediaRef {
             id,
             alt: alt.clone(),

@@ -146,24 +146,6 @@ pub async fn remove_follower(
     Ok(done.rows_affected())
 }
 
-/// Remove every follower of a force's accounts whose actor id starts with
-/// `prefix` (a domain block passes `scheme://domain/` for each scheme).
-pub async fn remove_followers_with_prefix(
-    conn: &mut AnyConnection,
-    force: ForceId,
-    prefix: &str,
-) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM followers WHERE SUBSTR(actor_id, 1, LENGTH($1)) = $1 \
-         AND account_id IN (SELECT id FROM accounts WHERE force_id = $2)",
-    )
-    .bind(prefix)
-    .bind(force.0)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
 /// Every remote follower of the force's accounts, as `(account, actor id)`.
 pub async fn force_followers(
     conn: &mut AnyConnection,
@@ -575,25 +557,6 @@ pub async fn blocked_domains(conn: &mut AnyConnection, force: ForceId) -> Result
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(|r| Ok(r.try_get("target")?)).collect()
-}
-
-/// Is `actor_id` (on `domain`) blocked by the force, by actor or by domain?
-pub async fn is_blocked(
-    conn: &mut AnyConnection,
-    force: ForceId,
-    actor_id: &str,
-    domain: &str,
-) -> Result<bool> {
-    let row = sqlx::query(
-        "SELECT 1 AS hit FROM remote_blocks WHERE force_id = $1 AND \
-         ((kind = 'actor' AND target = $2) OR (kind = 'domain' AND LOWER(target) = LOWER($3))) LIMIT 1",
-    )
-    .bind(force.0)
-    .bind(actor_id)
-    .bind(domain)
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(row.is_some())
 }
 
 // ---- outbound and deliveries ------------------------------------------------

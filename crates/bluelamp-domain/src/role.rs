@@ -36,6 +36,15 @@ pub enum Action {
     PauseScheduling,
     /// Change the force's own settings and its governance rule file.
     ConfigureForce,
+    /// Read and act on what arrives from the public (the fediverse inbox:
+    /// replies, mentions, reports). Messages can carry personal data about
+    /// victims and witnesses, so only the roles that answer them see them.
+    HandleMessages,
+    /// Read the force's internal social-media policy.
+    ViewPolicy,
+    /// Upload media (it is then attached to a post on an account where the
+    /// uploader may post; the membership is checked by the use case).
+    UploadMedia,
 }
 
 impl Action {
@@ -52,6 +61,9 @@ impl Action {
             Action::ViewReferrals => "view referrals",
             Action::PauseScheduling => "pause or resume scheduled posts",
             Action::ConfigureForce => "change the force's settings or governance rules",
+            Action::HandleMessages => "read the messages sent to the force",
+            Action::ViewPolicy => "read the force's internal social-media policy",
+            Action::UploadMedia => "upload media",
         }
     }
 
@@ -65,7 +77,11 @@ impl Action {
                 "a force administrator or the comms team"
             }
             Action::ViewAudit => "a supervisor, the comms team or a force administrator",
-            Action::ViewAccounts | Action::Post | Action::ViewReferrals => {
+            Action::HandleMessages => {
+                "officers, supervisors, the comms team and force administrators"
+            }
+            Action::ViewPolicy => "the force's own staff",
+            Action::ViewAccounts | Action::Post | Action::ViewReferrals | Action::UploadMedia => {
                 "your force administrator"
             }
         }
@@ -139,10 +155,28 @@ impl Role {
                     | Post
                     | ViewReferrals
                     | PauseScheduling
+                    | HandleMessages
+                    | ViewPolicy
+                    | UploadMedia
             ),
-            Supervisor => matches!(action, ViewAccounts | ViewAudit | Post | ViewReferrals),
-            Officer => matches!(action, ViewAccounts | Post),
-            Analyst => matches!(action, ViewAccounts),
+            Supervisor => matches!(
+                action,
+                ViewAccounts
+                    | ViewAudit
+                    | Post
+                    | ViewReferrals
+                    | HandleMessages
+                    | ViewPolicy
+                    | UploadMedia
+            ),
+            Officer => matches!(
+                action,
+                ViewAccounts | Post | HandleMessages | ViewPolicy | UploadMedia
+            ),
+            // Analysts are the force's own staff and judge the accounts' output
+            // against the policy, so they read it; they neither post nor answer
+            // the public, so they see neither uploads nor the message inbox.
+            Analyst => matches!(action, ViewAccounts | ViewPolicy),
             // Partners see referrals made to them and nothing else of the force.
             Partner => matches!(action, ViewReferrals),
         }
@@ -193,6 +227,31 @@ mod tests {
             assert!(Role::Partner.authorize(action).is_err(), "{action:?}");
         }
         assert!(Role::Partner.authorize(Action::ViewReferrals).is_ok());
+    }
+
+    #[test]
+    fn only_the_roles_that_answer_the_public_handle_messages() {
+        for role in Role::ALL {
+            let expected = !matches!(role, Role::Analyst | Role::Partner);
+            assert_eq!(
+                role.authorize(Action::HandleMessages).is_ok(),
+                expected,
+                "{role}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_internal_policy_is_for_force_staff_not_partners() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.authorize(Action::ViewPolicy).is_ok(),
+                role != Role::Partner,
+                "{role}"
+            );
+        }
+        assert!(Role::Analyst.authorize(Action::UploadMedia).is_err());
+        assert!(Role::Partner.authorize(Action::UploadMedia).is_err());
     }
 
     #[test]

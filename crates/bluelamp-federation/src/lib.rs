@@ -7,7 +7,8 @@
 //! | [`build`] | our actor, Note and activity documents, with stable ids |
 //! | [`html`] | plain text → Mastodon-style HTML; sanitising remote HTML |
 //! | [`signatures`] | HTTP Signatures (draft-cavage-12, RSA-SHA256) sign/verify, key pairs, key-owner check |
-//! | [`safety`] | refusing private/loopback/link-local targets; the guarded HTTP client |
+//! | [`safety`] | refusing every special-purpose address (IANA registries, built in from `data/`); the guarded HTTP client |
+//! | [`origin`] | an actor uses only ids of its own origin; which hosts a domain block covers |
 //! | [`delivery`] | one signed POST to an inbox, classified retryable or permanent; backoff; shared-inbox dedupe |
 //! | [`fetch`] | signed or unsigned GET of actors, keys and WebFinger under size/time limits |
 //!
@@ -40,6 +41,7 @@ pub mod fetch;
 pub mod html;
 pub mod limits;
 pub mod message_signatures;
+pub mod origin;
 pub mod protocol;
 pub mod safety;
 pub mod signatures;

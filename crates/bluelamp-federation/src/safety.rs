@@ -39,8 +39,37 @@ pub enum UnsafeUrl {
     Resolve(String),
 }
 
-/// Why an address is not public, or `None` if it is. IPv6 forms that embed an
-/// IPv4 address (mapped, NAT64, 6to4) are judged by that address.
+/// The IANA IPv4 and IPv6 Special-Purpose Address Registries (RFC 6890), built
+/// from `data/*.csv` by `build.rs`: `(network, prefix length, name, globally
+/// reachable)`.
+mod registry {
+    include!(concat!(env!("OUT_DIR"), "/special_registry.rs"));
+}
+
+/// The most specific registry entry covering `bits`, as `(name, global)`.
+fn most_specific<T>(
+    table: &'static [(T, u8, &'static str, bool)],
+    bits: T,
+    width: u8,
+) -> Option<(&'static str, bool)>
+where
+    T: Copy + PartialEq + std::ops::Shr<u32, Output = T>,
+{
+    table
+        .iter()
+        .filter(|(net, len, ..)| {
+            let shift = u32::from(width - len);
+            *len == 0 || (*net >> shift) == (bits >> shift)
+        })
+        .max_by_key(|(_, len, ..)| *len)
+        .map(|(_, _, name, global)| (*name, *global))
+}
+
+/// Why an address is not public, or `None` if it is: the most specific entry of
+/// the IANA special-purpose registry covering it decides, and only "Globally
+/// Reachable: True" is public (False, N/A and terminated entries are not).
+/// IPv6 forms that embed an IPv4 address (mapped, translated, NAT64, 6to4) are
+/// also judged by that address.
 pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
     match ip {
         IpAddr::V4(v4) => v4_reason(v4),
@@ -49,48 +78,58 @@ pub fn non_public_reason(ip: IpAddr) -> Option<&'static str> {
 }
 
 fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
-    let [a, b, c, _] = ip.octets();
-    Some(match (a, b, c) {
-        (0, ..) => "unspecified",
-        (127, ..) => "loopback",
-        (10, ..) | (172, 16..=31, _) | (192, 168, _) => "private",
-        (100, 64..=127, _) => "shared (carrier-grade NAT)",
-        (169, 254, _) => "link-local",
-        (192, 0, 0) => "IETF protocol",
-        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
-        (198, 18..=19, _) => "benchmarking",
-        (224..=239, ..) => "multicast",
-        (240..=255, ..) => "reserved",
-        _ => return None,
-    })
+    match most_specific(registry::IPV4_SPECIAL, u32::from(ip), 32) {
+        Some((_, true)) => None,
+        Some((name, false)) => Some(name),
+        // Multicast is allocated by its own registry (224.0.0.0/4, RFC 5771),
+        // not the special-purpose one; it is never a server's address.
+        None if ip.is_multicast() => Some("Multicast"),
+        None => None,
+    }
+}
+
+/// The IPv4 address inside an IPv6 form that carries one.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let v4 = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match s {
+        // ::ffff:a.b.c.d (mapped, RFC 4291) and ::ffff:0:a.b.c.d (translated, RFC 2765).
+        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0, 0, 0, 0, 0xffff, 0, hi, lo] => Some(v4(hi, lo)),
+        // 64:ff9b::a.b.c.d (NAT64 well-known prefix, RFC 6052).
+        [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(v4(hi, lo)),
+        // 2002:AABB:CCDD::/48 (6to4, RFC 3056).
+        [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        _ => None,
+    }
 }
 
 fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
-    if ip.is_unspecified() {
-        return Some("unspecified");
+    if let Some(reason) = embedded_v4(ip).and_then(v4_reason) {
+        return Some(reason);
     }
-    if ip.is_loopback() {
-        return Some("loopback");
+    match most_specific(registry::IPV6_SPECIAL, u128::from(ip), 128) {
+        Some((_, true)) => None,
+        Some((name, false)) => Some(name),
+        None if ip.is_multicast() => Some("Multicast"),
+        // Outside the special-purpose registry, the IPv6 Address Space registry
+        // allocates only 2000::/3 as global unicast; the rest is reserved by
+        // the IETF (site-local fec0::/10, the IPv4-compatible ::/96...).
+        None if ip.segments()[0] & 0xe000 != 0x2000 => Some("reserved (not global unicast)"),
+        None => None,
     }
-    let s = ip.segments();
-    let embedded =
-        |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-    match s {
-        // ::ffff:a.b.c.d (mapped) and 64:ff9b::a.b.c.d (NAT64).
-        [0, 0, 0, 0, 0, 0xffff, hi, lo] | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => {
-            v4_reason(embedded(hi, lo))
+}
+
+/// Loopback, also in its IPv4-mapped form (what the test-only switch admits).
+fn is_loopback(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_loopback(),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
         }
-        // The deprecated IPv4-compatible form ::a.b.c.d.
-        [0, 0, 0, 0, 0, 0, _, _] => Some("reserved"),
-        // 6to4: 2002:AABB:CCDD::/48.
-        [0x2002, hi, lo, ..] => v4_reason(embedded(hi, lo)),
-        [0x2001, 0xdb8, ..] => Some("documentation"),
-        [0x100, 0, 0, 0, ..] => Some("discard"),
-        [first, ..] if first & 0xfe00 == 0xfc00 => Some("unique-local"),
-        [first, ..] if first & 0xffc0 == 0xfe80 => Some("link-local"),
-        [first, ..] if first & 0xffc0 == 0xfec0 => Some("site-local"),
-        [first, ..] if first & 0xff00 == 0xff00 => Some("multicast"),
-        _ => None,
     }
 }
 
@@ -98,7 +137,7 @@ fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
 pub fn check_ip(ip: IpAddr, allow_loopback: bool) -> Result<(), UnsafeUrl> {
     match non_public_reason(ip) {
         None => Ok(()),
-        Some("loopback") if allow_loopback => Ok(()),
+        Some(_) if allow_loopback && is_loopback(ip) => Ok(()),
         Some(reason) => Err(UnsafeUrl::Address(ip, reason)),
     }
 }
@@ -295,6 +334,10 @@ mod tests {
             "http://100.64.0.1/",
             "http://[64:ff9b::a00:1]/",
             "http://[2002:c0a8:1::]/",
+            "http://[::ffff:0:1]/",
+            "http://[64:ff9b:1::a00:1]/",
+            "http://[2001::1]/",
+            "http://192.88.99.1/",
             "http://224.0.0.1/",
             "http://localhost/",
             "http://api.localhost/",
@@ -354,6 +397,88 @@ mod tests {
                 "{bad} must stay refused"
             );
         }
+    }
+
+    fn refused(ip: &str) -> Option<&'static str> {
+        non_public_reason(ip.parse().unwrap())
+    }
+
+    #[test]
+    fn the_registry_table_is_built_from_both_iana_files() {
+        assert!(registry::IPV4_SPECIAL.len() >= 25);
+        assert!(registry::IPV6_SPECIAL.len() >= 24);
+        assert!(registry::IPV4_SPECIAL
+            .iter()
+            .any(|(_, _, name, _)| *name == "Limited Broadcast"));
+    }
+
+    #[test]
+    fn special_purpose_ranges_missed_by_the_old_hand_list_are_refused() {
+        for (ip, reason) in [
+            ("::ffff:0:1", "This network"),
+            ("::ffff:8.8.8.8", "IPv4-mapped Address"),
+            ("64:ff9b:1::808:808", "IPv4-IPv6 Translat."),
+            ("2001::1", "TEREDO"),
+            ("2001:0:4136:e378::1", "TEREDO"),
+            ("2001:5::1", "IETF Protocol Assignments"),
+            ("192.88.99.1", "Deprecated (6to4 Relay Anycast)"),
+            ("192.88.99.2", "6a44-relay anycast address"),
+            ("3fff::1", "Documentation"),
+            ("5f00::1", "Segment Routing (SRv6) SIDs"),
+            ("100:0:0:1::1", "Dummy IPv6 Prefix"),
+            ("2001:2::1", "Benchmarking"),
+            ("192.0.0.8", "IPv4 dummy address"),
+            ("255.255.255.255", "Limited Broadcast"),
+            ("0.1.2.3", "This network"),
+        ] {
+            assert_eq!(refused(ip), Some(reason), "{ip}");
+        }
+    }
+
+    #[test]
+    fn the_most_specific_entry_decides() {
+        // Inside not-global blocks, IANA marks these globally reachable.
+        for ip in [
+            "192.0.0.9",
+            "192.0.0.10",
+            "2001:1::1",
+            "2001:3::1",
+            "2001:20::1",
+        ] {
+            assert_eq!(refused(ip), None, "{ip}");
+        }
+        assert!(refused("192.0.0.11").is_some());
+        assert!(refused("2001:1::4").is_some());
+    }
+
+    #[test]
+    fn ipv6_forms_carrying_ipv4_are_judged_by_the_embedded_address_too() {
+        assert_eq!(refused("::ffff:127.0.0.1"), Some("Loopback"));
+        assert_eq!(refused("::ffff:0:10.0.0.1"), Some("Private-Use"));
+        assert_eq!(refused("64:ff9b::a9fe:a9fe"), Some("Link Local"));
+        assert_eq!(
+            refused("64:ff9b::808:808"),
+            None,
+            "NAT64 of a public address"
+        );
+        assert_eq!(refused("2002:c0a8:1::1"), Some("Private-Use"));
+        assert_eq!(
+            refused("2002:808:808::1"),
+            Some("6to4"),
+            "6to4 is not global"
+        );
+        assert!(
+            refused("fec0::1").is_some(),
+            "site-local is not global unicast"
+        );
+        assert!(
+            refused("::a00:1").is_some(),
+            "IPv4-compatible is not global unicast"
+        );
+        assert_eq!(refused("ff02::1"), Some("Multicast"));
+        assert_eq!(refused("239.1.1.1"), Some("Multicast"));
+        assert_eq!(refused("2606:4700::1111"), None);
+        assert_eq!(refused("93.184.216.34"), None);
     }
 
     #[tokio::test]

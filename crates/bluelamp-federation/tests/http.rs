@@ -293,7 +293,7 @@ async fn private_targets_are_refused_without_the_test_switch() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, FetchError::Unsafe(UnsafeUrl::Address(_, "private"))),
+        matches!(e, FetchError::Unsafe(UnsafeUrl::Address(_, "Private-Use"))),
         "{e}"
     );
 }
@@ -405,7 +405,7 @@ async fn actors_and_keys_are_fetched_signed_and_checked() {
         .await
         .unwrap_err();
     assert!(
-        matches!(e, FetchError::Unsafe(UnsafeUrl::Address(_, "private"))),
+        matches!(e, FetchError::Unsafe(UnsafeUrl::Address(_, "Private-Use"))),
         "redirect to a private address: {e}"
     );
 }

@@ -7,7 +7,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bluelamp_domain::{AccountId, ForceId, PostStatus, Role};
+use bluelamp_domain::{AccountId, Action, ForceId, Invalid, PostStatus, Role};
+use bluelamp_federation::origin::{check_origins, domain_covers};
 use bluelamp_federation::protocol::{ActivityKind, InboundActivity, RemoteObject, Target, Updated};
 use bluelamp_store::federation::{self as fed, DeliveryResult, NewInboundMessage, NewOutbound};
 use bluelamp_store::{accounts, audit, forces, jobs, posts, savepoint, AnyConnection, Store};
@@ -108,12 +109,7 @@ pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult
     };
     let outbound = fed::outbound(conn, id).await?;
     let account = accounts::get(conn, outbound.account_id).await?;
-    let blocked: Vec<String> = fed::blocks(conn, account.force_id)
-        .await?
-        .into_iter()
-        .filter(|b| b.kind == "domain")
-        .map(|b| b.target.to_ascii_lowercase())
-        .collect();
+    let blocked = fed::blocked_domains(conn, account.force_id).await?;
     let mut inboxes = fed::delivery_targets(conn, outbound.account_id).await?;
     // An Announce's post is another account's: its mentions were told by its Create.
     if let ("Create" | "Update" | "Delete", Some(post_id)) =
@@ -129,7 +125,8 @@ pub async fn fan_out(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult
     }
     for inbox in inboxes {
         let host = host_of(&inbox).to_ascii_lowercase();
-        if blocked.iter().any(|b| *b == host || domain_of(&host) == b) {
+        // A blocked domain covers its subdomains (a.example.org for example.org).
+        if blocked.iter().any(|b| domain_covers(b, &host)) {
             continue;
         }
         fed::enqueue_delivery(conn, id, &inbox, &host).await?;
@@ -431,14 +428,6 @@ pub fn host_of(url: &str) -> &str {
     authority.rsplit_once('@').map_or(authority, |(_, h)| h)
 }
 
-/// The host without its port.
-fn domain_of(host: &str) -> &str {
-    match host.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
-        _ => host,
-    }
-}
-
 fn path_of(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let path = rest.find('/').map_or("", |i| &rest[i..]);
@@ -613,21 +602,42 @@ async fn receive_in(
     activity: &InboundActivity,
     actor: &RemoteActorInfo,
 ) -> ServiceResult<Received> {
-    let actor_host = host_of(&activity.actor).to_ascii_lowercase();
-    if fed::is_blocked(conn, force.id, &activity.actor, domain_of(&actor_host)).await?
-        || fed::is_blocked(conn, force.id, &activity.actor, &actor_host).await?
-    {
+    if is_blocked(conn, force.id, &activity.actor).await? {
         return Ok(Received::Blocked);
     }
+    // An actor speaks only for its own server: ids of another origin could
+    // pre-claim a real activity's id so that it is later dropped as a replay.
+    check_origins(activity)
+        .map_err(|error| ServiceError::Invalid(Invalid::new("id", error.to_string())))?;
     if let ActivityKind::Follow { object } = &activity.kind {
         if local_actor(conn, force, object).await?.is_none() {
             return Err(ServiceError::NotFound("local actor"));
         }
     }
-    if !fed::record_inbound(conn, &activity.id, &activity.actor, activity.kind.name()).await? {
+    if !fed::record_inbound(
+        conn,
+        force.id,
+        &activity.id,
+        &activity.actor,
+        activity.kind.name(),
+    )
+    .await?
+    {
         return Ok(Received::Duplicate);
     }
     apply(conn, force, addressed_to, activity, actor).await
+}
+
+/// Blocked by the force: the actor itself, or its domain or a parent domain.
+async fn is_blocked(conn: &mut AnyConnection, force: ForceId, actor: &str) -> ServiceResult<bool> {
+    if fed::is_actor_blocked(conn, force, actor).await? {
+        return Ok(true);
+    }
+    let host = host_of(actor).to_ascii_lowercase();
+    Ok(fed::blocked_domains(conn, force)
+        .await?
+        .iter()
+        .any(|b| domain_covers(b, &host)))
 }
 
 async fn apply(
@@ -686,7 +696,17 @@ async fn apply(
                             fed::remove_follower(conn, Some(account.id), who).await?;
                         }
                     }
-                    ActivityKind::Like { .. } | ActivityKind::Announce { .. } => {
+                    ActivityKind::Like { object } | ActivityKind::Announce { object } => {
+                        // Reactions count once per actor, post and kind, so the
+                        // Undo takes back that one whatever id it names.
+                        let kind = if matches!(kind.as_ref(), ActivityKind::Like { .. }) {
+                            "like"
+                        } else {
+                            "announce"
+                        };
+                        if let Some(post) = local_post(conn, force, object).await? {
+                            fed::remove_reaction_to(conn, post.id, who, kind).await?;
+                        }
                         if let Some(id) = id {
                             fed::remove_reaction(conn, id, who).await?;
                         }
@@ -868,6 +888,9 @@ pub struct InboxView {
 }
 
 pub async fn inbox(store: &Store, staff: &Staff) -> ServiceResult<InboxView> {
+    // Replies and reports can name victims and witnesses: only the roles that
+    // answer the public read them (not analysts, never partner agencies).
+    staff.authorize(Action::HandleMessages)?;
     let force = staff_force(staff)?;
     let mut conn = store.read().await?;
     Ok(InboxView {
@@ -907,14 +930,12 @@ pub async fn block(store: &Store, staff: &Staff, target: &str) -> ServiceResult<
     let removed = match kind {
         "actor" => fed::remove_follower(&mut tx, None, &target).await?,
         _ => {
+            // The domain and its subdomains, as for what arrives and is sent.
             let mut n = 0;
-            for scheme in ["https://", "http://"] {
-                n += fed::remove_followers_with_prefix(
-                    &mut tx,
-                    force,
-                    &format!("{scheme}{target}/"),
-                )
-                .await?;
+            for (account, actor) in fed::force_followers(&mut tx, force).await? {
+                if domain_covers(&target, &host_of(&actor).to_ascii_lowercase()) {
+                    n += fed::remove_follower(&mut tx, Some(account), &actor).await?;
+                }
             }
             n
         }

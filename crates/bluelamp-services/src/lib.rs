@@ -14,6 +14,7 @@ pub mod federation;
 pub mod force_rules;
 pub mod forces;
 pub mod jobs;
+pub mod media;
 pub mod notifications;
 pub mod policy;
 pub mod posts;

@@ -38,10 +38,12 @@ pub async fn publish(
 }
 
 /// The current policy and whether this user has acknowledged it (and when).
+/// The text is internal to the force: partner agencies may not read it.
 pub async fn status(
     store: &Store,
     staff: &Staff,
 ) -> ServiceResult<(Option<policies::Policy>, Option<String>)> {
+    staff.authorize(Action::ViewPolicy)?;
     let force = match staff.force_id {
         Some(force) => force,
         None => return Ok((None, None)),

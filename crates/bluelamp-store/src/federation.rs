@@ -146,22 +146,21 @@ pub async fn remove_follower(
     Ok(done.rows_affected())
 }
 
-/// Remove every follower of a force's accounts whose actor id starts with
-/// `prefix` (a domain block passes `scheme://domain/` for each scheme).
-pub async fn remove_followers_with_prefix(
+/// Every remote follower of the force's accounts, as `(account, actor id)`.
+pub async fn force_followers(
     conn: &mut AnyConnection,
     force: ForceId,
-    prefix: &str,
-) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM followers WHERE SUBSTR(actor_id, 1, LENGTH($1)) = $1 \
-         AND account_id IN (SELECT id FROM accounts WHERE force_id = $2)",
+) -> Result<Vec<(AccountId, String)>> {
+    let rows = sqlx::query(
+        "SELECT account_id, actor_id FROM followers \
+         WHERE account_id IN (SELECT id FROM accounts WHERE force_id = $1) ORDER BY id",
     )
-    .bind(prefix)
     .bind(force.0)
-    .execute(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    rows.iter()
+        .map(|r| Ok((AccountId(r.try_get("account_id")?), r.try_get("actor_id")?)))
+        .collect()
 }
 
 pub async fn followers(conn: &mut AnyConnection, account: AccountId) -> Result<Vec<Follower>> {
@@ -196,17 +195,21 @@ pub async fn follower_count(conn: &mut AnyConnection, account: AccountId) -> Res
 
 // ---- inbound ----------------------------------------------------------------
 
-/// Record an activity id; `false` when it was already seen (a replay).
+/// Record an activity id for a force; `false` when that force already saw it (a
+/// replay). Per force: the same activity addressed to two forces reaches both.
 pub async fn record_inbound(
     conn: &mut AnyConnection,
+    force: ForceId,
     activity_id: &str,
     actor_id: &str,
     kind: &str,
 ) -> Result<bool> {
     let row = sqlx::query(
-        "INSERT INTO inbound_activities (activity_id, actor_id, kind, received_at) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (activity_id) DO NOTHING RETURNING activity_id",
+        "INSERT INTO inbound_activities (force_id, activity_id, actor_id, kind, received_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (force_id, activity_id) DO NOTHING \
+         RETURNING activity_id",
     )
+    .bind(force.0)
     .bind(activity_id)
     .bind(actor_id)
     .bind(kind)
@@ -275,13 +278,13 @@ fn message_from(r: &AnyRow) -> Result<InboundMessage> {
     })
 }
 
-/// Store a message once per object id; `false` if it was already there.
+/// Store a message once per force and object id; `false` if it was already there.
 pub async fn insert_message(conn: &mut AnyConnection, m: &NewInboundMessage<'_>) -> Result<bool> {
     let row = sqlx::query(
         "INSERT INTO inbound_messages (force_id, account_id, object_id, actor_id, author_name, \
          in_reply_to, content_html, content_warning, attachments, url, published, received_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-         ON CONFLICT (object_id) DO NOTHING RETURNING id",
+         ON CONFLICT (force_id, object_id) DO NOTHING RETURNING id",
     )
     .bind(m.force_id.0)
     .bind(m.account_id.map(|a| a.0))
@@ -358,16 +361,19 @@ pub async fn messages(
 
 // ---- reactions and reports --------------------------------------------------
 
+/// Count a like or boost; `false` when it was already counted, by this activity
+/// id or because this actor already reacted so to this post (one each, however
+/// many activity ids it sends).
 pub async fn add_reaction(
     conn: &mut AnyConnection,
     activity_id: &str,
     post_id: i64,
     actor_id: &str,
     kind: &str,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<bool> {
+    let done = sqlx::query(
         "INSERT INTO post_reactions (activity_id, post_id, actor_id, kind, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (activity_id) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(activity_id)
     .bind(post_id)
@@ -376,6 +382,23 @@ pub async fn add_reaction(
     .bind(now_text())
     .execute(&mut *conn)
     .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Undo of a Like or Announce named by what it was about: the actor's reaction
+/// of that kind to that post, whichever activity id counted it.
+pub async fn remove_reaction_to(
+    conn: &mut AnyConnection,
+    post_id: i64,
+    actor_id: &str,
+    kind: &str,
+) -> Result<()> {
+    sqlx::query("DELETE FROM post_reactions WHERE post_id = $1 AND actor_id = $2 AND kind = $3")
+        .bind(post_id)
+        .bind(actor_id)
+        .bind(kind)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -507,23 +530,33 @@ pub async fn blocks(conn: &mut AnyConnection, force: ForceId) -> Result<Vec<Bloc
         .collect()
 }
 
-/// Is `actor_id` (on `domain`) blocked by the force, by actor or by domain?
-pub async fn is_blocked(
+/// Is `actor_id` blocked by the force by name? (Domain blocks also cover
+/// subdomains; the caller matches [`blocks`] of kind `domain` for those.)
+pub async fn is_actor_blocked(
     conn: &mut AnyConnection,
     force: ForceId,
     actor_id: &str,
-    domain: &str,
 ) -> Result<bool> {
     let row = sqlx::query(
-        "SELECT 1 AS hit FROM remote_blocks WHERE force_id = $1 AND \
-         ((kind = 'actor' AND target = $2) OR (kind = 'domain' AND LOWER(target) = LOWER($3))) LIMIT 1",
+        "SELECT 1 AS hit FROM remote_blocks WHERE force_id = $1 AND kind = 'actor' AND target = $2 \
+         LIMIT 1",
     )
     .bind(force.0)
     .bind(actor_id)
-    .bind(domain)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(row.is_some())
+}
+
+/// The force's blocked domains (lower case).
+pub async fn blocked_domains(conn: &mut AnyConnection, force: ForceId) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT LOWER(target) AS target FROM remote_blocks WHERE force_id = $1 AND kind = 'domain'",
+    )
+    .bind(force.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get("target")?)).collect()
 }
 
 // ---- outbound and deliveries ------------------------------------------------

@@ -320,6 +320,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/postgres/0006_edit_approval.sql"),
         ),
         (
+            8,
+            "federation_hardening",
+            include_str!("../migrations/sqlite/0008_federation_hardening.sql"),
+            include_str!("../migrations/postgres/0008_federation_hardening.sql"),
+        ),
+        (
             10,
             "force_rules",
             include_str!("../migrations/sqlite/0010_force_rules.sql"),

@@ -332,16 +332,34 @@ fn encode(text: &str) -> String {
 }
 
 impl Client {
-    /// Upload a file through the JSON API; returns the response page.
-    pub async fn upload(&self, token: &str, file_name: &str, bytes: Vec<u8>) -> Page {
+    /// Upload a file through the JSON API for one account (by id); returns the
+    /// response page.
+    pub async fn upload(&self, token: &str, account: i64, file_name: &str, bytes: Vec<u8>) -> Page {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_string());
         let form = reqwest::multipart::Form::new()
             .part("file", part)
+            .text("account", account.to_string())
             .text("description", "test upload");
         let response = self
             .http
             .post(format!("{}/api/v1/media", self.base))
             .header("authorization", format!("Bearer {token}"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.finish(response).await
+    }
+}
+
+impl Client {
+    /// POST a multipart form with this client's cookies (a staff page form that
+    /// carries files, e.g. compose with a photo).
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
             .multipart(form)
             .send()
             .await

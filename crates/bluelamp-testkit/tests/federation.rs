@@ -534,11 +534,18 @@ async fn a_follower_gets_an_accept_then_the_posts_create_update_and_delete() {
     assert_eq!(page["orderedItems"][0]["type"], "Create");
     assert_eq!(page["orderedItems"][0]["object"]["id"], note_id.as_str());
 
-    // Alice likes and boosts it; the staff page counts both, once each.
-    for (n, kind) in [(1, "Like"), (2, "Announce"), (3, "Like")] {
+    // Alice likes and boosts it, and Mallory likes it; the staff page counts
+    // each actor's like or boost once (one actor cannot inflate the counts:
+    // see hardening_federation.rs).
+    let mallory = remote.actor("mallory");
+    for (n, kind, actor, signer) in [
+        (1, "Like", &alice, &remote.alice),
+        (2, "Announce", &alice, &remote.alice),
+        (3, "Like", &mallory, &remote.mallory),
+    ] {
         let reaction = json!({"@context": "https://www.w3.org/ns/activitystreams",
-            "id": format!("{alice}/reactions/{n}"), "type": kind, "actor": alice, "object": note_id});
-        let (status, body) = send_signed(&app, "/inbox", &reaction, &remote.alice).await;
+            "id": format!("{actor}/reactions/{n}"), "type": kind, "actor": actor, "object": note_id});
+        let (status, body) = send_signed(&app, "/inbox", &reaction, signer).await;
         assert_eq!(status, 202, "{kind}: {body}");
     }
     let page = officer.get(&format!("/staff/posts/{id}")).await;

@@ -22,7 +22,9 @@ async fn a_published_photo_has_no_gps_metadata_and_keeps_its_evidence_hash() {
         contains(&photo, b"GPS") || contains(&photo, b"Exif"),
         "the fixture carries EXIF"
     );
-    let uploaded = client.upload(&token, "IMG_0042.jpg", photo.clone()).await;
+    let uploaded = client
+        .upload(&token, beat, "IMG_0042.jpg", photo.clone())
+        .await;
     assert_eq!(uploaded.status, 201, "{}", uploaded.body);
     let id = uploaded.json()["id"].as_i64().unwrap();
 
@@ -89,9 +91,9 @@ async fn a_published_photo_has_no_gps_metadata_and_keeps_its_evidence_hash() {
 #[tokio::test]
 async fn wrong_types_and_decompression_bombs_are_refused_with_clear_messages() {
     let app = TestApp::spawn().await;
-    let (client, token, _) = sergeant(&app).await;
+    let (client, token, beat) = sergeant(&app).await;
     let pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n".to_vec();
-    let refused = client.upload(&token, "photo.jpg", pdf).await;
+    let refused = client.upload(&token, beat, "photo.jpg", pdf).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(
         refused.json()["detail"]
@@ -111,7 +113,7 @@ async fn wrong_types_and_decompression_bombs_are_refused_with_clear_messages() {
     bomb.extend_from_slice(&13u32.to_be_bytes());
     bomb.extend_from_slice(&ihdr);
     bomb.extend_from_slice(&crc32(&ihdr).to_be_bytes());
-    let refused = client.upload(&token, "huge.png", bomb).await;
+    let refused = client.upload(&token, beat, "huge.png", bomb).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(
         refused.json()["detail"]
@@ -122,7 +124,7 @@ async fn wrong_types_and_decompression_bombs_are_refused_with_clear_messages() {
         refused.body
     );
 
-    let empty = client.upload(&token, "nothing.jpg", Vec::new()).await;
+    let empty = client.upload(&token, beat, "nothing.jpg", Vec::new()).await;
     assert!(empty.status == 422 || empty.status == 400, "{}", empty.body);
 }
 

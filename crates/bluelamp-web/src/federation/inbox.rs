@@ -47,6 +47,7 @@ use bluelamp_federation::Signer;
 use bluelamp_store::forces;
 
 use super::{base_url, force_for_host, lock, signer};
+use crate::error::WebError;
 use crate::AppState;
 
 /// How long a fetched key is trusted before it is fetched again.
@@ -76,6 +77,14 @@ fn answer(status: StatusCode, reason: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// A use case's error, answered as everywhere else in the web layer
+/// ([`WebError::from`]): the status by kind, and for internal failures a
+/// generic text (the cause is logged, never sent to the remote server).
+fn refuse(error: ServiceError) -> Response {
+    let error = WebError::from(error);
+    answer(error.status, error.detail)
+}
+
 pub async fn user_inbox(
     State(state): State<AppState>,
     Path(handle): Path<String>,
@@ -102,8 +111,13 @@ async fn handle_inbox(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Response {
-    let Ok(force) = force_for_host(state, headers).await else {
-        return answer(StatusCode::NOT_FOUND, "no force is served at this host");
+    let force = match force_for_host(state, headers).await {
+        Ok(force) => force,
+        Err(error) if error.status == StatusCode::NOT_FOUND => {
+            return answer(StatusCode::NOT_FOUND, "no force is served at this host")
+        }
+        // Already logged by `internal`, and its text is generic.
+        Err(error) => return answer(error.status, error.detail),
     };
     let addressed_to = match handle {
         None => None,
@@ -117,7 +131,7 @@ async fn handle_inbox(
                 Err(StoreError::NotFound(_)) => {
                     return answer(StatusCode::NOT_FOUND, "no such actor here")
                 }
-                Err(error) => return answer(StatusCode::SERVICE_UNAVAILABLE, error.to_string()),
+                Err(error) => return refuse(error.into()),
             }
         }
     };
@@ -180,14 +194,9 @@ async fn handle_inbox(
         Ok(
             Received::Processed | Received::Duplicate | Received::Blocked | Received::Ignored(_),
         ) => StatusCode::ACCEPTED.into_response(),
-        Err(ServiceError::NotFound(what)) => {
-            answer(StatusCode::NOT_FOUND, format!("{what} not found"))
-        }
-        Err(ServiceError::Forbidden(reason)) => answer(StatusCode::UNAUTHORIZED, reason),
-        Err(ServiceError::Conflict(reason)) => answer(StatusCode::BAD_REQUEST, reason),
         Err(error) => {
-            tracing::warn!("inbox: storing {activity_id} failed: {error}");
-            answer(StatusCode::SERVICE_UNAVAILABLE, "try again later")
+            tracing::debug!("inbox: {activity_id} was not stored: {error}");
+            refuse(error)
         }
     }
 }
@@ -263,7 +272,18 @@ async fn verified_key(
             Err(other) => return Err(other.to_string()),
         }
     }
-    let key = fetch_remote_key(state, signature.key_id(), fetch_as).await?;
+    let key = match fetch_remote_key(state, signature.key_id(), fetch_as).await {
+        Ok(key) => key,
+        Err(detail) => {
+            // Why the fetch failed (DNS, connection, what the server answered)
+            // is for our log: the sender only learns that it failed.
+            tracing::info!(key.id = %signature.key_id(), "inbox: key fetch failed: {detail}");
+            return Err(format!(
+                "the signing key {} could not be fetched or read",
+                signature.key_id()
+            ));
+        }
+    };
     verify(&key).map_err(|e| e.to_string())?;
     Ok(key)
 }

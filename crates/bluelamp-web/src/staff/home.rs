@@ -20,7 +20,12 @@ pub async fn home(
 ) -> Result<Response, PageError> {
     let staff = &context.staff;
     let forces = services::forces::list_forces(&state.store, staff).await?;
-    let (policy, acknowledged) = services::policy::status(&state.store, staff).await?;
+    // Partners never see the force's internal policy (nor need to sign it).
+    let (policy, acknowledged) = if staff.role == Role::Partner {
+        (None, None)
+    } else {
+        services::policy::status(&state.store, staff).await?
+    };
     let current_force = forces.iter().find(|f| Some(f.id) == staff.force_id);
     let content = html! {
         (notice(notice_text(query.done.as_deref())))

@@ -37,9 +37,15 @@ pub async fn compose(
     let alt = form.field("alt").unwrap_or_default().to_string();
     let mut media = Vec::new();
     for upload in &form.files {
-        let id = crate::uploads::accept(&state, staff, &upload.file_name, &upload.bytes)
-            .await
-            .map_err(PageError)?;
+        let id = crate::uploads::accept(
+            &state,
+            staff,
+            Some(AccountId(account)),
+            &upload.file_name,
+            &upload.bytes,
+        )
+        .await
+        .map_err(PageError)?;
         media.push(MediaRef {
             id,
             alt: alt.clone(),

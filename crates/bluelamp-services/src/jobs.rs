@@ -3,6 +3,7 @@
 
 use bluelamp_store::{jobs, Store};
 
+use crate::audit::checkpoints::{CheckpointSettings, CHECKPOINT_JOB};
 use crate::posts::{self, JobOutcome};
 use crate::{ServiceError, ServiceResult};
 
@@ -19,10 +20,21 @@ pub async fn run_due(store: &Store) -> ServiceResult<usize> {
 }
 
 /// Claim and run the jobs that are due; a fan-out first resolves the post's
-/// mentions through `resolver`. Returns how many ran.
+/// mentions through `resolver`. Returns how many ran. Audit checkpoints are
+/// left for a runner that has their settings ([`run_due_in`]).
 pub async fn run_due_with(
     store: &Store,
     resolver: &dyn crate::federation::MentionResolver,
+) -> ServiceResult<usize> {
+    run_due_in(store, resolver, None).await
+}
+
+/// [`run_due_with`], also writing audit checkpoints with `checkpoints` (the
+/// server's signing key and checkpoint folder).
+pub async fn run_due_in(
+    store: &Store,
+    resolver: &dyn crate::federation::MentionResolver,
+    checkpoints: Option<&CheckpointSettings>,
 ) -> ServiceResult<usize> {
     let claimed = {
         let mut tx = store.write().await?;
@@ -41,11 +53,18 @@ pub async fn run_due_with(
                 tracing::warn!(job.id = job.id, "resolving mentions failed: {error}");
             }
         }
+        // A checkpoint reads the heads and writes a file; it needs no
+        // transaction, and must not hold the (SQLite: only) writer meanwhile.
+        let early = match job.kind.as_str() {
+            CHECKPOINT_JOB => Some(crate::audit::checkpoints::run_job(store, checkpoints).await),
+            _ => None,
+        };
         let mut tx = store.write().await?;
-        let outcome = match job.kind.as_str() {
-            posts::PUBLISH_JOB => posts::publish_due(&mut tx, job).await,
-            crate::federation::FANOUT_JOB => crate::federation::fan_out(&mut tx, job).await,
-            other => Err(ServiceError::Internal(format!(
+        let outcome = match (early, job.kind.as_str()) {
+            (Some(outcome), _) => outcome,
+            (None, posts::PUBLISH_JOB) => posts::publish_due(&mut tx, job).await,
+            (None, crate::federation::FANOUT_JOB) => crate::federation::fan_out(&mut tx, job).await,
+            (None, other) => Err(ServiceError::Internal(format!(
                 "unknown job kind '{other}'"
             ))),
         };

@@ -49,6 +49,9 @@ pub struct WebConfig {
     /// Inbound activities per second accepted from one remote host, with a burst
     /// of ten times as many; more is answered 429 with `Retry-After`.
     pub federation_inbox_per_host_per_second: u32,
+    /// The signing key and folder for audit checkpoints, which the job worker
+    /// writes on a timer; `None` leaves checkpoint jobs to another process.
+    pub audit_checkpoints: Option<bluelamp_services::audit::checkpoints::CheckpointSettings>,
 }
 
 impl Default for WebConfig {
@@ -62,6 +65,7 @@ impl Default for WebConfig {
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
+            audit_checkpoints: None,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Background work in the server process: running due jobs (scheduled posts,
-//! federation fan-outs) from the durable job table. Jobs survive restarts because
+//! federation fan-outs, audit checkpoints) from the durable job table. Jobs survive restarts because
 //! they live in the database; this loop only picks them up. A fan-out first
 //! resolves the post's mentions over the network ([`crate::federation::mentions`]).
 
@@ -18,7 +18,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let store = state.store.clone();
         let resolver = WebResolver { state };
         loop {
-            match bluelamp_services::jobs::run_due_with(&store, &resolver).await {
+            let checkpoints = resolver.state.config.audit_checkpoints.as_ref();
+            match bluelamp_services::jobs::run_due_in(&store, &resolver, checkpoints).await {
                 Ok(0) => tokio::time::sleep(POLL_EVERY).await,
                 Ok(_) => {}
                 Err(error) => {

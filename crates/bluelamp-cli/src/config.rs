@@ -341,7 +341,10 @@ mod tests {
             ..Config::default()
         };
         let settings = config.checkpoint_settings();
-        assert_eq!(settings.key_file, PathBuf::from("/srv/bl/audit-checkpoint.key"));
+        assert_eq!(
+            settings.key_file,
+            PathBuf::from("/srv/bl/audit-checkpoint.key")
+        );
         assert_eq!(settings.dir, PathBuf::from("/srv/bl/audit-checkpoints"));
         assert_eq!(settings.every_seconds, 3600);
     }

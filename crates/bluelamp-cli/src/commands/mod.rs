@@ -93,7 +93,11 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// The command line acting within one force (given by its code), or server-wide.
-pub(crate) async fn acting_in(store: &Store, cli: &Staff, force: Option<&str>) -> anyhow::Result<Staff> {
+pub(crate) async fn acting_in(
+    store: &Store,
+    cli: &Staff,
+    force: Option<&str>,
+) -> anyhow::Result<Staff> {
     let mut staff = cli.clone();
     if let Some(code) = force {
         let mut conn = store.read().await?;
@@ -263,4 +267,3 @@ async fn force(store: &Store, cli: &Staff, command: ForceCommand) -> anyhow::Res
     }
     Ok(())
 }
-

@@ -121,11 +121,9 @@ pub fn check_checkpoints(
             report.newest_at = Some(checkpoint.at.clone());
         }
         for head in checkpoint.heads.iter().filter(|h| h.seq > 0) {
-            pins.entry(&head.chain).or_default().push((
-                head.seq,
-                &head.hash,
-                &checkpoint.at,
-            ));
+            pins.entry(&head.chain)
+                .or_default()
+                .push((head.seq, &head.hash, &checkpoint.at));
         }
     }
     for (chain, mut heads) in pins {

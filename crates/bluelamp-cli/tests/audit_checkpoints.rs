@@ -242,6 +242,14 @@ async fn dropping_the_newest_entries_and_fixing_the_head_is_caught() {
         plain_verify_is_fooled(&db);
         let report = checkpoint_verify_catches(&db, "newest entries were removed");
         assert!(report.contains("only 1 remain"), "{report}");
+        // Nor will the next checkpoint sign over it.
+        let refused = bluelamp(&db, &["audit", "checkpoint"], None);
+        assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+        assert!(
+            text(&refused).contains("refusing to sign"),
+            "{}",
+            text(&refused)
+        );
 
         // Editing the checkpoint to match breaks its signature.
         let file = checkpoint_file(&db);

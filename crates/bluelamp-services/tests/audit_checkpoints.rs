@@ -83,6 +83,39 @@ async fn the_checkpoint_job_writes_a_signed_line_and_comes_back_after_the_interv
             matches!(verdict, CheckpointVerdict::Consistent(_)),
             "{verdict:?}"
         );
+
+        // Someone deletes a chain and its head: the next run refuses to sign
+        // over it, and the job records why.
+        let chain = lines[0].1.heads[0].chain.clone();
+        let mut conn = store.read().await.unwrap();
+        for table in ["audit_log", "audit_heads"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE chain = $1"))
+                .bind(&chain)
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        drop(conn);
+        let mut conn = store.write().await.unwrap();
+        let job = pending(CHECKPOINT_JOB).await.remove(0);
+        jobs::postpone(&mut conn, job.id, &bluelamp_store::now_text())
+            .await
+            .unwrap();
+        conn.commit().await.unwrap();
+        job_runner::run_due_in(&store, &NoResolver, Some(&settings))
+            .await
+            .unwrap();
+        assert_eq!(
+            checkpoints::read_checkpoints(&settings.file())
+                .unwrap()
+                .len(),
+            1,
+            "nothing signed over the deletion"
+        );
+        let job = pending(CHECKPOINT_JOB).await.remove(0);
+        let error = job.last_error.unwrap_or_default();
+        assert!(error.contains("refusing to sign"), "{error}");
+        assert!(error.contains("deleted"), "{error}");
         store.close().await;
     }
 }

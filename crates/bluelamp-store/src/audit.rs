@@ -261,6 +261,23 @@ pub async fn heads(conn: &mut AnyConnection) -> Result<Vec<CheckpointHead>> {
         .collect()
 }
 
+/// The entry of `chain` at `seq`, as (id, seq, hash), if there is one.
+pub async fn link_at(conn: &mut AnyConnection, chain: &str, seq: i64) -> Result<Option<ChainLink>> {
+    let row = sqlx::query("SELECT id, seq, hash FROM audit_log WHERE chain = $1 AND seq = $2")
+        .bind(chain)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| {
+        Ok(ChainLink {
+            id: row.try_get("id")?,
+            seq: row.try_get("seq")?,
+            hash: row.try_get("hash")?,
+        })
+    })
+    .transpose()
+}
+
 /// One chain's entries as (id, seq, hash) in sequence order, to compare with
 /// checkpoints; empty when the chain has no entries (or never existed).
 pub async fn chain_links(conn: &mut AnyConnection, chain: &str) -> Result<Vec<ChainLink>> {

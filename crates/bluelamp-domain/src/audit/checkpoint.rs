@@ -89,6 +89,32 @@ pub struct ChainLink {
     pub hash: String,
 }
 
+/// What the database holds of one chain: how many entries it has, and the
+/// entries at (at least) every sequence number a checkpoint pins, in sequence
+/// order. A whole chain serves; so do just the pinned entries.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StoredChain {
+    pub length: i64,
+    pub links: Vec<ChainLink>,
+}
+
+impl StoredChain {
+    /// A chain read whole, in sequence order.
+    pub fn whole(links: Vec<ChainLink>) -> StoredChain {
+        StoredChain {
+            length: links.last().map_or(0, |l| l.seq),
+            links,
+        }
+    }
+
+    fn at(&self, seq: i64) -> Option<&ChainLink> {
+        self.links
+            .binary_search_by_key(&seq, |l| l.seq)
+            .ok()
+            .and_then(|i| self.links.get(i))
+    }
+}
+
 /// How much the checkpoints vouched for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CheckpointReport {
@@ -99,16 +125,16 @@ pub struct CheckpointReport {
 }
 
 /// Compare the stored chains with checkpoints whose signatures the caller has
-/// already checked. `stored` maps each chain the database still has to its
-/// entries in sequence order, and must already have passed
-/// [`super::verify_chain`]: an intact chain whose entry at `seq` still carries
-/// the checkpointed hash cannot have changed at or before `seq`.
+/// already checked. `stored` maps each chain the database still has to what it
+/// holds of it, and must already have passed [`super::verify_chain`]: an intact
+/// chain whose entry at `seq` still carries the checkpointed hash cannot have
+/// changed at or before `seq`.
 ///
 /// Heads are compared per chain from the lowest `seq` up, so a rewrite is placed
 /// between the last checkpoint that still agrees and the first that does not.
 pub fn check_checkpoints(
     checkpoints: &[Checkpoint],
-    stored: &BTreeMap<String, Vec<ChainLink>>,
+    stored: &BTreeMap<String, StoredChain>,
 ) -> Result<CheckpointReport, ChainBreak> {
     let mut report = CheckpointReport {
         checkpoints: checkpoints.len(),
@@ -128,7 +154,8 @@ pub fn check_checkpoints(
     }
     for (chain, mut heads) in pins {
         heads.sort();
-        let links = stored.get(chain).map(Vec::as_slice).unwrap_or_default();
+        let empty = StoredChain::default();
+        let held = stored.get(chain).unwrap_or(&empty);
         let mut agreed = 0;
         for (seq, hash, at) in heads {
             let broken = |entry_id: i64, reason: String| ChainBreak {
@@ -137,7 +164,7 @@ pub fn check_checkpoints(
                 seq,
                 reason,
             };
-            if links.is_empty() {
+            if held.length == 0 {
                 return Err(broken(
                     0,
                     format!(
@@ -146,15 +173,21 @@ pub fn check_checkpoints(
                     ),
                 ));
             }
-            let Some(link) = usize::try_from(seq - 1).ok().and_then(|i| links.get(i)) else {
-                let last = links.last().map_or(0, |l| l.id);
+            if seq > held.length {
+                let last = held.links.last().map_or(0, |l| l.id);
                 return Err(broken(
                     last,
                     format!(
                         "the signed checkpoint of {at} records {seq} entries but only {} remain; \
                          the newest entries were removed and the chain head fixed up",
-                        links.len()
+                        held.length
                     ),
+                ));
+            }
+            let Some(link) = held.at(seq) else {
+                return Err(broken(
+                    0,
+                    format!("the entry the signed checkpoint of {at} pins was removed"),
                 ));
             };
             if link.seq != seq || link.hash != hash {
@@ -205,10 +238,10 @@ mod tests {
         )
     }
 
-    fn stored(chains: &[(&str, &[&str])]) -> BTreeMap<String, Vec<ChainLink>> {
+    fn stored(chains: &[(&str, &[&str])]) -> BTreeMap<String, StoredChain> {
         chains
             .iter()
-            .map(|(chain, hashes)| (chain.to_string(), links(hashes)))
+            .map(|(chain, hashes)| (chain.to_string(), StoredChain::whole(links(hashes))))
             .collect()
     }
 
@@ -244,6 +277,16 @@ mod tests {
         let db = stored(&[("server", &["a", "b"])]);
         let err = check_checkpoints(&checkpoints, &db).unwrap_err();
         assert!(err.reason.contains("only 2 remain"), "{}", err.reason);
+    }
+
+    #[test]
+    fn the_pinned_entries_alone_are_enough() {
+        let checkpoints = [checkpoint("t1", &[("server", 2, "b")])];
+        let mut db = stored(&[("server", &["a", "b", "c"])]);
+        db.get_mut("server").unwrap().links.retain(|l| l.seq == 2);
+        assert!(check_checkpoints(&checkpoints, &db).is_ok());
+        db.get_mut("server").unwrap().links[0].hash = "B".into();
+        assert!(check_checkpoints(&checkpoints, &db).is_err());
     }
 
     #[test]

@@ -13,11 +13,12 @@
 //! Files here are small and written rarely, so they are written synchronously.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use bluelamp_domain::audit::checkpoint::{
-    check_checkpoints, Checkpoint, CheckpointReport, SignedCheckpoint, CHECKPOINT_VERSION,
+    check_checkpoints, Checkpoint, CheckpointHead, CheckpointReport, SignedCheckpoint, StoredChain,
+    CHECKPOINT_VERSION,
 };
 use bluelamp_store::audit as store_audit;
 use bluelamp_store::{jobs, Store, StoreError};
@@ -73,6 +74,8 @@ pub enum CheckpointError {
         line: usize,
         reason: String,
     },
+    #[error("refusing to sign a checkpoint: the audit trail disagrees with the last one: {0}")]
+    Disagrees(String),
     #[error("public key: expected 64 hex digits (an Ed25519 public key)")]
     PublicKey,
     #[error(transparent)]
@@ -168,6 +171,9 @@ pub fn parse_public_key(text: &str) -> Result<Vec<u8>> {
 }
 
 /// Sign every chain's current head and append the checkpoint to the file.
+/// Refuses ([`CheckpointError::Disagrees`]) when the database no longer agrees
+/// with the last checkpoint in the file, so tampering is raised when the next
+/// checkpoint is due instead of being signed over.
 pub async fn write_checkpoint(
     store: &Store,
     settings: &CheckpointSettings,
@@ -177,6 +183,9 @@ pub async fn write_checkpoint(
         let mut conn = store.read().await?;
         store_audit::heads(&mut conn).await?
     };
+    if let Some(previous) = last_checkpoint(&settings.file())? {
+        check_against_previous(store, &key, &previous, &heads).await?;
+    }
     let checkpoint = Checkpoint::new(bluelamp_store::now_text(), heads);
     let signature = key.sign(&checkpoint.signing_bytes());
     let signed = SignedCheckpoint {
@@ -205,6 +214,101 @@ pub async fn write_checkpoint(
     file.write_all(line.as_bytes()).map_err(file_error)?;
     file.sync_data().map_err(file_error)?;
     Ok(signed)
+}
+
+/// Hold the heads about to be signed to the previous checkpoint: every chain it
+/// pinned must still hold its pinned entry unchanged. Cheap (one row per
+/// chain), unlike a full verification.
+async fn check_against_previous(
+    store: &Store,
+    key: &Ed25519KeyPair,
+    previous: &SignedCheckpoint,
+    heads: &[CheckpointHead],
+) -> Result<()> {
+    let ours = hex::encode(key.public_key().as_ref());
+    if previous.key != ours {
+        // The key was replaced on purpose; the old lines stay verifiable with
+        // the old public key, and this one starts a new run.
+        tracing::warn!(
+            "the last audit checkpoint was signed with another key ({}); not comparing with it",
+            previous.key
+        );
+        return Ok(());
+    }
+    let checkpoint = previous.checkpoint();
+    let signature = hex::decode(&previous.signature).unwrap_or_default();
+    if UnparsedPublicKey::new(&ED25519, key.public_key().as_ref())
+        .verify(&checkpoint.signing_bytes(), &signature)
+        .is_err()
+    {
+        return Err(CheckpointError::Disagrees(format!(
+            "the last checkpoint ({}) does not verify with this key; the checkpoint file was altered",
+            previous.at
+        )));
+    }
+    let mut stored = BTreeMap::new();
+    let mut conn = store.read().await?;
+    for pinned in checkpoint.heads.iter().filter(|h| h.seq > 0) {
+        let length = heads
+            .iter()
+            .find(|h| h.chain == pinned.chain)
+            .map_or(0, |h| h.seq);
+        let link = store_audit::link_at(&mut conn, &pinned.chain, pinned.seq).await?;
+        stored.insert(
+            pinned.chain.clone(),
+            StoredChain {
+                length,
+                links: link.into_iter().collect(),
+            },
+        );
+    }
+    match check_checkpoints(&[checkpoint], &stored) {
+        Ok(_) => Ok(()),
+        Err(broken) => Err(CheckpointError::Disagrees(broken.to_string())),
+    }
+}
+
+/// The last checkpoint in the file, read from its end (the file grows for
+/// ever, and only its last line is needed here); `None` when there is none.
+fn last_checkpoint(path: &Path) -> Result<Option<SignedCheckpoint>> {
+    let file_error = |source| CheckpointError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(file_error(error)),
+    };
+    let size = file.metadata().map_err(file_error)?.len();
+    let mut window: u64 = 16 * 1024;
+    loop {
+        let start = size.saturating_sub(window);
+        file.seek(SeekFrom::Start(start)).map_err(file_error)?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail).map_err(file_error)?;
+        let text = String::from_utf8_lossy(&tail);
+        let trimmed = text.trim_end();
+        let line = match trimmed.rfind('\n') {
+            Some(newline) => &trimmed[newline + 1..],
+            // The whole window is one line: it may start before the window.
+            None if start > 0 => {
+                window *= 4;
+                continue;
+            }
+            None => trimmed,
+        };
+        if line.trim().is_empty() {
+            return Ok(None);
+        }
+        return serde_json::from_str(line)
+            .map(Some)
+            .map_err(|error| CheckpointError::Line {
+                path: path.to_path_buf(),
+                line: 0,
+                reason: format!("the last line: {error}"),
+            });
+    }
 }
 
 /// Every checkpoint in a file, oldest first; a line that is not one is an error
@@ -271,11 +375,11 @@ pub async fn verify_with_checkpoints(
         for head in &checkpoint.heads {
             if !stored.contains_key(&head.chain) {
                 let links = store_audit::chain_links(&mut conn, &head.chain).await?;
-                stored.insert(head.chain.clone(), links);
+                stored.insert(head.chain.clone(), StoredChain::whole(links));
             }
         }
     }
-    stored.retain(|_, links: &mut Vec<_>| !links.is_empty());
+    stored.retain(|_, chain: &mut StoredChain| chain.length > 0);
     Ok(match check_checkpoints(&checked, &stored) {
         Ok(report) => CheckpointVerdict::Consistent(report),
         Err(broken) => CheckpointVerdict::Tampered(broken.to_string()),
@@ -309,7 +413,14 @@ pub async fn run_job(
 ) -> ServiceResult<JobOutcome> {
     let every = settings.map_or(60, |s| s.every_seconds.max(1));
     if let Some(settings) = settings {
-        let written = write_checkpoint(store, settings).await?;
+        let written = match write_checkpoint(store, settings).await {
+            Ok(written) => written,
+            Err(error) => {
+                // Loud: this is how tampering between checkpoints surfaces.
+                tracing::error!("audit checkpoint not written: {error}");
+                return Err(error.into());
+            }
+        };
         tracing::info!(
             at = %written.at,
             chains = written.heads.len(),

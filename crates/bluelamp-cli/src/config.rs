@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use bluelamp_services::audit::checkpoints::CheckpointSettings;
+use bluelamp_web::WebConfig;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,7 +33,8 @@ pub struct Config {
     pub smtp_url: String,
     /// The `From` of subscription mail, e.g. `Demo Police <noreply@police.example.org>`.
     pub mail_from: String,
-    /// The public address of this site, used in links in mail; empty means `http://{listen}`.
+    /// The public address of this site, the start of every absolute link (feeds,
+    /// og:url, mail); empty means `http://{listen}`.
     pub public_base_url: String,
     /// The hour (UTC, 0-23) at which daily digests go out.
     pub digest_hour: u8,
@@ -45,6 +48,14 @@ pub struct Config {
     /// How long a rendered public page or feed is served before it is rebuilt, in
     /// milliseconds. Changes clear it at once (in every process on PostgreSQL).
     pub public_cache_ms: u64,
+    /// The Ed25519 key that signs audit checkpoints; absent means
+    /// `{data_dir}/audit-checkpoint.key`. Created (mode 0600) on first use.
+    pub audit_key_file: Option<PathBuf>,
+    /// The folder signed checkpoints are appended in; absent means
+    /// `{data_dir}/audit-checkpoints`.
+    pub audit_checkpoint_dir: Option<PathBuf>,
+    /// Minutes between the checkpoints the server writes.
+    pub audit_checkpoint_every_minutes: u32,
 }
 
 impl Default for Config {
@@ -66,6 +77,9 @@ impl Default for Config {
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
             public_cache_ms: 500,
+            audit_key_file: None,
+            audit_checkpoint_dir: None,
+            audit_checkpoint_every_minutes: 60,
         }
     }
 }
@@ -153,6 +167,17 @@ impl Config {
                 format!("BLUELAMP_PUBLIC_CACHE_MS must be a whole number of milliseconds, not '{value}'")
             })?;
         }
+        if let Some(value) = var("BLUELAMP_AUDIT_KEY_FILE") {
+            self.audit_key_file = Some(PathBuf::from(value));
+        }
+        if let Some(value) = var("BLUELAMP_AUDIT_CHECKPOINT_DIR") {
+            self.audit_checkpoint_dir = Some(PathBuf::from(value));
+        }
+        if let Some(value) = var("BLUELAMP_AUDIT_CHECKPOINT_EVERY_MINUTES") {
+            self.audit_checkpoint_every_minutes = value.parse().with_context(|| {
+                format!("BLUELAMP_AUDIT_CHECKPOINT_EVERY_MINUTES must be a whole number of minutes, not '{value}'")
+            })?;
+        }
         Ok(())
     }
 
@@ -185,6 +210,9 @@ impl Config {
                 self.federation_scheme
             );
         }
+        if self.audit_checkpoint_every_minutes == 0 {
+            bail!("audit_checkpoint_every_minutes must be at least 1");
+        }
         self.mail_config()?;
         Ok(())
     }
@@ -198,7 +226,44 @@ impl Config {
         }
     }
 
-    /// The public base URL in effect (links in mail start with it).
+    /// Where audit checkpoints are signed and written.
+    pub fn checkpoint_settings(&self) -> CheckpointSettings {
+        CheckpointSettings {
+            key_file: self
+                .audit_key_file
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("audit-checkpoint.key")),
+            dir: self
+                .audit_checkpoint_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("audit-checkpoints")),
+            every_seconds: i64::from(self.audit_checkpoint_every_minutes) * 60,
+        }
+    }
+
+    /// The web layer's settings; `public_base_url` is the one from
+    /// [`Config::public_base_url`], so feeds, og:url and mail agree.
+    pub fn web_config(
+        &self,
+        public_base_url: &str,
+        audit_checkpoints: Option<CheckpointSettings>,
+    ) -> WebConfig {
+        WebConfig {
+            cookie_secure: self.cookie_secure,
+            body_limit: self.body_limit_bytes,
+            site_name: "Bluelamp".into(),
+            public_base_url: public_base_url.to_string(),
+            media_dir: self.data_dir.join("media"),
+            federation_scheme: self.federation_scheme.clone(),
+            federation_allow_loopback: self.federation_allow_loopback,
+            federation_inbox_per_host_per_second: self.federation_inbox_per_host_per_second,
+            public_cache_fresh_for: std::time::Duration::from_millis(self.public_cache_ms),
+            audit_checkpoints,
+        }
+    }
+
+    /// The public base URL in effect: the configured one, else the address the
+    /// server listens on. Every absolute link starts with it.
     pub fn public_base_url(&self, listening_on: &str) -> String {
         if self.public_base_url.is_empty() {
             format!("http://{listening_on}")
@@ -264,6 +329,37 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://bl@db/bl"), "postgres://bl@db/bl");
         assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+
+    #[test]
+    fn the_configured_public_base_url_is_the_one_the_web_layer_gets() {
+        let config = Config {
+            public_base_url: "https://police.example.org/".into(),
+            ..Config::default()
+        };
+        let base = config.public_base_url("127.0.0.1:8080");
+        assert_eq!(base, "https://police.example.org");
+        assert_eq!(config.web_config(&base, None).public_base_url, base);
+        let unset = Config::default();
+        assert_eq!(
+            unset.public_base_url("127.0.0.1:9000"),
+            "http://127.0.0.1:9000"
+        );
+    }
+
+    #[test]
+    fn checkpoints_default_to_the_data_folder() {
+        let config = Config {
+            data_dir: PathBuf::from("/srv/bl"),
+            ..Config::default()
+        };
+        let settings = config.checkpoint_settings();
+        assert_eq!(
+            settings.key_file,
+            PathBuf::from("/srv/bl/audit-checkpoint.key")
+        );
+        assert_eq!(settings.dir, PathBuf::from("/srv/bl/audit-checkpoints"));
+        assert_eq!(settings.every_seconds, 3600);
     }
 
     #[test]

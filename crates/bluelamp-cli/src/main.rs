@@ -9,7 +9,7 @@ mod config;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -18,55 +18,85 @@ use clap::{Parser, Subcommand};
     about = "Bluelamp: a police force's social media, governed, in one place."
 )]
 struct Cli {
-    /// A TOML configuration file (default: ./bluelamp.toml if present).
-    #[arg(long, global = true, env = "BLUELAMP_CONFIG")]
-    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where the configuration and the data are: the same options on every
+/// subcommand that reads them, so an operator can point any command at the
+/// server's data (flags win over the file and the environment).
+#[derive(Args, Clone, Debug, Default)]
+pub struct StoreArgs {
+    /// A TOML configuration file (default: ./bluelamp.toml if present).
+    #[arg(long, global = true, env = "BLUELAMP_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Folder for data: the SQLite database, media, the audit signing key and
+    /// checkpoints (BLUELAMP_DATA_DIR).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// The database, `sqlite://...` or `postgres://...` (BLUELAMP_DATABASE_URL,
+    /// which keeps a password out of the process list).
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server.
     Serve {
+        #[command(flatten)]
+        store: StoreArgs,
         /// Address to listen on (BLUELAMP_LISTEN).
         #[arg(long)]
         listen: Option<String>,
-        /// Folder for data (BLUELAMP_DATA_DIR).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
         /// Seed a demo force if the store is empty, and print its logins.
         #[arg(long)]
         demo: bool,
     },
     /// Bring the database schema up to date.
     Migrate {
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// Manage staff users.
-    #[command(subcommand)]
-    User(commands::UserCommand),
+    User {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: commands::UserCommand,
+    },
     /// Manage forces.
-    #[command(subcommand)]
-    Force(commands::ForceCommand),
-    /// Verify or export the audit trail.
-    #[command(subcommand)]
-    Audit(commands::AuditCommand),
+    Force {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: commands::ForceCommand,
+    },
+    /// Verify, export or checkpoint the audit trail.
+    Audit {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: commands::audit::AuditCommand,
+    },
     /// Write a consistent copy of the SQLite database.
     Backup {
+        #[command(flatten)]
+        store: StoreArgs,
         /// The file to write (must not exist).
         #[arg(long, short)]
         output: PathBuf,
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
     },
     /// The governance check: what would the Chief Constable say about this draft?
     /// Reads the text on standard input. Exit code 0 publish, 1 hold, 2 refuse, 3 bad input.
     Check(check::CheckArgs),
     /// Show the configuration in effect, secrets redacted.
-    #[command(subcommand)]
-    Config(commands::ConfigCommand),
+    Config {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(subcommand)]
+        command: commands::ConfigCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -81,7 +111,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(commands::run(cli.config.as_deref(), cli.command)) {
+    match runtime.block_on(commands::run(cli.command)) {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");

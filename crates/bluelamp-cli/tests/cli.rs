@@ -287,6 +287,243 @@ fn the_check_command_answers_with_exit_codes_and_json() {
     assert!(lines[1]["error"].as_str().unwrap().contains("text"));
 }
 
+fn unique_dir(name: &str) -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let dir = std::env::temp_dir().join(format!("bluelamp-{name}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The binary with nothing from the environment: only flags say where data is.
+fn bluelamp_flags_only(cwd: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bluelamp"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("BLUELAMP_CONFIG")
+        .env_remove("BLUELAMP_DATA_DIR")
+        .env_remove("BLUELAMP_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn every_subcommand_takes_the_data_folder_config_and_database_as_flags() {
+    let data = unique_dir("flags-data");
+    // Run from a folder of its own, so a default ./bluelamp-data lands there.
+    let cwd = unique_dir("flags-cwd");
+    let dir = data.to_str().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let output = bluelamp_flags_only(&cwd, args, stdin);
+        assert!(output.status.success(), "{args:?}: {}", text(&output));
+        text(&output)
+    };
+    run(&["migrate", "--data-dir", dir], None);
+    run(
+        &[
+            "force",
+            "add",
+            "--data-dir",
+            dir,
+            "--code",
+            "gwent",
+            "--name",
+            "Gwent Police",
+            "--domain",
+            "gwent.police.test",
+        ],
+        None,
+    );
+    run(
+        &[
+            "user",
+            "add",
+            "--username",
+            "pc.jones",
+            "--name",
+            "PC Jones",
+            "--role",
+            "officer",
+            "--force",
+            "gwent",
+            "--data-dir",
+            dir,
+        ],
+        Some("a long passphrase here\n"),
+    );
+    assert!(run(&["user", "list", "--data-dir", dir], None).contains("pc.jones"));
+    assert!(run(&["force", "list", "--data-dir", dir], None).contains("gwent"));
+    assert!(
+        !run(&["force", "list"], None).contains("gwent"),
+        "without the flag the default folder is used"
+    );
+    // Before or after the nested subcommand alike.
+    assert!(run(&["audit", "verify", "--data-dir", dir], None).contains("intact"));
+    assert!(run(&["audit", "--data-dir", dir, "verify"], None).contains("intact"));
+    let exported = run(&["audit", "export", "--data-dir", dir], None);
+    assert!(exported.contains("user.create"), "{exported}");
+    run(&["audit", "checkpoint", "--data-dir", dir], None);
+    assert!(data.join("audit-checkpoints/checkpoints.jsonl").exists());
+    run(&["audit", "public-key", "--data-dir", dir], None);
+    assert!(data.join("audit-checkpoint.key").exists());
+    let copy = data.join("copy.db");
+    run(
+        &["backup", "--data-dir", dir, "-o", copy.to_str().unwrap()],
+        None,
+    );
+    assert!(copy.exists());
+    assert!(run(&["config", "show", "--data-dir", dir], None).contains(dir));
+
+    // --config names a file whose data_dir is used.
+    let config = cwd.join("bluelamp.conf");
+    std::fs::write(&config, format!("data_dir = \"{dir}\"\n")).unwrap();
+    let listed = run(
+        &["force", "list", "--config", config.to_str().unwrap()],
+        None,
+    );
+    assert!(listed.contains("gwent"), "{listed}");
+
+    // --database-url, on every backend under test.
+    for backend in backends_under_test() {
+        let db = TestDatabase::create(backend).await.unwrap();
+        run(
+            &[
+                "force",
+                "add",
+                "--database-url",
+                &db.url,
+                "--code",
+                "dyfed",
+                "--name",
+                "Dyfed",
+                "--domain",
+                "dyfed.test",
+            ],
+            None,
+        );
+        let listed = run(&["force", "list", "--database-url", &db.url], None);
+        assert!(listed.contains("dyfed"), "{listed}");
+        let verified = run(&["audit", "verify", "--database-url", &db.url], None);
+        assert!(verified.contains("intact"), "{verified}");
+    }
+}
+
+/// A `bluelamp serve` child, killed when dropped.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_configured_public_base_url_is_in_feeds_and_og_url_and_the_server_writes_checkpoints() {
+    for backend in backends_under_test() {
+        let db = TestDatabase::create(backend).await.unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let data = db.data_dir.clone().unwrap();
+        let log = data.join("serve.log");
+        let log_file = std::fs::File::create(&log).unwrap();
+        let mut server = Server(
+            Command::new(env!("CARGO_BIN_EXE_bluelamp"))
+                .args(["serve", "--demo", "--listen", &listen])
+                .env_remove("BLUELAMP_CONFIG")
+                .env("BLUELAMP_DATABASE_URL", &db.url)
+                .env("BLUELAMP_DATA_DIR", &data)
+                .env("BLUELAMP_PUBLIC_BASE_URL", "https://police.example.test/")
+                .env("BLUELAMP_COOKIE_SECURE", "false")
+                .env("BLUELAMP_LOG_LEVEL", "warn")
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone().unwrap())
+                .stderr(log_file)
+                .spawn()
+                .unwrap(),
+        );
+        let local = format!("http://{listen}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = server.0.try_wait().unwrap() {
+                panic!(
+                    "serve exited ({status}): {}",
+                    std::fs::read_to_string(&log).unwrap()
+                );
+            }
+            if reqwest::get(format!("{local}/login"))
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not start");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let feed = reqwest::get(format!("{local}/forces/demo/feed.atom"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            feed.contains("https://police.example.test/forces/demo"),
+            "{feed}"
+        );
+        assert!(!feed.contains(&local), "{feed}");
+        let page = reqwest::get(format!("{local}/forces/demo/accounts/democonstabulary"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(
+                "property=\"og:url\" content=\"https://police.example.test/forces/demo/accounts/democonstabulary\""
+            ),
+            "{page}"
+        );
+
+        // The checkpoint job runs at start (then every hour) through the job table.
+        let file = data.join("audit-checkpoints/checkpoints.jsonl");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !std::fs::read_to_string(&file).is_ok_and(|t| t.ends_with('\n')) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint written"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        drop(server);
+        let verified = bluelamp(
+            &db,
+            &["audit", "verify", "--checkpoints", file.to_str().unwrap()],
+            None,
+        );
+        assert!(verified.status.success(), "{}", text(&verified));
+        assert!(
+            text(&verified).contains("1 signed checkpoints"),
+            "{}",
+            text(&verified)
+        );
+    }
+}
+
 #[tokio::test]
 async fn force_set_changes_only_the_settings_given_and_explains_a_bad_value() {
     for backend in backends_under_test() {

@@ -5,6 +5,8 @@
 //! store appends entries in the same transaction as the change they record; this
 //! module only computes and checks hashes.
 
+pub mod checkpoint;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 

@@ -1,4 +1,7 @@
-//! Reading, verifying and exporting the audit trail.
+//! Reading, verifying and exporting the audit trail, and anchoring it outside
+//! the database with signed checkpoints ([`checkpoints`]).
+
+pub mod checkpoints;
 
 use bluelamp_domain::audit::{chain_for_force, AuditRecord};
 use bluelamp_domain::{Action, Role};

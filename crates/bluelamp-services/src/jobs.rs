@@ -8,6 +8,7 @@ use std::time::Duration;
 use bluelamp_domain::retry::Backoff;
 use bluelamp_store::{jobs, Store};
 
+use crate::audit::checkpoints::{CheckpointSettings, CHECKPOINT_JOB};
 use crate::posts::{self, JobOutcome};
 use crate::runner::{Queue, Round};
 use crate::{ServiceError, ServiceResult};
@@ -26,6 +27,8 @@ pub const POLL_EVERY: Duration = Duration::from_millis(250);
 pub struct JobQueue {
     pub store: Store,
     pub resolver: Arc<dyn crate::federation::MentionResolver + Send + Sync>,
+    /// The signing key and folder for audit checkpoints, where this process has them.
+    pub checkpoints: Option<CheckpointSettings>,
 }
 
 impl Queue for JobQueue {
@@ -39,9 +42,13 @@ impl Queue for JobQueue {
 
     fn run_due(&self) -> Round<'_> {
         Box::pin(async move {
-            run_due_with(&self.store, self.resolver.as_ref())
-                .await
-                .map_err(|e| e.to_string())
+            run_due_in(
+                &self.store,
+                self.resolver.as_ref(),
+                self.checkpoints.as_ref(),
+            )
+            .await
+            .map_err(|e| e.to_string())
         })
     }
 }
@@ -53,10 +60,21 @@ pub async fn run_due(store: &Store) -> ServiceResult<usize> {
 }
 
 /// Claim and run the jobs that are due; a fan-out first resolves the post's
-/// mentions through `resolver`. Returns how many ran.
+/// mentions through `resolver`. Returns how many ran. Audit checkpoints are
+/// left for a runner that has their settings ([`run_due_in`]).
 pub async fn run_due_with(
     store: &Store,
     resolver: &dyn crate::federation::MentionResolver,
+) -> ServiceResult<usize> {
+    run_due_in(store, resolver, None).await
+}
+
+/// [`run_due_with`], also writing audit checkpoints with `checkpoints` (the
+/// server's signing key and checkpoint folder).
+pub async fn run_due_in(
+    store: &Store,
+    resolver: &dyn crate::federation::MentionResolver,
+    checkpoints: Option<&CheckpointSettings>,
 ) -> ServiceResult<usize> {
     let claimed = {
         let mut tx = store.write().await?;
@@ -75,11 +93,18 @@ pub async fn run_due_with(
                 tracing::warn!(job.id = job.id, "resolving mentions failed: {error}");
             }
         }
+        // A checkpoint reads the heads and writes a file; it needs no
+        // transaction, and must not hold the (SQLite: only) writer meanwhile.
+        let early = match job.kind.as_str() {
+            CHECKPOINT_JOB => Some(crate::audit::checkpoints::run_job(store, checkpoints).await),
+            _ => None,
+        };
         let mut tx = store.write().await?;
-        let outcome = match job.kind.as_str() {
-            posts::PUBLISH_JOB => posts::publish_due(&mut tx, job).await,
-            crate::federation::FANOUT_JOB => crate::federation::fan_out(&mut tx, job).await,
-            other => Err(ServiceError::Internal(format!(
+        let outcome = match (early, job.kind.as_str()) {
+            (Some(outcome), _) => outcome,
+            (None, posts::PUBLISH_JOB) => posts::publish_due(&mut tx, job).await,
+            (None, crate::federation::FANOUT_JOB) => crate::federation::fan_out(&mut tx, job).await,
+            (None, other) => Err(ServiceError::Internal(format!(
                 "unknown job kind '{other}'"
             ))),
         };

@@ -1,5 +1,6 @@
 //! The audit trail: appended in the same transaction as the change it records.
 
+use bluelamp_domain::audit::checkpoint::{ChainLink, CheckpointHead};
 use bluelamp_domain::audit::{
     chain_for_force, verify_chain, AuditRecord, ChainBreak, GENESIS_HASH,
 };
@@ -241,4 +242,56 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<AuditRecord> {
         .await?
         .ok_or(StoreError::NotFound("audit entry"))?;
     record_from(&row)
+}
+
+/// Every chain's head (chain, last seq, last hash), in chain order: what a
+/// signed checkpoint records.
+pub async fn heads(conn: &mut AnyConnection) -> Result<Vec<CheckpointHead>> {
+    let rows = sqlx::query("SELECT chain, seq, hash FROM audit_heads ORDER BY chain")
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CheckpointHead {
+                chain: row.try_get("chain")?,
+                seq: row.try_get("seq")?,
+                hash: row.try_get("hash")?,
+            })
+        })
+        .collect()
+}
+
+/// The entry of `chain` at `seq`, as (id, seq, hash), if there is one.
+pub async fn link_at(conn: &mut AnyConnection, chain: &str, seq: i64) -> Result<Option<ChainLink>> {
+    let row = sqlx::query("SELECT id, seq, hash FROM audit_log WHERE chain = $1 AND seq = $2")
+        .bind(chain)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|row| {
+        Ok(ChainLink {
+            id: row.try_get("id")?,
+            seq: row.try_get("seq")?,
+            hash: row.try_get("hash")?,
+        })
+    })
+    .transpose()
+}
+
+/// One chain's entries as (id, seq, hash) in sequence order, to compare with
+/// checkpoints; empty when the chain has no entries (or never existed).
+pub async fn chain_links(conn: &mut AnyConnection, chain: &str) -> Result<Vec<ChainLink>> {
+    let rows = sqlx::query("SELECT id, seq, hash FROM audit_log WHERE chain = $1 ORDER BY seq ASC")
+        .bind(chain)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ChainLink {
+                id: row.try_get("id")?,
+                seq: row.try_get("seq")?,
+                hash: row.try_get("hash")?,
+            })
+        })
+        .collect()
 }

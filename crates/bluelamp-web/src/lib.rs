@@ -53,6 +53,9 @@ pub struct WebConfig {
     /// Changes clear it at once (across processes on PostgreSQL), so this only
     /// bounds how stale a page can be when a notification is lost.
     pub public_cache_fresh_for: Duration,
+    /// The signing key and folder for audit checkpoints, which the job worker
+    /// writes on a timer; `None` leaves checkpoint jobs to another process.
+    pub audit_checkpoints: Option<bluelamp_services::audit::checkpoints::CheckpointSettings>,
 }
 
 impl Default for WebConfig {
@@ -67,6 +70,7 @@ impl Default for WebConfig {
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
             public_cache_fresh_for: public::cache::FRESH_FOR,
+            audit_checkpoints: None,
         }
     }
 }

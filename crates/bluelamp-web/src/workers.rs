@@ -1,8 +1,8 @@
 //! The one background runner of the server process. It drives every queue of
 //! deferred work the same way (see `bluelamp_services::runner::Queue`): the `jobs`
 //! table (scheduled posts, fediverse fan-outs, whose mentions are resolved over the
-//! network by [`crate::federation::mentions`]), the fediverse deliveries, and the
-//! mail outbox when mail is configured.
+//! network by [`crate::federation::mentions`], and audit checkpoints), the fediverse
+//! deliveries, and the mail outbox when mail is configured.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +69,7 @@ pub async fn spawn(state: AppState, extra: Vec<Arc<dyn Queue>>) -> Runner {
     let mut queues: Vec<Arc<dyn Queue>> = vec![
         Arc::new(JobQueue {
             store: state.store.clone(),
+            checkpoints: state.config.audit_checkpoints.clone(),
             resolver: Arc::new(WebResolver {
                 state: state.clone(),
             }),

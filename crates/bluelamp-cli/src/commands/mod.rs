@@ -1,18 +1,19 @@
-//! The subcommands.
+//! The subcommands: users and forces here, the audit trail in [`audit`], the
+//! server in [`serve`].
 
-use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+pub mod audit;
+mod serve;
+
+use std::io::BufRead;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use bluelamp_services::{self as services, Staff};
-use bluelamp_store::audit::AuditFilter;
 use bluelamp_store::Store;
-use bluelamp_web::{AppState, WebConfig};
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::Command;
+use crate::{Command, StoreArgs};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -89,33 +90,12 @@ fn on_off(text: &str) -> Result<bool, String> {
 }
 
 #[derive(Subcommand)]
-pub enum AuditCommand {
-    /// Walk every hash chain and name the first entry altered or removed.
-    Verify,
-    /// Write entries as JSON Lines, oldest first, for disclosure.
-    Export {
-        /// From this time or date (inclusive), e.g. 2026-11-01.
-        #[arg(long)]
-        from: Option<String>,
-        /// Until this time or date (exclusive).
-        #[arg(long)]
-        to: Option<String>,
-        /// Only this force's chain.
-        #[arg(long)]
-        force: Option<String>,
-        /// Write to this file instead of standard output.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
-}
-
-#[derive(Subcommand)]
 pub enum ConfigCommand {
     /// Print the configuration in effect as TOML, secrets redacted.
     Show,
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.is_empty() {
         std::fs::create_dir_all(&config.data_dir).with_context(|| {
             format!(
@@ -139,7 +119,11 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 /// The command line acting within one force (given by its code), or server-wide.
-async fn acting_in(store: &Store, cli: &Staff, force: Option<&str>) -> anyhow::Result<Staff> {
+pub(crate) async fn acting_in(
+    store: &Store,
+    cli: &Staff,
+    force: Option<&str>,
+) -> anyhow::Result<Staff> {
     let mut staff = cli.clone();
     if let Some(code) = force {
         let mut conn = store.read().await?;
@@ -164,49 +148,65 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-pub async fn run(config_file: Option<&Path>, command: Command) -> anyhow::Result<ExitCode> {
-    let mut config = Config::load(config_file)?;
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     let cli = Staff::command_line();
     match command {
         Command::Serve {
+            store,
             listen,
-            data_dir,
             demo,
         } => {
+            let mut config = load_config(&store)?;
             if let Some(listen) = listen {
                 config.listen = listen;
             }
-            if let Some(dir) = data_dir {
-                config.data_dir = dir;
-            }
             config.validate()?;
-            serve(config, demo).await?;
+            serve::serve(config, demo).await?;
         }
-        Command::Migrate { data_dir } => {
-            if let Some(dir) = data_dir {
-                config.data_dir = dir;
-            }
-            open_store(&config).await?;
+        Command::Migrate { store } => {
+            open_store(&load_config(&store)?).await?;
             println!("The database schema is up to date.");
         }
-        Command::User(command) => user(&open_store(&config).await?, &cli, command).await?,
-        Command::Force(command) => force(&open_store(&config).await?, &cli, command).await?,
-        Command::Audit(command) => return audit(&open_store(&config).await?, &cli, command).await,
-        Command::Backup { output, data_dir } => {
-            if let Some(dir) = data_dir {
-                config.data_dir = dir;
-            }
-            let store = open_store(&config).await?;
+        Command::User { store, command } => {
+            let store = open_store(&load_config(&store)?).await?;
+            user(&store, &cli, command).await?
+        }
+        Command::Force { store, command } => {
+            let store = open_store(&load_config(&store)?).await?;
+            force(&store, &cli, command).await?
+        }
+        Command::Audit { store, command } => {
+            let config = load_config(&store)?;
+            return audit::run(&config, &open_store(&config).await?, &cli, command).await;
+        }
+        Command::Backup { store, output } => {
+            let store = open_store(&load_config(&store)?).await?;
             store
                 .backup_sqlite(&output)
                 .await
                 .context("backup failed")?;
             println!("Backed up to {}", output.display());
         }
-        Command::Config(ConfigCommand::Show) => print!("{}", config.show()?),
+        Command::Config {
+            store,
+            command: ConfigCommand::Show,
+        } => print!("{}", load_config(&store)?.show()?),
         Command::Check(args) => return Ok(crate::check::run(args)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration from the file and environment, with the command line's
+/// data folder and database on top.
+fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(args.config.as_deref())?;
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(url) = &args.database_url {
+        config.database_url = url.clone();
+    }
+    Ok(config)
 }
 
 async fn user(store: &Store, cli: &Staff, command: UserCommand) -> anyhow::Result<()> {
@@ -317,167 +317,4 @@ async fn force(store: &Store, cli: &Staff, command: ForceCommand) -> anyhow::Res
         }
     }
     Ok(())
-}
-
-async fn audit(store: &Store, cli: &Staff, command: AuditCommand) -> anyhow::Result<ExitCode> {
-    match command {
-        AuditCommand::Verify => {
-            let outcome = services::audit::verify(store).await?;
-            for (chain, count) in &outcome.chains {
-                println!("chain {chain}: {count} entries intact");
-            }
-            if let Some(broken) = outcome.first_break {
-                println!("TAMPERED: {broken}");
-                return Ok(ExitCode::from(2));
-            }
-            println!("The audit trail is intact.");
-        }
-        AuditCommand::Export {
-            from,
-            to,
-            force,
-            output,
-        } => {
-            let staff = acting_in(store, cli, force.as_deref()).await?;
-            let filter = AuditFilter {
-                from,
-                to,
-                ..Default::default()
-            };
-            let count = match output {
-                Some(path) => {
-                    let file = std::fs::File::create_new(&path).with_context(|| {
-                        format!("cannot create {} (it must not exist yet)", path.display())
-                    })?;
-                    let mut writer = std::io::BufWriter::new(file);
-                    let count =
-                        services::audit::export_jsonl(store, &staff, filter, &mut writer).await?;
-                    writer.flush()?;
-                    count
-                }
-                None => {
-                    let stdout = std::io::stdout();
-                    let mut lock = stdout.lock();
-                    services::audit::export_jsonl(store, &staff, filter, &mut lock).await?
-                }
-            };
-            eprintln!("Exported {count} audit entries.");
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if config.log_format == "json" {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    init_logging(&config);
-    let store = open_store(&config).await?;
-    let listener = tokio::net::TcpListener::bind(&config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
-    let base = format!("http://{address}");
-    if demo {
-        let domain = if config.demo_domain.is_empty() {
-            address.to_string()
-        } else {
-            config.demo_domain.clone()
-        };
-        let seeded = services::demo::seed_if_empty(&store, &domain).await?;
-        println!(
-            "{}",
-            if seeded {
-                "Seeded the demo force (Demo Constabulary)."
-            } else {
-                "The store already has data; the demo force was not re-seeded."
-            }
-        );
-        println!("Demo logins (username / password):");
-        for (username, role, password) in services::demo::DEMO_USERS {
-            println!("  {username:<16} {password:<26} {}", role.as_str());
-        }
-    }
-    println!("Bluelamp is listening on {base}");
-    println!("Staff log in at {base}/login ; public pages at {base}/");
-    tracing::info!(listen = %address, backend = store.backend().as_str(), "serving on {address}");
-    let web_config = WebConfig {
-        cookie_secure: config.cookie_secure,
-        body_limit: config.body_limit_bytes,
-        site_name: "Bluelamp".into(),
-        public_base_url: base.clone(),
-        media_dir: config.data_dir.join("media"),
-        federation_scheme: config.federation_scheme.clone(),
-        federation_allow_loopback: config.federation_allow_loopback,
-        federation_inbox_per_host_per_second: config.federation_inbox_per_host_per_second,
-        public_cache_fresh_for: std::time::Duration::from_millis(config.public_cache_ms),
-    };
-    if config.federation_allow_loopback {
-        tracing::warn!(
-            "federation_allow_loopback is on: a TEST-ONLY setting; never use it in production"
-        );
-    }
-    let state = AppState::new(store.clone(), web_config);
-    // E-mail subscriptions: the outbox is one of the runner's queues, when an SMTP
-    // relay is configured.
-    let mut extra: Vec<std::sync::Arc<dyn bluelamp_services::runner::Queue>> = Vec::new();
-    match config.mail_config()? {
-        Some(mut mail) => {
-            mail.public_base_url = config.public_base_url(&address.to_string());
-            println!(
-                "E-mail subscriptions: mail goes out through {}; links start {}",
-                config.smtp_url, mail.public_base_url
-            );
-            extra.push(std::sync::Arc::new(bluelamp_mail::MailQueue::new(
-                store.clone(),
-                mail,
-            )));
-        }
-        None => {
-            println!("E-mail subscriptions: smtp_url is not set, so mail is OFF; messages wait in the outbox until it is.");
-            tracing::warn!(
-                "smtp_url is empty: e-mail is disabled; messages stay queued in the outbox"
-            );
-        }
-    }
-    // Scheduled posts, fan-outs, deliveries and mail: due work left from before a
-    // restart or crash is picked up here, once.
-    let runner = bluelamp_web::workers::spawn(state.clone(), extra).await;
-    bluelamp_web::serve(listener, state, shutdown_signal()).await?;
-    runner.stop();
-    store.close().await;
-    tracing::info!("stopped cleanly");
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupt => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -369,6 +369,8 @@ async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         federation_scheme: config.federation_scheme.clone(),
         federation_allow_loopback: config.federation_allow_loopback,
         federation_inbox_per_host_per_second: config.federation_inbox_per_host_per_second,
+        trusted_proxies: config.trusted_proxies()?,
+        metrics_token: config.metrics_token(),
     };
     if config.federation_allow_loopback {
         tracing::warn!(

@@ -42,6 +42,14 @@ pub struct Config {
     /// Inbound activities accepted per second from one remote host (a burst of
     /// ten times this is allowed); beyond it the inbox answers 429.
     pub federation_inbox_per_host_per_second: u32,
+    /// Reverse proxies (IP addresses or CIDR networks) whose `X-Forwarded-For`
+    /// names the client. Only when the connection comes from one of them is the
+    /// header read (right-most address not itself a trusted proxy); empty means
+    /// the connection's address is the client's.
+    pub trusted_proxies: Vec<String>,
+    /// The bearer token a Prometheus scraper sends to `/metrics`; empty keeps
+    /// `/metrics` off (404).
+    pub metrics_token: String,
 }
 
 impl Default for Config {
@@ -62,6 +70,8 @@ impl Default for Config {
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
+            trusted_proxies: Vec::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -144,7 +154,28 @@ impl Config {
                 format!("BLUELAMP_FEDERATION_INBOX_PER_HOST_PER_SECOND must be a whole number, not '{value}'")
             })?;
         }
+        if let Some(value) = var("BLUELAMP_TRUSTED_PROXIES") {
+            self.trusted_proxies = value
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(value) = var("BLUELAMP_METRICS_TOKEN") {
+            self.metrics_token = value;
+        }
         Ok(())
+    }
+
+    /// The trusted reverse proxies, parsed; the error names the bad entry.
+    pub fn trusted_proxies(&self) -> anyhow::Result<bluelamp_web::TrustedProxies> {
+        bluelamp_web::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)
+    }
+
+    /// The `/metrics` token, or `None` when metrics are off.
+    pub fn metrics_token(&self) -> Option<String> {
+        Some(self.metrics_token.trim().to_string()).filter(|token| !token.is_empty())
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -172,6 +203,10 @@ impl Config {
                 "federation_scheme must be 'https' (or 'http' for tests), not '{}'",
                 self.federation_scheme
             );
+        }
+        self.trusted_proxies()?;
+        if self.metrics_token().is_some_and(|token| token.len() < 16) {
+            bail!("metrics_token must be at least 16 characters (or empty to turn /metrics off)");
         }
         self.mail_config()?;
         Ok(())
@@ -214,6 +249,9 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.database_url());
         shown.smtp_url = redact_url(&self.smtp_url);
+        if !shown.metrics_token.is_empty() {
+            shown.metrics_token = "***".into();
+        }
         Ok(toml::to_string_pretty(&shown)?)
     }
 }
@@ -252,6 +290,19 @@ mod tests {
         );
         assert_eq!(redact_url("postgres://bl@db/bl"), "postgres://bl@db/bl");
         assert_eq!(redact_url("sqlite://./x.db"), "sqlite://./x.db");
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_and_the_metrics_token_is_redacted() {
+        let config: Config = toml::from_str(
+            "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nmetrics_token = \"a-long-scrape-secret\"",
+        )
+        .unwrap();
+        assert!(config.validate().is_ok());
+        assert!(!config.show().unwrap().contains("a-long-scrape-secret"));
+        let bad: Config = toml::from_str("trusted_proxies = [\"proxy.local\"]").unwrap();
+        let error = bad.validate().unwrap_err().to_string();
+        assert!(error.contains("proxy.local"), "{error}");
     }
 
     #[test]

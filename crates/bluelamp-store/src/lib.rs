@@ -268,7 +268,7 @@ impl Store {
 
 fn migrator(backend: Backend) -> Migrator {
     // Each migration exists once per backend; the numbers and names must match.
-    let files: [(i64, &'static str, &'static str, &'static str); 5] = [
+    let files: [(i64, &'static str, &'static str, &'static str); 6] = [
         (
             1,
             "foundation",
@@ -298,6 +298,12 @@ fn migrator(backend: Backend) -> Migrator {
             "outbound",
             include_str!("../migrations/sqlite/0005_outbound.sql"),
             include_str!("../migrations/postgres/0005_outbound.sql"),
+        ),
+        (
+            7,
+            "auth_hardening",
+            include_str!("../migrations/sqlite/0007_auth_hardening.sql"),
+            include_str!("../migrations/postgres/0007_auth_hardening.sql"),
         ),
     ];
     let migrations = files

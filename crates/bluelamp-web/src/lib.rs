@@ -7,22 +7,25 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod error;
 pub mod federation;
 pub mod layout;
 pub mod metrics;
 pub mod public;
+pub mod rate_limit;
 pub mod router;
 pub mod staff;
 pub mod uploads;
 pub mod workers;
 
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bluelamp_services::auth::LoginThrottle;
 use bluelamp_store::Store;
 
+pub use client_addr::TrustedProxies;
 pub use router::router;
 
 /// Settings the web layer needs; the binary fills them from its configuration.
@@ -49,6 +52,20 @@ pub struct WebConfig {
     /// Inbound activities per second accepted from one remote host, with a burst
     /// of ten times as many; more is answered 429 with `Retry-After`.
     pub federation_inbox_per_host_per_second: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`client_addr`]); empty means the socket peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// The bearer token `/metrics` asks for; `None` keeps `/metrics` switched
+    /// off (404), so nothing about the server's traffic is public by default.
+    pub metrics_token: Option<String>,
+}
+
+impl WebConfig {
+    /// Served over HTTPS: the public address is `https://`, or cookies are
+    /// `Secure` (which only works over HTTPS). Then responses carry HSTS.
+    pub fn served_over_https(&self) -> bool {
+        self.public_base_url.starts_with("https://") || self.cookie_secure
+    }
 }
 
 impl Default for WebConfig {
@@ -62,9 +79,14 @@ impl Default for WebConfig {
             federation_scheme: "https".into(),
             federation_allow_loopback: false,
             federation_inbox_per_host_per_second: 300,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_token: None,
         }
     }
 }
+
+/// Failed login steps one client address may make per five minutes.
+pub const LOGIN_FAILURES_PER_WINDOW: u32 = 30;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -72,7 +94,10 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
-    pub login_throttle: Arc<LoginThrottle>,
+    /// Failed logins and wrong second-factor codes per client address. Only
+    /// failures spend it, so officers sharing one address (a station, a proxy)
+    /// are never refused for logging in correctly.
+    pub login_failures: Arc<rate_limit::KeyedLimiter<IpAddr>>,
     /// The governance check with the built-in rule set, compiled once.
     pub governance: Arc<bluelamp_governance::Engine>,
     /// Rendered feeds and profile pages, kept for a moment (see public::cache).
@@ -92,9 +117,12 @@ impl AppState {
             )),
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::new()),
-            // Thirty attempts per address per five minutes: generous for a
+            // Thirty failures per address per five minutes: generous for a
             // station sharing one address, slow for a password sprayer.
-            login_throttle: Arc::new(LoginThrottle::new(30, Duration::from_secs(300))),
+            login_failures: Arc::new(rate_limit::KeyedLimiter::per_window(
+                LOGIN_FAILURES_PER_WINDOW,
+                300,
+            )),
             governance: Arc::new(bluelamp_governance::Engine::builtin()),
             public_cache: Arc::new(public::cache::PublicCache::default()),
             started: Instant::now(),

@@ -11,8 +11,8 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::auth::{
-    client_ip, constant_time_eq, cookie, set_cookie, PendingSession, StaffForm, LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
+    client_addr, constant_time_eq, cookie, set_cookie, PendingSession, StaffForm,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::error::PageError;
 use crate::layout::{self, csrf_field};
@@ -71,16 +71,15 @@ pub async fn submit(
         );
         return (StatusCode::FORBIDDEN, [(SET_COOKIE, cookie_header)], page).into_response();
     }
-    let ip = client_ip(&parts);
-    if let Some(address) = ip.as_deref().and_then(|ip| ip.parse().ok()) {
-        if let Err(error) = state.login_throttle.check(address) {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                login_page(&form.csrf, Some(&error.to_string())),
-            )
-                .into_response();
-        }
+    let address = client_addr(&parts);
+    if out_of_failures(&state, address) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(&form.csrf, Some(TOO_MANY_FAILURES)),
+        )
+            .into_response();
     }
+    let ip = address.map(|a| a.to_string());
     match auth_service::log_in(&state.store, &form.username, &form.password, ip).await {
         Ok(session) => {
             let next = if session.second_factor_pending {
@@ -102,12 +101,31 @@ pub async fn submit(
             )
                 .into_response()
         }
-        Err(ServiceError::Unauthenticated(message)) => (
-            StatusCode::UNAUTHORIZED,
-            login_page(&form.csrf, Some(&message)),
-        )
-            .into_response(),
+        Err(ServiceError::Unauthenticated(message)) => {
+            count_failure(&state, address);
+            (
+                StatusCode::UNAUTHORIZED,
+                login_page(&form.csrf, Some(&message)),
+            )
+                .into_response()
+        }
         Err(other) => PageError::from(other).into_response(),
+    }
+}
+
+const TOO_MANY_FAILURES: &str =
+    "Too many failed logins from your network; wait a few minutes and try again.";
+
+/// Has this client address used up its failures? Only failures count, so a
+/// station or proxy sharing one address is never refused for correct logins;
+/// the per-account lockout stays the main control against guessing.
+fn out_of_failures(state: &AppState, address: Option<std::net::IpAddr>) -> bool {
+    address.is_some_and(|a| !state.login_failures.has_budget(&a))
+}
+
+fn count_failure(state: &AppState, address: Option<std::net::IpAddr>) {
+    if let Some(address) = address {
+        state.login_failures.charge(&address);
     }
 }
 
@@ -140,15 +158,27 @@ pub struct CodeForm {
 
 pub async fn totp_submit(
     State(state): State<AppState>,
+    parts: Parts,
     PendingSession(context): PendingSession,
     Form(form): Form<CodeForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf.as_bytes(), context.session.csrf_token.as_bytes()) {
         return Redirect::to("/login/totp").into_response();
     }
+    // Codes are guessed from an address like passwords: same budget.
+    let address = client_addr(&parts);
+    if out_of_failures(&state, address) {
+        let page = layout::page(
+            "Enter your code",
+            None,
+            html! { div.error role="alert" { p { (TOO_MANY_FAILURES) } } },
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    }
     match auth_service::complete_second_factor(&state.store, &context, &form.code).await {
         Ok(()) => Redirect::to("/staff").into_response(),
         Err(ServiceError::Unauthenticated(message)) => {
+            count_failure(&state, address);
             let page = layout::page(
                 "Enter your code",
                 None,

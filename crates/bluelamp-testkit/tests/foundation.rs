@@ -872,7 +872,12 @@ async fn a_force_that_requires_a_second_factor_sends_its_staff_to_enrol_first() 
     let enrolled = officer
         .post_form(
             "/staff/totp",
-            &[("secret", &secret), ("code", &code), ("csrf", &page.csrf())],
+            &[
+                ("secret", &secret),
+                ("code", &code),
+                ("current_password", "strictly a long password"),
+                ("csrf", &page.csrf()),
+            ],
         )
         .await;
     assert_eq!(enrolled.status, 303, "{}", enrolled.body);

@@ -206,7 +206,8 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// Why the API refuses a user whose force requires a second factor they lack.
-pub const MUST_ENROL_TOTP: &str = "your force requires two-factor login: set it up at /staff/totp before using the API";
+pub const MUST_ENROL_TOTP: &str =
+    "your force requires two-factor login: set it up at /staff/totp before using the API";
 
 /// The user's force requires a second factor and the user has none yet: such a
 /// user may only reach the enrolment page, never the API.

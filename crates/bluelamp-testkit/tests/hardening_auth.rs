@@ -84,7 +84,11 @@ impl Proxied {
     }
 
     async fn send(&mut self, request: reqwest::RequestBuilder) -> (u16, String) {
-        let cookie: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let response = request
             .header("cookie", cookie.join("; "))
             .header("x-forwarded-for", &self.forwarded_for)
@@ -196,7 +200,12 @@ async fn a_token_cannot_mint_tokens_and_read_tokens_cannot_revoke_or_sign_the_po
         .await;
     assert_eq!(acknowledge.status, 403, "{}", acknowledge.body);
     let revoke = admin
-        .api("DELETE", &format!("/api/v1/tokens/{id}"), Some(&write), None)
+        .api(
+            "DELETE",
+            &format!("/api/v1/tokens/{id}"),
+            Some(&write),
+            None,
+        )
         .await;
     assert_eq!(revoke.status, 204, "{}", revoke.body);
 }
@@ -287,7 +296,13 @@ async fn a_locked_accounts_pending_session_cannot_complete() {
     // Meanwhile the account is locked by wrong passwords elsewhere.
     let guesser = app.client();
     for _ in 0..5 {
-        assert_eq!(guesser.log_in("sgt.evans", "guess-guess-guess").await.status, 401);
+        assert_eq!(
+            guesser
+                .log_in("sgt.evans", "guess-guess-guess")
+                .await
+                .status,
+            401
+        );
     }
     let code = bluelamp_services::auth::totp_next_code(&secret).unwrap();
     let finish = send_code(&pending, &code).await;
@@ -313,7 +328,11 @@ async fn replacing_the_second_factor_needs_the_password_and_the_current_code() {
         )
         .await;
     assert_eq!(no_password.status, 400, "{}", no_password.body);
-    assert!(no_password.body.contains("current_password"), "{}", no_password.body);
+    assert!(
+        no_password.body.contains("current_password"),
+        "{}",
+        no_password.body
+    );
     let no_current_code = owner
         .submit(
             "/staff/totp",
@@ -326,7 +345,11 @@ async fn replacing_the_second_factor_needs_the_password_and_the_current_code() {
         )
         .await;
     assert_eq!(no_current_code.status, 400, "{}", no_current_code.body);
-    assert!(no_current_code.body.contains("current_code"), "{}", no_current_code.body);
+    assert!(
+        no_current_code.body.contains("current_code"),
+        "{}",
+        no_current_code.body
+    );
     // The owner, with both, can move to a new authenticator.
     let current_code = bluelamp_services::auth::totp_next_code(&old_secret).unwrap();
     let replaced = owner
@@ -349,9 +372,13 @@ async fn a_force_that_requires_totp_refuses_unenrolled_users_on_the_api() {
     let app = TestApp::spawn().await;
     let admin = app.logged_in("chief.admin").await;
     // A token minted before the force turned the requirement on.
-    let token = admin.new_api_token("script", &["read", "write", "admin"]).await;
+    let token = admin
+        .new_api_token("script", &["read", "write", "admin"])
+        .await;
     let mut tx = app.store.write().await.unwrap();
-    let force = bluelamp_store::forces::by_code(&mut tx, "demo").await.unwrap();
+    let force = bluelamp_store::forces::by_code(&mut tx, "demo")
+        .await
+        .unwrap();
     let mut settings = force.settings.clone();
     settings.require_totp = true;
     bluelamp_store::forces::update_settings(&mut tx, force.id, &settings)
@@ -365,10 +392,20 @@ async fn a_force_that_requires_totp_refuses_unenrolled_users_on_the_api() {
     assert_eq!(users.status, 403, "{}", users.body);
     let by_session = admin.api("GET", "/api/v1/tokens", None, None).await;
     assert_eq!(by_session.status, 403, "{}", by_session.body);
-    assert!(by_session.body.contains("two-factor"), "{}", by_session.body);
+    assert!(
+        by_session.body.contains("two-factor"),
+        "{}",
+        by_session.body
+    );
     // Once enrolled, the API answers again.
     enrol(&admin, "chief.admin").await;
-    assert_eq!(admin.api("GET", "/api/v1/me", Some(&token), None).await.status, 200);
+    assert_eq!(
+        admin
+            .api("GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        200
+    );
 }
 
 // ----- 7. login throttle -----
@@ -381,22 +418,45 @@ async fn behind_a_trusted_proxy_valid_logins_pass_and_one_clients_failures_are_t
     // budget, some from one shared station address. None is refused.
     for n in 0..(LOGIN_FAILURES_PER_WINDOW + 10) {
         let user = users[n as usize % users.len()];
-        let station = if n % 2 == 0 { "198.51.100.1".to_string() } else { format!("198.51.100.{}", n + 2) };
+        let station = if n % 2 == 0 {
+            "198.51.100.1".to_string()
+        } else {
+            format!("198.51.100.{}", n + 2)
+        };
         let mut officer = Proxied::new(&app, &station);
-        assert_eq!(officer.log_in(user, demo_password(user)).await, 303, "login {n}");
+        assert_eq!(
+            officer.log_in(user, demo_password(user)).await,
+            303,
+            "login {n}"
+        );
     }
     // A sprayer behind the same proxy: its failures count against its address.
     let mut sprayer = Proxied::new(&app, "203.0.113.7");
     for n in 0..LOGIN_FAILURES_PER_WINDOW {
-        assert_eq!(sprayer.log_in(&format!("nobody{n}"), "password-spray").await, 401);
+        assert_eq!(
+            sprayer
+                .log_in(&format!("nobody{n}"), "password-spray")
+                .await,
+            401
+        );
     }
-    assert_eq!(sprayer.log_in("pc.morgan", demo_password("pc.morgan")).await, 429);
+    assert_eq!(
+        sprayer
+            .log_in("pc.morgan", demo_password("pc.morgan"))
+            .await,
+        429
+    );
     // Forging an address to the left changes nothing: the right-most untrusted one counts.
     let mut forged = Proxied::new(&app, "192.0.2.1, 203.0.113.7");
     assert_eq!(forged.log_in("nobody", "password-spray").await, 429);
     // Others behind the proxy are not affected.
     let mut colleague = Proxied::new(&app, "203.0.113.8");
-    assert_eq!(colleague.log_in("pc.morgan", demo_password("pc.morgan")).await, 303);
+    assert_eq!(
+        colleague
+            .log_in("pc.morgan", demo_password("pc.morgan"))
+            .await,
+        303
+    );
 }
 
 #[tokio::test]
@@ -404,11 +464,19 @@ async fn the_second_factor_step_shares_the_per_address_failure_budget() {
     let app = behind_proxy().await;
     let secret = enrol(&app.logged_in("sgt.evans").await, "sgt.evans").await;
     let mut attacker = Proxied::new(&app, "203.0.113.9");
-    assert_eq!(attacker.log_in("sgt.evans", demo_password("sgt.evans")).await, 303);
+    assert_eq!(
+        attacker
+            .log_in("sgt.evans", demo_password("sgt.evans"))
+            .await,
+        303
+    );
     // Spend the address's budget (on other names, so no account locks)...
     let mut same_address = Proxied::new(&app, "203.0.113.9");
     for n in 0..LOGIN_FAILURES_PER_WINDOW {
-        assert_eq!(same_address.log_in(&format!("nobody{n}"), "spray").await, 401);
+        assert_eq!(
+            same_address.log_in(&format!("nobody{n}"), "spray").await,
+            401
+        );
     }
     // ...and the code step from that address is refused too.
     let csrf = attacker.csrf_of("/login/totp").await;
@@ -471,7 +539,11 @@ async fn metrics_are_not_public() {
     assert_eq!(scrape("wrong-secret").await.unwrap().status(), 401);
     let ok = scrape("scrape-secret-0123456789").await.unwrap();
     assert_eq!(ok.status(), 200);
-    assert!(ok.text().await.unwrap().contains("bluelamp_http_requests_total"));
+    assert!(ok
+        .text()
+        .await
+        .unwrap()
+        .contains("bluelamp_http_requests_total"));
     // A staff API token is not a metrics token.
     let admin = app.logged_in("admin").await;
     let token = admin.new_api_token("ops", &["read", "admin"]).await;

@@ -114,7 +114,10 @@ mod tests {
         let proxies = TrustedProxies::parse(&["10.0.0.0/8"]).unwrap();
         // The client wrote "6.6.6.6" itself; our edge proxy appended its real address.
         assert_eq!(
-            proxies.client(ip("10.0.0.1"), ["6.6.6.6, 203.0.113.7, 10.1.1.1"].into_iter()),
+            proxies.client(
+                ip("10.0.0.1"),
+                ["6.6.6.6, 203.0.113.7, 10.1.1.1"].into_iter()
+            ),
             ip("203.0.113.7")
         );
         assert_eq!(
@@ -129,6 +132,9 @@ mod tests {
             proxies.client(ip("::ffff:10.0.0.1"), ["203.0.113.7"].into_iter()),
             ip("203.0.113.7")
         );
-        assert_eq!(proxies.client(ip("10.0.0.1"), std::iter::empty()), ip("10.0.0.1"));
+        assert_eq!(
+            proxies.client(ip("10.0.0.1"), std::iter::empty()),
+            ip("10.0.0.1")
+        );
     }
 }

@@ -209,7 +209,9 @@ pub async fn confirm_totp(
         Some(("current_password", "your current password is not right"))
     } else {
         match &user.totp_secret {
-            Some(current) if !accept_code(&mut tx, &user, current, enrolment.current_code).await? => {
+            Some(current)
+                if !accept_code(&mut tx, &user, current, enrolment.current_code).await? =>
+            {
                 Some((
                     "current_code",
                     "the code from your current authenticator is not right (or was used already)",

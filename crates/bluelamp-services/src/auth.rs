@@ -132,9 +132,10 @@ pub async fn log_in(
         None
     };
     if let Some(reason) = reason {
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= LOCKOUT_THRESHOLD && !locked).then(|| later(LOCKOUT_MINUTES));
-        users::record_failed_login(&mut tx, user.id, lock.as_deref()).await?;
+        let until = later(LOCKOUT_MINUTES);
+        let (failures, locked_now) =
+            users::record_failed_login(&mut tx, user.id, LOCKOUT_THRESHOLD, &until).await?;
+        let lock = locked_now.then_some(until);
         audit::append(
             &mut tx,
             AuditDraft {

@@ -190,21 +190,35 @@ pub async fn accept_totp_step(conn: &mut AnyConnection, id: UserId, step: i64) -
     Ok(done.rows_affected() == 1)
 }
 
-/// Record a failed login; returns the new count.
+/// Record a failed login or second-factor code. When it makes `threshold`
+/// failures in a row and the account is not locked now, lock it until
+/// `lock_until`. The decision is made inside the one UPDATE (which takes the row
+/// lock on PostgreSQL and sees the latest count), so attempts running in
+/// parallel cannot each read a count below the threshold and all escape the
+/// lock. Returns the new count and whether this attempt locked the account.
 pub async fn record_failed_login(
     conn: &mut AnyConnection,
     id: UserId,
-    lock_until: Option<&str>,
-) -> Result<i64> {
+    threshold: i64,
+    lock_until: &str,
+) -> Result<(i64, bool)> {
     let row = sqlx::query(
         "UPDATE users SET failed_logins = failed_logins + 1, \
-         locked_until = COALESCE($1, locked_until) WHERE id = $2 RETURNING failed_logins",
+         locked_until = CASE WHEN failed_logins + 1 >= $1 \
+             AND (locked_until IS NULL OR locked_until <= $2) THEN $3 ELSE locked_until END \
+         WHERE id = $4 RETURNING failed_logins, locked_until",
     )
+    .bind(threshold)
+    .bind(now_text())
     .bind(lock_until)
     .bind(id.0)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(row.try_get("failed_logins")?)
+    let locked_until: Option<String> = row.try_get("locked_until")?;
+    Ok((
+        row.try_get("failed_logins")?,
+        locked_until.as_deref() == Some(lock_until),
+    ))
 }
 
 pub async fn reset_failed_logins(conn: &mut AnyConnection, id: UserId) -> Result<()> {

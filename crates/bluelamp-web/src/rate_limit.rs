@@ -4,9 +4,11 @@
 //! lockout in the database is the control that matters for passwords).
 //!
 //! Two ways to use it: [`KeyedLimiter::allow`] spends a token on every request
-//! (flood control), while [`KeyedLimiter::has_budget`] + [`KeyedLimiter::charge`]
-//! let a caller spend tokens only on failures, so a busy shared address is never
-//! refused for doing things right.
+//! (flood control); to count only failures, a caller takes a token with `allow`
+//! before trying and gives it back with [`KeyedLimiter::refund`] when the attempt
+//! succeeds, so a busy shared address is never refused for doing things right.
+//! (Taking first, rather than checking and charging afterwards, means a burst of
+//! parallel attempts cannot all slip past the check before any is counted.)
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -90,22 +92,15 @@ impl<K: Hash + Eq> KeyedLimiter<K> {
         })
     }
 
-    /// Whether `key` has a token left, taking none.
-    pub fn has_budget<Q>(&self, key: &Q) -> bool
+    /// Give back a token taken by [`KeyedLimiter::allow`] for an attempt that
+    /// turned out not to count (it succeeded), up to the bucket's size.
+    pub fn refund<Q>(&self, key: &Q)
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.with_bucket(key, |tokens| *tokens >= 1.0)
-    }
-
-    /// Spend one token for `key` (a failure happened), down to empty.
-    pub fn charge<Q>(&self, key: &Q)
-    where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
-    {
-        self.with_bucket(key, |tokens| *tokens = (*tokens - 1.0).max(0.0));
+        let capacity = self.capacity;
+        self.with_bucket(key, |tokens| *tokens = (*tokens + 1.0).min(capacity));
     }
 }
 
@@ -124,16 +119,21 @@ mod tests {
     }
 
     #[test]
-    fn only_charged_failures_use_up_the_budget() {
+    fn refunded_attempts_do_not_use_up_the_budget() {
         let limiter = KeyedLimiter::<u32>::per_window(2, 300);
         for _ in 0..10 {
-            assert!(limiter.has_budget(&1));
+            assert!(limiter.allow(&1));
+            limiter.refund(&1);
         }
-        limiter.charge(&1);
-        assert!(limiter.has_budget(&1));
-        limiter.charge(&1);
-        assert!(!limiter.has_budget(&1));
-        assert!(limiter.has_budget(&2));
+        assert!(limiter.allow(&1));
+        assert!(limiter.allow(&1));
+        assert!(!limiter.allow(&1));
+        assert!(limiter.allow(&2));
+        // A refund never grows a bucket past its size.
+        for _ in 0..5 {
+            limiter.refund(&3);
+        }
+        assert!(limiter.allow(&3) && limiter.allow(&3) && !limiter.allow(&3));
     }
 
     #[test]

@@ -84,12 +84,11 @@ async fn accept_code(
     Ok(users::accept_totp_step(tx, user.id, step).await?)
 }
 
-/// Count a failed attempt toward lockout; returns whether it locked the account.
-async fn count_failure(tx: &mut WriteTx, user: &users::User) -> ServiceResult<bool> {
-    let failures = user.failed_logins + 1;
-    let lock = (failures >= LOCKOUT_THRESHOLD).then(|| later(LOCKOUT_MINUTES));
-    users::record_failed_login(tx, user.id, lock.as_deref()).await?;
-    Ok(lock.is_some())
+/// Count a failed attempt toward lockout; returns the count in a row and
+/// whether this attempt locked the account.
+async fn count_failure(tx: &mut WriteTx, user: &users::User) -> ServiceResult<(i64, bool)> {
+    let until = later(LOCKOUT_MINUTES);
+    Ok(users::record_failed_login(tx, user.id, LOCKOUT_THRESHOLD, &until).await?)
 }
 
 /// Finish a login that waits for its second factor. A wrong or replayed code
@@ -124,8 +123,9 @@ pub async fn complete_second_factor(
     }
     let secret = user.totp_secret.clone().unwrap_or_default();
     if !accept_code(&mut tx, &user, &secret, code).await? {
-        let locked = count_failure(&mut tx, &user).await?;
-        if locked {
+        let (failures, locked) = count_failure(&mut tx, &user).await?;
+        // At the threshold the half-done login ends: back to the password.
+        if failures >= LOCKOUT_THRESHOLD {
             sessions::delete(&mut tx, context.session.id).await?;
         }
         let mut draft = entry(
@@ -134,10 +134,8 @@ pub async fn complete_second_factor(
             "user",
             user.id.0,
         );
-        draft.after = Some(
-            serde_json::json!({"failed_in_a_row": user.failed_logins + 1, "locked": locked})
-                .to_string(),
-        );
+        draft.after =
+            Some(serde_json::json!({"failed_in_a_row": failures, "locked": locked}).to_string());
         audit::append(&mut tx, draft).await?;
         tx.commit().await?;
         return Err(ServiceError::Unauthenticated(
@@ -221,7 +219,7 @@ pub async fn confirm_totp(
         }
     };
     if let Some((field, message)) = refusal {
-        let locked = count_failure(&mut tx, &user).await?;
+        let (_, locked) = count_failure(&mut tx, &user).await?;
         let mut draft = entry(staff, "user.totp_change_refused", "user", user_id.0);
         draft.after = Some(serde_json::json!({"field": field, "locked": locked}).to_string());
         audit::append(&mut tx, draft).await?;

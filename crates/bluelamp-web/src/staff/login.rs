@@ -72,7 +72,7 @@ pub async fn submit(
         return (StatusCode::FORBIDDEN, [(SET_COOKIE, cookie_header)], page).into_response();
     }
     let address = client_addr(&parts);
-    if out_of_failures(&state, address) {
+    if !take_attempt(&state, address) {
         return (
             StatusCode::TOO_MANY_REQUESTS,
             login_page(&form.csrf, Some(TOO_MANY_FAILURES)),
@@ -80,7 +80,9 @@ pub async fn submit(
             .into_response();
     }
     let ip = address.map(|a| a.to_string());
-    match auth_service::log_in(&state.store, &form.username, &form.password, ip).await {
+    let outcome = auth_service::log_in(&state.store, &form.username, &form.password, ip).await;
+    settle_attempt(&state, address, &outcome);
+    match outcome {
         Ok(session) => {
             let next = if session.second_factor_pending {
                 "/login/totp"
@@ -101,14 +103,11 @@ pub async fn submit(
             )
                 .into_response()
         }
-        Err(ServiceError::Unauthenticated(message)) => {
-            count_failure(&state, address);
-            (
-                StatusCode::UNAUTHORIZED,
-                login_page(&form.csrf, Some(&message)),
-            )
-                .into_response()
-        }
+        Err(ServiceError::Unauthenticated(message)) => (
+            StatusCode::UNAUTHORIZED,
+            login_page(&form.csrf, Some(&message)),
+        )
+            .into_response(),
         Err(other) => PageError::from(other).into_response(),
     }
 }
@@ -116,16 +115,25 @@ pub async fn submit(
 const TOO_MANY_FAILURES: &str =
     "Too many failed logins from your network; wait a few minutes and try again.";
 
-/// Has this client address used up its failures? Only failures count, so a
-/// station or proxy sharing one address is never refused for correct logins;
-/// the per-account lockout stays the main control against guessing.
-fn out_of_failures(state: &AppState, address: Option<std::net::IpAddr>) -> bool {
-    address.is_some_and(|a| !state.login_failures.has_budget(&a))
+/// Take one attempt from the client address's failure budget; `false` when it
+/// is used up. Taken before trying, so parallel guesses cannot all pass at once.
+fn take_attempt(state: &AppState, address: Option<std::net::IpAddr>) -> bool {
+    address.is_none_or(|a| state.login_failures.allow(&a))
 }
 
-fn count_failure(state: &AppState, address: Option<std::net::IpAddr>) {
-    if let Some(address) = address {
-        state.login_failures.charge(&address);
+/// Only failures count: anything but a wrong password or code gives the attempt
+/// back, so a station or proxy sharing one address is never refused for correct
+/// logins. The per-account lockout stays the main control against guessing.
+fn settle_attempt<T>(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    outcome: &Result<T, ServiceError>,
+) {
+    if let (Some(address), false) = (
+        address,
+        matches!(outcome, Err(ServiceError::Unauthenticated(_))),
+    ) {
+        state.login_failures.refund(&address);
     }
 }
 
@@ -167,7 +175,7 @@ pub async fn totp_submit(
     }
     // Codes are guessed from an address like passwords: same budget.
     let address = client_addr(&parts);
-    if out_of_failures(&state, address) {
+    if !take_attempt(&state, address) {
         let page = layout::page(
             "Enter your code",
             None,
@@ -175,10 +183,11 @@ pub async fn totp_submit(
         );
         return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
     }
-    match auth_service::complete_second_factor(&state.store, &context, &form.code).await {
+    let outcome = auth_service::complete_second_factor(&state.store, &context, &form.code).await;
+    settle_attempt(&state, address, &outcome);
+    match outcome {
         Ok(()) => Redirect::to("/staff").into_response(),
         Err(ServiceError::Unauthenticated(message)) => {
-            count_failure(&state, address);
             let page = layout::page(
                 "Enter your code",
                 None,

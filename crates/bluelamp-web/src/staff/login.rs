@@ -129,10 +129,8 @@ fn settle_attempt<T>(
     address: Option<std::net::IpAddr>,
     outcome: &Result<T, ServiceError>,
 ) {
-    if let (Some(address), false) = (
-        address,
-        matches!(outcome, Err(ServiceError::Unauthenticated(_))),
-    ) {
+    let failed = matches!(outcome, Err(ServiceError::Unauthenticated(_)));
+    if let Some(address) = address.filter(|_| !failed) {
         state.login_failures.refund(&address);
     }
 }

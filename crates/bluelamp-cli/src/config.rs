@@ -56,6 +56,14 @@ pub struct Config {
     pub audit_checkpoint_dir: Option<PathBuf>,
     /// Minutes between the checkpoints the server writes.
     pub audit_checkpoint_every_minutes: u32,
+    /// Reverse proxies (IP addresses or CIDR networks) whose `X-Forwarded-For`
+    /// names the client. Only when the connection comes from one of them is the
+    /// header read (right-most address not itself a trusted proxy); empty means
+    /// the connection's address is the client's.
+    pub trusted_proxies: Vec<String>,
+    /// The bearer token a Prometheus scraper sends to `/metrics`; empty keeps
+    /// `/metrics` off (404).
+    pub metrics_token: String,
 }
 
 impl Default for Config {
@@ -80,6 +88,8 @@ impl Default for Config {
             audit_key_file: None,
             audit_checkpoint_dir: None,
             audit_checkpoint_every_minutes: 60,
+            trusted_proxies: Vec::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -178,7 +188,28 @@ impl Config {
                 format!("BLUELAMP_AUDIT_CHECKPOINT_EVERY_MINUTES must be a whole number of minutes, not '{value}'")
             })?;
         }
+        if let Some(value) = var("BLUELAMP_TRUSTED_PROXIES") {
+            self.trusted_proxies = value
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
+        if let Some(value) = var("BLUELAMP_METRICS_TOKEN") {
+            self.metrics_token = value;
+        }
         Ok(())
+    }
+
+    /// The trusted reverse proxies, parsed; the error names the bad entry.
+    pub fn trusted_proxies(&self) -> anyhow::Result<bluelamp_web::TrustedProxies> {
+        bluelamp_web::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)
+    }
+
+    /// The `/metrics` token, or `None` when metrics are off.
+    pub fn metrics_token(&self) -> Option<String> {
+        Some(self.metrics_token.trim().to_string()).filter(|token| !token.is_empty())
     }
 
     pub fn validate(&self) -> anyhow::Result<()> {
@@ -212,6 +243,10 @@ impl Config {
         }
         if self.audit_checkpoint_every_minutes == 0 {
             bail!("audit_checkpoint_every_minutes must be at least 1");
+        }
+        self.trusted_proxies()?;
+        if self.metrics_token().is_some_and(|token| token.len() < 16) {
+            bail!("metrics_token must be at least 16 characters (or empty to turn /metrics off)");
         }
         self.mail_config()?;
         Ok(())
@@ -247,8 +282,8 @@ impl Config {
         &self,
         public_base_url: &str,
         audit_checkpoints: Option<CheckpointSettings>,
-    ) -> WebConfig {
-        WebConfig {
+    ) -> anyhow::Result<WebConfig> {
+        Ok(WebConfig {
             cookie_secure: self.cookie_secure,
             body_limit: self.body_limit_bytes,
             site_name: "Bluelamp".into(),
@@ -259,7 +294,9 @@ impl Config {
             federation_inbox_per_host_per_second: self.federation_inbox_per_host_per_second,
             public_cache_fresh_for: std::time::Duration::from_millis(self.public_cache_ms),
             audit_checkpoints,
-        }
+            trusted_proxies: self.trusted_proxies()?,
+            metrics_token: self.metrics_token(),
+        })
     }
 
     /// The public base URL in effect: the configured one, else the address the
@@ -291,6 +328,9 @@ impl Config {
         let mut shown = self.clone();
         shown.database_url = redact_url(&self.database_url());
         shown.smtp_url = redact_url(&self.smtp_url);
+        if !shown.metrics_token.is_empty() {
+            shown.metrics_token = "***".into();
+        }
         Ok(toml::to_string_pretty(&shown)?)
     }
 }
@@ -339,7 +379,10 @@ mod tests {
         };
         let base = config.public_base_url("127.0.0.1:8080");
         assert_eq!(base, "https://police.example.org");
-        assert_eq!(config.web_config(&base, None).public_base_url, base);
+        assert_eq!(
+            config.web_config(&base, None).unwrap().public_base_url,
+            base
+        );
         let unset = Config::default();
         assert_eq!(
             unset.public_base_url("127.0.0.1:9000"),
@@ -360,6 +403,19 @@ mod tests {
         );
         assert_eq!(settings.dir, PathBuf::from("/srv/bl/audit-checkpoints"));
         assert_eq!(settings.every_seconds, 3600);
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked_and_the_metrics_token_is_redacted() {
+        let config: Config = toml::from_str(
+            "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nmetrics_token = \"a-long-scrape-secret\"",
+        )
+        .unwrap();
+        assert!(config.validate().is_ok());
+        assert!(!config.show().unwrap().contains("a-long-scrape-secret"));
+        let bad: Config = toml::from_str("trusted_proxies = [\"proxy.local\"]").unwrap();
+        let error = bad.validate().unwrap_err().to_string();
+        assert!(error.contains("proxy.local"), "{error}");
     }
 
     #[test]

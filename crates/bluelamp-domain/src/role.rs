@@ -182,6 +182,19 @@ impl Role {
         }
     }
 
+    /// May a token of this role carry `scope`? `read` for everyone; `write` for
+    /// roles that may change something (post, manage accounts...); `admin` for
+    /// administrators only. A token never reaches further than its holder's role,
+    /// so a leaked analyst's token cannot write even where a check forgets the role.
+    pub fn may_hold_scope(self, scope: &str) -> bool {
+        match scope {
+            "read" => true,
+            "write" => !matches!(self, Role::Analyst | Role::Partner),
+            "admin" => matches!(self, Role::ForceAdmin | Role::ServerAdmin),
+            _ => false,
+        }
+    }
+
     /// May this role do `action`? The refusal says who can.
     pub fn authorize(self, action: Action) -> Result<(), Refusal> {
         if self.permits(action) {
@@ -273,6 +286,21 @@ mod tests {
                 "{role}"
             );
         }
+    }
+
+    #[test]
+    fn token_scopes_never_exceed_the_role() {
+        for role in Role::ALL {
+            assert!(role.may_hold_scope("read"));
+            assert_eq!(
+                role.may_hold_scope("admin"),
+                matches!(role, Role::ForceAdmin | Role::ServerAdmin)
+            );
+            assert!(!role.may_hold_scope("root"));
+        }
+        assert!(Role::Officer.may_hold_scope("write"));
+        assert!(!Role::Analyst.may_hold_scope("write"));
+        assert!(!Role::Partner.may_hold_scope("write"));
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Staff authentication: argon2id passwords, lockout after repeated failures,
-//! server-side sessions, TOTP second factor and hashed API tokens.
+//! server-side sessions, TOTP second factor (in [`totp`]) and hashed API tokens.
+//!
+//! Throttling by client address is the web layer's job (it knows the address);
+//! the per-account lockout here is the main control against password guessing.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+mod totp;
+
+pub use totp::{
+    complete_second_factor, confirm_totp, matching_step, new_totp_secret, totp_code_at,
+    totp_code_is_valid, totp_current_code, totp_next_code, totp_uri, TotpEnrolment,
+};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -33,7 +38,7 @@ pub fn hash_password(password: &str) -> ServiceResult<String> {
         .map_err(|e| ServiceError::Internal(format!("password hashing failed: {e}")))
 }
 
-fn password_matches(password: &str, stored: &str) -> bool {
+pub(crate) fn password_matches(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|hash| {
             Argon2::default()
@@ -61,7 +66,20 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-fn later(minutes: i64) -> String {
+/// Compare secrets without leaking their common prefix through timing.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Whether the account is inside a lockout period now.
+pub(crate) fn is_locked(user: &users::User) -> bool {
+    let now = bluelamp_store::now_text();
+    user.locked_until
+        .as_deref()
+        .is_some_and(|until| until > now.as_str())
+}
+
+pub(crate) fn later(minutes: i64) -> String {
     format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
 }
 
@@ -102,11 +120,7 @@ pub async fn log_in(
         tx.commit().await?;
         return Err(ServiceError::Unauthenticated(LOGIN_FAILED.into()));
     };
-    let now = bluelamp_store::now_text();
-    let locked = user
-        .locked_until
-        .as_deref()
-        .is_some_and(|until| until > now.as_str());
+    let locked = is_locked(&user);
     let password_ok = password_matches(password, &user.password_hash);
     let reason = if user.disabled {
         Some("disabled")
@@ -118,9 +132,10 @@ pub async fn log_in(
         None
     };
     if let Some(reason) = reason {
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= LOCKOUT_THRESHOLD && !locked).then(|| later(LOCKOUT_MINUTES));
-        users::record_failed_login(&mut tx, user.id, lock.as_deref()).await?;
+        let until = later(LOCKOUT_MINUTES);
+        let (failures, locked_now) =
+            users::record_failed_login(&mut tx, user.id, LOCKOUT_THRESHOLD, &until).await?;
+        let lock = locked_now.then_some(until);
         audit::append(
             &mut tx,
             AuditDraft {
@@ -139,10 +154,15 @@ pub async fn log_in(
         tx.commit().await?;
         return Err(ServiceError::Unauthenticated(LOGIN_FAILED.into()));
     }
-    users::reset_failed_logins(&mut tx, user.id).await?;
+    let second_factor_pending = user.totp_secret.is_some();
+    // Only a finished login clears the failure count: with a second factor to
+    // come, the password alone proves too little (else "password, four wrong
+    // codes, repeat" would never lock).
+    if !second_factor_pending {
+        users::reset_failed_logins(&mut tx, user.id).await?;
+    }
     let cookie_value = random_token(32);
     let csrf_token = random_token(32);
-    let second_factor_pending = user.totp_secret.is_some();
     sessions::insert(
         &mut tx,
         &sessions::NewSession {
@@ -186,6 +206,22 @@ fn truncate(text: &str, max: usize) -> String {
     text.chars().filter(|c| !c.is_control()).take(max).collect()
 }
 
+/// Why the API refuses a user whose force requires a second factor they lack.
+pub const MUST_ENROL_TOTP: &str =
+    "your force requires two-factor login: set it up at /staff/totp before using the API";
+
+/// The user's force requires a second factor and the user has none yet: such a
+/// user may only reach the enrolment page, never the API.
+async fn must_enrol_totp(
+    conn: &mut bluelamp_store::AnyConnection,
+    user: &users::User,
+) -> ServiceResult<bool> {
+    Ok(match (user.totp_secret.is_some(), user.force_id) {
+        (false, Some(force)) => forces::get(conn, force).await?.settings.require_totp,
+        _ => false,
+    })
+}
+
 /// A looked-up session and the staff user behind it.
 #[derive(Debug, Clone)]
 pub struct SessionContext {
@@ -213,10 +249,7 @@ pub async fn session(
             "Your account is disabled.".into(),
         ));
     }
-    let must_enrol_totp = match (user.totp_secret.is_some(), user.force_id) {
-        (false, Some(force)) => forces::get(&mut conn, force).await?.settings.require_totp,
-        _ => false,
-    };
+    let must_enrol_totp = must_enrol_totp(&mut conn, &user).await?;
     let staff = Staff {
         user_id: Some(user.id),
         username: user.username,
@@ -262,124 +295,6 @@ pub(crate) fn entry(staff: &Staff, action: &str, target_type: &str, target_id: i
         ip: staff.ip.clone(),
         ..Default::default()
     }
-}
-
-/// Check a 6-digit TOTP code against a base32 secret (one step of clock skew allowed).
-pub fn totp_code_is_valid(secret_base32: &str, code: &str) -> bool {
-    let Ok(secret) = totp_rs::Secret::Encoded(secret_base32.to_string()).to_bytes() else {
-        return false;
-    };
-    let Ok(totp) = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret) else {
-        return false;
-    };
-    totp.check_current(code.trim()).unwrap_or(false)
-}
-
-/// The current code for a secret (for tests and the demo).
-pub fn totp_current_code(secret_base32: &str) -> ServiceResult<String> {
-    let secret = totp_rs::Secret::Encoded(secret_base32.to_string())
-        .to_bytes()
-        .map_err(|e| ServiceError::Internal(format!("bad TOTP secret: {e:?}")))?;
-    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret)
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-    totp.generate_current()
-        .map_err(|e| ServiceError::Internal(e.to_string()))
-}
-
-/// Finish a login that waits for its second factor. A wrong code counts toward lockout.
-pub async fn complete_second_factor(
-    store: &Store,
-    context: &SessionContext,
-    code: &str,
-) -> ServiceResult<()> {
-    let mut tx = store.write().await?;
-    let user_id = context
-        .staff
-        .user_id
-        .ok_or(ServiceError::NotFound("user"))?;
-    let user = users::get(&mut tx, user_id).await?;
-    let secret = user.totp_secret.clone().unwrap_or_default();
-    if !totp_code_is_valid(&secret, code) {
-        let failures = user.failed_logins + 1;
-        let lock = (failures >= LOCKOUT_THRESHOLD).then(|| later(LOCKOUT_MINUTES));
-        users::record_failed_login(&mut tx, user.id, lock.as_deref()).await?;
-        if lock.is_some() {
-            sessions::delete(&mut tx, context.session.id).await?;
-        }
-        audit::append(
-            &mut tx,
-            entry(
-                &context.staff,
-                "login.second_factor_failed",
-                "user",
-                user.id.0,
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(ServiceError::Unauthenticated(
-            "That code is not right; codes change every 30 seconds.".into(),
-        ));
-    }
-    users::reset_failed_logins(&mut tx, user.id).await?;
-    sessions::complete_second_factor(&mut tx, context.session.id).await?;
-    audit::append(&mut tx, entry(&context.staff, "login", "user", user.id.0)).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Start TOTP enrolment: a new secret, shown once; it takes effect only once a
-/// code from it is confirmed with [`confirm_totp`].
-pub fn new_totp_secret() -> String {
-    let mut bytes = [0u8; 20];
-    OsRng.fill_bytes(&mut bytes);
-    totp_rs::Secret::Raw(bytes.to_vec())
-        .to_encoded()
-        .to_string()
-}
-
-/// The `otpauth://` URI an authenticator app reads.
-pub fn totp_uri(secret: &str, username: &str, issuer: &str) -> String {
-    let encode = |text: &str| -> String {
-        text.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    format!(
-        "otpauth://totp/{}:{}?secret={secret}&issuer={}&algorithm=SHA1&digits=6&period=30",
-        encode(issuer),
-        encode(username),
-        encode(issuer)
-    )
-}
-
-pub async fn confirm_totp(
-    store: &Store,
-    staff: &Staff,
-    secret: &str,
-    code: &str,
-) -> ServiceResult<()> {
-    if !totp_code_is_valid(secret, code) {
-        return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
-            "code",
-            "that code does not match the secret; check the clock on your phone and try again",
-        )));
-    }
-    let user_id = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let mut tx = store.write().await?;
-    users::set_totp_secret(&mut tx, user_id, Some(secret)).await?;
-    audit::append(
-        &mut tx,
-        entry(staff, "user.totp_enabled", "user", user_id.0),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 /// Change one's own password: the old one must be right; other sessions end.
@@ -445,6 +360,13 @@ pub async fn create_api_token(
     let user_id = staff
         .user_id
         .ok_or_else(|| ServiceError::Forbidden("only staff users hold API tokens".into()))?;
+    // A token must not mint tokens: a leaked read-only token would otherwise be
+    // a way to a write or admin one. New tokens come from a logged-in session.
+    if staff.scopes.is_some() {
+        return Err(ServiceError::Forbidden(
+            "API tokens are created from a logged-in session (My settings), not with another API token".into(),
+        ));
+    }
     let name = bluelamp_domain::DisplayName::parse("name", name)?;
     if scopes.is_empty() {
         return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
@@ -458,12 +380,11 @@ pub async fn create_api_token(
             format!("unknown scope '{bad}'; use read, write or admin"),
         )));
     }
-    if scopes.iter().any(|s| s == "admin")
-        && !matches!(staff.role, Role::ForceAdmin | Role::ServerAdmin)
-    {
-        return Err(ServiceError::Forbidden(
-            "only administrators may hold an admin-scoped token".into(),
-        ));
+    if let Some(beyond) = scopes.iter().find(|s| !staff.role.may_hold_scope(s)) {
+        return Err(ServiceError::Forbidden(format!(
+            "your role ({}) may not hold a token with the '{beyond}' scope",
+            staff.role
+        )));
     }
     let secret = format!("bl_{}", random_token(24));
     let mut tx = store.write().await?;
@@ -483,6 +404,7 @@ pub async fn create_api_token(
 }
 
 pub async fn revoke_api_token(store: &Store, staff: &Staff, id: i64) -> ServiceResult<()> {
+    staff.require_scope("write")?;
     let user_id = staff.user_id.ok_or(ServiceError::NotFound("API token"))?;
     let mut tx = store.write().await?;
     tokens::revoke(&mut tx, user_id, id).await?;
@@ -503,6 +425,9 @@ pub async fn bearer(store: &Store, secret: &str, ip: Option<String>) -> ServiceR
     if user.disabled {
         return Err(invalid());
     }
+    if must_enrol_totp(&mut conn, &user).await? {
+        return Err(ServiceError::Forbidden(MUST_ENROL_TOTP.into()));
+    }
     Ok(Staff {
         user_id: Some(user.id),
         username: user.username,
@@ -512,49 +437,6 @@ pub async fn bearer(store: &Store, secret: &str, ip: Option<String>) -> ServiceR
         scopes: Some(token.scopes),
         ip,
     })
-}
-
-/// Per-address login throttle, in memory: a burst of attempts from one address
-/// (password spraying across many usernames) is slowed down before any account
-/// locks. Per-account lockout lives in the database.
-pub struct LoginThrottle {
-    attempts: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-    limit: u32,
-    window: Duration,
-}
-
-impl LoginThrottle {
-    pub fn new(limit: u32, window: Duration) -> Self {
-        LoginThrottle {
-            attempts: Mutex::new(HashMap::new()),
-            limit,
-            window,
-        }
-    }
-
-    /// Count an attempt; refuse when the address has used up its window.
-    pub fn check(&self, ip: IpAddr) -> ServiceResult<()> {
-        let now = Instant::now();
-        let mut attempts = self
-            .attempts
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if attempts.len() > 100_000 {
-            attempts.retain(|_, (_, start)| now.duration_since(*start) < self.window);
-        }
-        let slot = attempts.entry(ip).or_insert((0, now));
-        if now.duration_since(slot.1) >= self.window {
-            *slot = (0, now);
-        }
-        slot.0 += 1;
-        if slot.0 > self.limit {
-            return Err(ServiceError::TooManyAttempts(
-                "Too many login attempts from your network; wait a few minutes and try again."
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// The id a session's user has, for callers that only hold a context.
@@ -584,16 +466,5 @@ mod tests {
         assert!(!totp_code_is_valid("not base32!", &code));
         assert!(totp_uri(&secret, "pc.smith", "Dyfed Police")
             .starts_with("otpauth://totp/Dyfed%20Police:pc.smith?secret="));
-    }
-
-    #[test]
-    fn the_throttle_refuses_a_burst_from_one_address() {
-        let throttle = LoginThrottle::new(3, Duration::from_secs(60));
-        let ip: IpAddr = [10, 0, 0, 1].into();
-        for _ in 0..3 {
-            assert!(throttle.check(ip).is_ok());
-        }
-        assert!(throttle.check(ip).is_err());
-        assert!(throttle.check([10, 0, 0, 2].into()).is_ok());
     }
 }

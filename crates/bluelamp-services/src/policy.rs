@@ -64,6 +64,9 @@ pub async fn acknowledge(
     staff: &Staff,
     version: i64,
 ) -> ServiceResult<policies::Policy> {
+    // Signing the policy is what lets a user post: not something a read-only
+    // token may do on their behalf.
+    staff.require_scope("write")?;
     if staff.role == Role::Partner {
         return Err(ServiceError::Forbidden(
             "Partner-agency users do not post and need not sign the force's social-media policy."

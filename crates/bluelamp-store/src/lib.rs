@@ -320,6 +320,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/postgres/0006_edit_approval.sql"),
         ),
         (
+            7,
+            "auth_hardening",
+            include_str!("../migrations/sqlite/0007_auth_hardening.sql"),
+            include_str!("../migrations/postgres/0007_auth_hardening.sql"),
+        ),
+        (
             8,
             "federation_hardening",
             include_str!("../migrations/sqlite/0008_federation_hardening.sql"),

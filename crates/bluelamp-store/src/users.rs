@@ -20,6 +20,10 @@ pub struct User {
     #[serde(skip)]
     pub totp_secret: Option<String>,
     pub totp_enabled: bool,
+    /// The last TOTP time step a code was accepted for; codes for it or an
+    /// earlier step are refused (no replay).
+    #[serde(skip)]
+    pub totp_last_step: Option<i64>,
     #[serde(skip)]
     pub failed_logins: i64,
     #[serde(skip)]
@@ -36,7 +40,7 @@ pub struct NewUser {
 }
 
 const COLUMNS: &str = "id, force_id, username, display_name, role, password_hash, disabled, \
-                       totp_secret, failed_logins, locked_until, created_at";
+                       totp_secret, totp_last_step, failed_logins, locked_until, created_at";
 
 fn user_from(row: &AnyRow) -> Result<User> {
     let role: String = row.try_get("role")?;
@@ -51,6 +55,7 @@ fn user_from(row: &AnyRow) -> Result<User> {
         disabled: get_bool(row, "disabled")?,
         totp_enabled: totp_secret.is_some(),
         totp_secret,
+        totp_last_step: row.try_get("totp_last_step")?,
         failed_logins: row.try_get("failed_logins")?,
         locked_until: row.try_get("locked_until")?,
         created_at: row.try_get("created_at")?,
@@ -149,35 +154,71 @@ pub async fn set_role(conn: &mut AnyConnection, id: UserId, role: Role) -> Resul
     Ok(())
 }
 
+/// Set (or clear) the TOTP secret together with the step its confirming code
+/// was for, so that code cannot be used again to log in.
 pub async fn set_totp_secret(
     conn: &mut AnyConnection,
     id: UserId,
     secret: Option<&str>,
+    last_step: Option<i64>,
 ) -> Result<()> {
-    sqlx::query("UPDATE users SET totp_secret = $1, updated_at = $2 WHERE id = $3")
-        .bind(secret)
-        .bind(now_text())
-        .bind(id.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET totp_secret = $1, totp_last_step = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(secret)
+    .bind(last_step)
+    .bind(now_text())
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-/// Record a failed login; returns the new count.
+/// Record that a code for TOTP time step `step` was accepted, unless one for
+/// this step or a later one already was. `false` means the code is a replay.
+/// One conditional UPDATE, so two requests racing with the same code cannot
+/// both win.
+pub async fn accept_totp_step(conn: &mut AnyConnection, id: UserId, step: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET totp_last_step = $1 \
+         WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+    )
+    .bind(step)
+    .bind(id.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Record a failed login or second-factor code. When it makes `threshold`
+/// failures in a row and the account is not locked now, lock it until
+/// `lock_until`. The decision is made inside the one UPDATE (which takes the row
+/// lock on PostgreSQL and sees the latest count), so attempts running in
+/// parallel cannot each read a count below the threshold and all escape the
+/// lock. Returns the new count and whether this attempt locked the account.
 pub async fn record_failed_login(
     conn: &mut AnyConnection,
     id: UserId,
-    lock_until: Option<&str>,
-) -> Result<i64> {
+    threshold: i64,
+    lock_until: &str,
+) -> Result<(i64, bool)> {
     let row = sqlx::query(
         "UPDATE users SET failed_logins = failed_logins + 1, \
-         locked_until = COALESCE($1, locked_until) WHERE id = $2 RETURNING failed_logins",
+         locked_until = CASE WHEN failed_logins + 1 >= $1 \
+             AND (locked_until IS NULL OR locked_until <= $2) THEN $3 ELSE locked_until END \
+         WHERE id = $4 RETURNING failed_logins, locked_until",
     )
+    .bind(threshold)
+    .bind(now_text())
     .bind(lock_until)
     .bind(id.0)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(row.try_get("failed_logins")?)
+    let locked_until: Option<String> = row.try_get("locked_until")?;
+    Ok((
+        row.try_get("failed_logins")?,
+        locked_until.as_deref() == Some(lock_until),
+    ))
 }
 
 pub async fn reset_failed_logins(conn: &mut AnyConnection, id: UserId) -> Result<()> {

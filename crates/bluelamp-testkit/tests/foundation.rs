@@ -8,7 +8,13 @@ use serde_json::json;
 
 #[tokio::test]
 async fn health_readiness_metrics_and_openapi_answer() {
-    let app = TestApp::spawn().await;
+    // /metrics is off unless a scrape token is configured (hardening_auth.rs).
+    let app = TestApp::spawn_with(bluelamp_web::WebConfig {
+        cookie_secure: false,
+        metrics_token: Some("scrape-token-for-tests".into()),
+        ..bluelamp_web::WebConfig::default()
+    })
+    .await;
     let client = app.client();
     let health = client.get("/healthz").await;
     assert_eq!(health.status, 200);
@@ -19,11 +25,19 @@ async fn health_readiness_metrics_and_openapi_answer() {
         .contains("frame-ancestors 'none'"));
     assert!(health.headers.contains_key("referrer-policy"));
     assert_eq!(client.get("/readyz").await.status, 200);
-    let metrics = client.get("/metrics").await;
+    let metrics = client
+        .http
+        .get(format!("{}/metrics", app.base))
+        .header("authorization", "Bearer scrape-token-for-tests")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
-        metrics.body.contains("bluelamp_http_requests_total"),
-        "{}",
-        metrics.body
+        metrics.contains("bluelamp_http_requests_total"),
+        "{metrics}"
     );
     let spec = client.get("/api/openapi.json").await.json();
     assert_eq!(spec["openapi"], "3.1.0");
@@ -634,7 +648,11 @@ async fn a_user_with_totp_needs_their_code_to_log_in() {
         .submit(
             "/staff/totp",
             "/staff/totp",
-            &[("secret", &secret), ("code", "12345x")],
+            &[
+                ("secret", &secret),
+                ("code", "12345x"),
+                ("current_password", demo_password("sgt.evans")),
+            ],
         )
         .await;
     assert_eq!(wrong.status, 400);
@@ -643,7 +661,11 @@ async fn a_user_with_totp_needs_their_code_to_log_in() {
         .submit(
             "/staff/totp",
             "/staff/totp",
-            &[("secret", &secret), ("code", &code)],
+            &[
+                ("secret", &secret),
+                ("code", &code),
+                ("current_password", demo_password("sgt.evans")),
+            ],
         )
         .await;
     assert_eq!(enabled.status, 303, "{}", enabled.body);
@@ -659,7 +681,8 @@ async fn a_user_with_totp_needs_their_code_to_log_in() {
         .post_form("/login/totp", &[("code", "000001"), ("csrf", &csrf)])
         .await;
     assert_eq!(bad.status, 401);
-    let code = bluelamp_services::auth::totp_current_code(&secret).unwrap();
+    // The code that confirmed enrolment was used once; the next one logs in.
+    let code = bluelamp_services::auth::totp_next_code(&secret).unwrap();
     let good = fresh
         .post_form("/login/totp", &[("code", &code), ("csrf", &csrf)])
         .await;
@@ -849,7 +872,12 @@ async fn a_force_that_requires_a_second_factor_sends_its_staff_to_enrol_first() 
     let enrolled = officer
         .post_form(
             "/staff/totp",
-            &[("secret", &secret), ("code", &code), ("csrf", &page.csrf())],
+            &[
+                ("secret", &secret),
+                ("code", &code),
+                ("current_password", "strictly a long password"),
+                ("csrf", &page.csrf()),
+            ],
         )
         .await;
     assert_eq!(enrolled.status, 303, "{}", enrolled.body);

@@ -1,7 +1,8 @@
 //! Who is asking: session cookies for the staff UI (with CSRF tokens on every
 //! form), bearer tokens or session cookies for the API.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -11,6 +12,7 @@ use bluelamp_services::auth::{self as auth_service, SessionContext};
 use bluelamp_services::{ServiceError, Staff};
 use serde::de::DeserializeOwned;
 
+use crate::client_addr::TrustedProxies;
 use crate::error::{ApiError, PageError, WebError};
 use crate::AppState;
 
@@ -40,12 +42,27 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i6
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
 }
 
-/// The client's address, when the server was started with connection info.
+/// The client's address, when the server was started with connection info:
+/// the socket peer, or, when that is a trusted reverse proxy, the address it
+/// forwarded (see [`crate::client_addr`]).
+pub fn client_addr(parts: &Parts) -> Option<IpAddr> {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    Some(match parts.extensions.get::<Arc<TrustedProxies>>() {
+        Some(proxies) if !proxies.is_empty() => {
+            let forwarded = parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|value| value.to_str().ok());
+            proxies.client(peer, forwarded)
+        }
+        _ => peer.to_canonical(),
+    })
+}
+
+/// [`client_addr`] as text, as the audit trail records it.
 pub fn client_ip(parts: &Parts) -> Option<String> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string())
+    client_addr(parts).map(|ip| ip.to_string())
 }
 
 /// Where a browser without a usable session is sent.
@@ -166,10 +183,7 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for StaffForm<T> {
     }
 }
 
-/// Compare secrets without leaking their common prefix through timing.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+pub use auth_service::constant_time_eq;
 
 /// The staff user behind an API request: a bearer token, or a browser session
 /// (which must then send its CSRF token in `X-CSRF-Token` on any write).
@@ -201,6 +215,11 @@ impl FromRequestParts<AppState> for ApiStaff {
                 "finish logging in with your second factor".into(),
             )
             .into());
+        }
+        // The pages send such a user to enrolment; the API refuses them, or a
+        // force's "require TOTP" could be walked around through JSON.
+        if context.must_enrol_totp {
+            return Err(ServiceError::Forbidden(auth_service::MUST_ENROL_TOTP.into()).into());
         }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {

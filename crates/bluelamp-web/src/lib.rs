@@ -7,22 +7,25 @@
 
 pub mod api;
 pub mod auth;
+pub mod client_addr;
 pub mod error;
 pub mod federation;
 pub mod layout;
 pub mod metrics;
 pub mod public;
+pub mod rate_limit;
 pub mod router;
 pub mod staff;
 pub mod uploads;
 pub mod workers;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bluelamp_services::auth::LoginThrottle;
 use bluelamp_store::Store;
 
+pub use client_addr::TrustedProxies;
 pub use router::router;
 
 /// Settings the web layer needs; the binary fills them from its configuration.
@@ -56,6 +59,20 @@ pub struct WebConfig {
     /// The signing key and folder for audit checkpoints, which the job worker
     /// writes on a timer; `None` leaves checkpoint jobs to another process.
     pub audit_checkpoints: Option<bluelamp_services::audit::checkpoints::CheckpointSettings>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`client_addr`]); empty means the socket peer is the client.
+    pub trusted_proxies: TrustedProxies,
+    /// The bearer token `/metrics` asks for; `None` keeps `/metrics` switched
+    /// off (404), so nothing about the server's traffic is public by default.
+    pub metrics_token: Option<String>,
+}
+
+impl WebConfig {
+    /// Served over HTTPS: the public address is `https://`, or cookies are
+    /// `Secure` (which only works over HTTPS). Then responses carry HSTS.
+    pub fn served_over_https(&self) -> bool {
+        self.public_base_url.starts_with("https://") || self.cookie_secure
+    }
 }
 
 impl Default for WebConfig {
@@ -71,9 +88,14 @@ impl Default for WebConfig {
             federation_inbox_per_host_per_second: 300,
             public_cache_fresh_for: public::cache::FRESH_FOR,
             audit_checkpoints: None,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_token: None,
         }
     }
 }
+
+/// Failed login steps one client address may make per five minutes.
+pub const LOGIN_FAILURES_PER_WINDOW: u32 = 30;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -81,10 +103,13 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
-    pub login_throttle: Arc<LoginThrottle>,
     /// The governance check: the built-in rule set compiled once, and each
     /// force's own rules compiled once per saved version.
     pub governance: Arc<bluelamp_services::force_rules::ForceEngines>,
+    /// Failed logins and wrong second-factor codes per client address. Only
+    /// failures spend it, so officers sharing one address (a station, a proxy)
+    /// are never refused for logging in correctly.
+    pub login_failures: Arc<rate_limit::KeyedLimiter<IpAddr>>,
     /// Rendered feeds and profile pages, kept for a moment (see public::cache).
     pub public_cache: Arc<public::cache::PublicCache>,
     /// The federation HTTP client and key caches.
@@ -105,11 +130,14 @@ impl AppState {
             )),
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::new()),
-            // Thirty attempts per address per five minutes: generous for a
-            // station sharing one address, slow for a password sprayer.
-            login_throttle: Arc::new(LoginThrottle::new(30, Duration::from_secs(300))),
             governance: Arc::new(bluelamp_services::force_rules::ForceEngines::default()),
             public_cache,
+            // Thirty failures per address per five minutes: generous for a
+            // station sharing one address, slow for a password sprayer.
+            login_failures: Arc::new(rate_limit::KeyedLimiter::per_window(
+                LOGIN_FAILURES_PER_WINDOW,
+                300,
+            )),
             started: Instant::now(),
         }
     }

@@ -14,6 +14,8 @@ use crate::{api, metrics, public, staff, AppState};
 use bluelamp_federation::limits::MAX_INBOX_BODY;
 
 pub fn router(state: AppState) -> Router {
+    let hsts = state.config.served_over_https();
+    let trusted_proxies = std::sync::Arc::new(state.config.trusted_proxies.clone());
     let api_v1 = Router::new()
         .route("/me", get(api::me))
         .route("/forces", get(api::list_forces).post(api::add_force))
@@ -53,7 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
         .fallback(api::not_found);
 
-    Router::new()
+    let app = Router::new()
         .nest("/api/v1", api_v1)
         .route("/api/openapi.json", get(api::openapi))
         .route("/healthz", get(healthz))
@@ -112,7 +114,21 @@ pub fn router(state: AppState) -> Router {
             "strict-origin-when-cross-origin",
         ))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .with_state(state)
+        // Every handler finds the proxies it may believe (auth::client_addr);
+        // an Arc clone per request, no middleware future.
+        .layer(axum::Extension(trusted_proxies));
+    // Served over HTTPS: browsers must keep using HTTPS for a year, so a
+    // downgrade on a hostile network cannot strip it. (Browsers ignore the
+    // header over plain HTTP, so a mistaken setting does no harm there.)
+    let app = if hsts {
+        app.layer(security_header(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000",
+        ))
+    } else {
+        app
+    };
+    app.with_state(state)
 }
 
 const CSP: &str = "default-src 'self'; img-src 'self' https: data:; media-src 'self'; \
@@ -143,7 +159,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_text(State(state): State<AppState>) -> Response {
+/// Metrics say how busy the server is and which routes fail: not for the public.
+/// Without a `metrics_token` configured they are off (404); with one, the scraper
+/// sends `Authorization: Bearer <metrics_token>` (else 401).
+async fn metrics_text(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return not_found().await.into_response();
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !crate::auth::constant_time_eq(sent.trim().as_bytes(), expected.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "send the metrics token: Authorization: Bearer <metrics_token>",
+        )
+            .into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,

@@ -67,7 +67,7 @@ pub(super) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         config.audit_checkpoint_every_minutes,
         checkpoints.file().display()
     );
-    let web_config = config.web_config(&base, Some(checkpoints));
+    let web_config = config.web_config(&base, Some(checkpoints))?;
     if config.federation_allow_loopback {
         tracing::warn!(
             "federation_allow_loopback is on: a TEST-ONLY setting; never use it in production"

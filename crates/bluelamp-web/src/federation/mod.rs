@@ -187,44 +187,23 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// A token bucket per remote host: `rate` tokens a second, holding at most ten
 /// seconds' worth, so a server catching up after an outage gets its burst and
-/// a runaway one is slowed without touching anyone else. In memory, per process:
-/// a limit to protect this machine, not an accounting record.
-pub(crate) struct HostRateLimiter {
-    rate: f64,
-    capacity: f64,
-    buckets: Mutex<HashMap<String, (f64, std::time::Instant)>>,
-}
+/// a runaway one is slowed without touching anyone else. The shared keyed
+/// limiter (crate::rate_limit), in memory and per process: a limit to protect
+/// this machine, not an accounting record.
+pub(crate) struct HostRateLimiter(crate::rate_limit::KeyedLimiter<String>);
 
 impl HostRateLimiter {
     pub(crate) fn new(per_second: u32) -> HostRateLimiter {
-        let rate = f64::from(per_second.max(1));
-        HostRateLimiter {
-            rate,
-            capacity: rate * 10.0,
-            buckets: Mutex::new(HashMap::new()),
-        }
+        let rate = per_second.max(1);
+        HostRateLimiter(crate::rate_limit::KeyedLimiter::new(
+            rate.saturating_mul(10),
+            f64::from(rate),
+        ))
     }
 
     /// Take one token for `host`; `false` when its bucket is empty.
     pub(crate) fn allow(&self, host: &str) -> bool {
-        let now = std::time::Instant::now();
-        let mut buckets = lock(&self.buckets);
-        if buckets.len() > 100_000 {
-            // Bound memory against a flood of made-up host names: idle buckets
-            // would be full anyway, so forgetting them changes nothing.
-            buckets.retain(|_, (_, at)| now.duration_since(*at).as_secs_f64() < 10.0);
-        }
-        let (tokens, at) = buckets
-            .entry(host.to_owned())
-            .or_insert((self.capacity, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(self.capacity);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.0.allow(host)
     }
 }
 

@@ -11,10 +11,8 @@
 //! the only credential. A GET only shows the page with its buttons, because mail
 //! scanners follow links.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::header::SET_COOKIE;
@@ -23,7 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use bluelamp_services::auth::{random_token, sha256_hex, LoginThrottle};
+use bluelamp_services::auth::{random_token, sha256_hex};
 use bluelamp_services::subscriptions::{
     self as service, ConfirmOutcome, LinkTarget, SubscribeRequest, UnsubscribeOutcome,
 };
@@ -35,6 +33,7 @@ use serde::Deserialize;
 use crate::auth::{client_ip, constant_time_eq, cookie, set_cookie};
 use crate::error::PageError;
 use crate::layout::{self, csrf_field};
+use crate::rate_limit::KeyedLimiter;
 use crate::AppState;
 
 /// The double-submit cookie of the public subscribe form.
@@ -67,35 +66,21 @@ pub fn subscribe_link(force_code: &str, account_handle: Option<&str>) -> Markup 
 /// dropped (the page still says "check your inbox", so it reveals nothing).
 const PER_ADDRESS_PER_HOUR: u32 = 5;
 
-fn address_throttle() -> &'static Mutex<HashMap<String, (u32, Instant)>> {
-    static MAP: OnceLock<Mutex<HashMap<String, (u32, Instant)>>> = OnceLock::new();
-    MAP.get_or_init(|| Mutex::new(HashMap::new()))
+fn address_throttle() -> &'static KeyedLimiter<String> {
+    static THROTTLE: OnceLock<KeyedLimiter<String>> = OnceLock::new();
+    THROTTLE.get_or_init(|| KeyedLimiter::per_window(PER_ADDRESS_PER_HOUR, 3600))
 }
 
 /// Count a request for `email`; false when it is over the limit.
 fn address_allowed(email: &str) -> bool {
-    let window = Duration::from_secs(3600);
-    let now = Instant::now();
     // Keyed by a hash so the process memory holds no addresses either.
-    let key = sha256_hex(&email.trim().to_lowercase());
-    let mut map = address_throttle()
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if map.len() > 100_000 {
-        map.retain(|_, (_, start)| now.duration_since(*start) < window);
-    }
-    let slot = map.entry(key).or_insert((0, now));
-    if now.duration_since(slot.1) >= window {
-        *slot = (0, now);
-    }
-    slot.0 += 1;
-    slot.0 <= PER_ADDRESS_PER_HOUR
+    address_throttle().allow(sha256_hex(&email.trim().to_lowercase()).as_str())
 }
 
-fn network_throttle() -> &'static LoginThrottle {
-    static THROTTLE: OnceLock<LoginThrottle> = OnceLock::new();
+fn network_throttle() -> &'static KeyedLimiter<IpAddr> {
+    static THROTTLE: OnceLock<KeyedLimiter<IpAddr>> = OnceLock::new();
     // Generous for a library or a station sharing one address.
-    THROTTLE.get_or_init(|| LoginThrottle::new(60, Duration::from_secs(600)))
+    THROTTLE.get_or_init(|| KeyedLimiter::per_window(60, 600))
 }
 
 // ----- subscribing -----
@@ -237,7 +222,7 @@ pub async fn submit(
         ));
     }
     if let Some(ip) = client_ip(&parts).and_then(|ip| ip.parse::<IpAddr>().ok()) {
-        if network_throttle().check(ip).is_err() {
+        if !network_throttle().allow(&ip) {
             return Ok(again(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many subscription requests from your network; wait a few minutes and try again.",

@@ -11,8 +11,8 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::auth::{
-    client_ip, constant_time_eq, cookie, set_cookie, PendingSession, StaffForm, LOGIN_CSRF_COOKIE,
-    SESSION_COOKIE,
+    client_addr, constant_time_eq, cookie, set_cookie, PendingSession, StaffForm,
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE,
 };
 use crate::error::PageError;
 use crate::layout::{self, csrf_field};
@@ -71,17 +71,18 @@ pub async fn submit(
         );
         return (StatusCode::FORBIDDEN, [(SET_COOKIE, cookie_header)], page).into_response();
     }
-    let ip = client_ip(&parts);
-    if let Some(address) = ip.as_deref().and_then(|ip| ip.parse().ok()) {
-        if let Err(error) = state.login_throttle.check(address) {
-            return (
-                StatusCode::TOO_MANY_REQUESTS,
-                login_page(&form.csrf, Some(&error.to_string())),
-            )
-                .into_response();
-        }
+    let address = client_addr(&parts);
+    if !take_attempt(&state, address) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            login_page(&form.csrf, Some(TOO_MANY_FAILURES)),
+        )
+            .into_response();
     }
-    match auth_service::log_in(&state.store, &form.username, &form.password, ip).await {
+    let ip = address.map(|a| a.to_string());
+    let outcome = auth_service::log_in(&state.store, &form.username, &form.password, ip).await;
+    settle_attempt(&state, address, &outcome);
+    match outcome {
         Ok(session) => {
             let next = if session.second_factor_pending {
                 "/login/totp"
@@ -108,6 +109,29 @@ pub async fn submit(
         )
             .into_response(),
         Err(other) => PageError::from(other).into_response(),
+    }
+}
+
+const TOO_MANY_FAILURES: &str =
+    "Too many failed logins from your network; wait a few minutes and try again.";
+
+/// Take one attempt from the client address's failure budget; `false` when it
+/// is used up. Taken before trying, so parallel guesses cannot all pass at once.
+fn take_attempt(state: &AppState, address: Option<std::net::IpAddr>) -> bool {
+    address.is_none_or(|a| state.login_failures.allow(&a))
+}
+
+/// Only failures count: anything but a wrong password or code gives the attempt
+/// back, so a station or proxy sharing one address is never refused for correct
+/// logins. The per-account lockout stays the main control against guessing.
+fn settle_attempt<T>(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    outcome: &Result<T, ServiceError>,
+) {
+    let failed = matches!(outcome, Err(ServiceError::Unauthenticated(_)));
+    if let Some(address) = address.filter(|_| !failed) {
+        state.login_failures.refund(&address);
     }
 }
 
@@ -140,13 +164,26 @@ pub struct CodeForm {
 
 pub async fn totp_submit(
     State(state): State<AppState>,
+    parts: Parts,
     PendingSession(context): PendingSession,
     Form(form): Form<CodeForm>,
 ) -> Response {
     if !constant_time_eq(form.csrf.as_bytes(), context.session.csrf_token.as_bytes()) {
         return Redirect::to("/login/totp").into_response();
     }
-    match auth_service::complete_second_factor(&state.store, &context, &form.code).await {
+    // Codes are guessed from an address like passwords: same budget.
+    let address = client_addr(&parts);
+    if !take_attempt(&state, address) {
+        let page = layout::page(
+            "Enter your code",
+            None,
+            html! { div.error role="alert" { p { (TOO_MANY_FAILURES) } } },
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, page).into_response();
+    }
+    let outcome = auth_service::complete_second_factor(&state.store, &context, &form.code).await;
+    settle_attempt(&state, address, &outcome);
+    match outcome {
         Ok(()) => Redirect::to("/staff").into_response(),
         Err(ServiceError::Unauthenticated(message)) => {
             let page = layout::page(

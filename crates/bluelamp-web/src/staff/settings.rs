@@ -111,16 +111,31 @@ pub async fn change_password(
 }
 
 /// Enrolment: a fresh secret each time the page is shown; it only takes effect
-/// when a code from it is confirmed.
+/// when a code from it is confirmed, with the current password (and a code from
+/// the current authenticator, when replacing one).
 pub async fn totp_page(
     State(state): State<AppState>,
     StaffSession(context): StaffSession,
 ) -> Result<Response, PageError> {
+    let user_id = services::auth::user_id(&context)?;
+    let mut conn = state
+        .store
+        .read()
+        .await
+        .map_err(services::ServiceError::from)?;
+    let enrolled = users::get(&mut conn, user_id)
+        .await
+        .map_err(services::ServiceError::from)?
+        .totp_enabled;
+    drop(conn);
     let secret = services::auth::new_totp_secret();
     let uri = services::auth::totp_uri(&secret, &context.staff.username, &state.config.site_name);
     let content = html! {
         @if context.must_enrol_totp {
             div.notice role="status" { p { "Your force requires two-factor login. Set it up to continue." } }
+        }
+        @if enrolled {
+            p { "Two-factor login is on. To move it to a new authenticator, confirm with your password and a code from the current one." }
         }
         ol {
             li { "Open your authenticator app and add an account." }
@@ -130,7 +145,13 @@ pub async fn totp_page(
         form method="post" action="/staff/totp" {
             (csrf_field(&context.session.csrf_token))
             input type="hidden" name="secret" value=(secret);
-            label for="code" { "Six-digit code" }
+            label for="current_password" { "Your current password" }
+            input type="password" id="current_password" name="current_password" autocomplete="current-password" required;
+            @if enrolled {
+                label for="current_code" { "Code from your current authenticator" }
+                input type="text" id="current_code" name="current_code" inputmode="numeric" autocomplete="one-time-code" required;
+            }
+            label for="code" { "Six-digit code from the new authenticator" }
             input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required;
             button type="submit" { "Turn on two-factor login" }
         }
@@ -142,19 +163,23 @@ pub async fn totp_page(
 pub struct TotpForm {
     secret: String,
     code: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    current_code: String,
 }
 
 pub async fn totp_confirm(
     State(state): State<AppState>,
     form: StaffForm<TotpForm>,
 ) -> Result<Response, PageError> {
-    services::auth::confirm_totp(
-        &state.store,
-        &form.session.staff,
-        &form.form.secret,
-        &form.form.code,
-    )
-    .await?;
+    let enrolment = services::auth::TotpEnrolment {
+        current_password: &form.form.current_password,
+        current_code: &form.form.current_code,
+        secret: &form.form.secret,
+        code: &form.form.code,
+    };
+    services::auth::confirm_totp(&state.store, &form.session, &enrolment).await?;
     Ok(done("/staff/settings", "totp-enabled"))
 }
 

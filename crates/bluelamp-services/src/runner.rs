@@ -24,3 +24,12 @@ pub trait Queue: Send + Sync + 'static {
     /// (after a crash, before its outcome was recorded) must do no harm.
     fn run_due(&self) -> Round<'_>;
 }
+
+/// What became of one job of the `jobs` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Finished: the job is complete.
+    Done,
+    /// Not yet: run it again at this (stored-form) time.
+    Postpone(String),
+}

@@ -3,18 +3,27 @@
 //! transaction with its audit entry.
 
 use bluelamp_domain::post::{self as workflow, CheckVerdict};
-use bluelamp_domain::{may_post, AccountId, AccountKind, Action, Invalid, PostStatus, Role};
+use bluelamp_domain::{AccountId, AccountKind, Action, Invalid, PostStatus, Role};
 use bluelamp_governance::{
     duplicate_key, parse_request, Decision, DuplicateLookup, Engine, NoDuplicates, Report,
 };
-use bluelamp_store::{accounts, audit, forces, jobs, media, policies, posts, AnyConnection, Store};
+use bluelamp_store::{accounts, audit, forces, jobs, media, posts, AnyConnection, Store};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::accounts::account_in_force;
 use crate::auth::entry;
 use crate::force_rules::ForceEngines;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
+
+mod edits;
+mod scheduling;
+
+use edits::{approve_edit, reject_edit};
+
+pub(crate) use crate::membership::posting_member;
+pub use crate::runner::JobOutcome;
+pub use edits::edit;
+pub use scheduling::{publish_due, scheduling_paused, set_scheduling_paused};
 
 /// The longest post, in bytes: the same limit the check itself applies.
 pub const MAX_POST_BYTES: usize = bluelamp_governance::MAX_DRAFT_BYTES;
@@ -208,35 +217,6 @@ fn check(
 
 fn findings_json(report: &Report) -> serde_json::Value {
     serde_json::to_value(&report.findings).unwrap_or(serde_json::Value::Null)
-}
-
-/// Everything that must hold before `staff` may post as `account`.
-pub(crate) async fn posting_member(
-    conn: &mut AnyConnection,
-    staff: &Staff,
-    account: AccountId,
-) -> ServiceResult<(accounts::Account, accounts::Member)> {
-    staff.authorize(Action::Post)?;
-    let force = staff.current_force()?;
-    let user = staff
-        .user_id
-        .ok_or_else(|| ServiceError::Forbidden("posts are written by named staff users".into()))?;
-    let current = policies::current(conn, force).await?;
-    let acknowledged = match &current {
-        Some(policy) => policies::acknowledged_at(conn, policy.id, user)
-            .await?
-            .is_some(),
-        None => false,
-    };
-    may_post(current.as_ref().map(|p| p.as_current()), acknowledged)?;
-    let account = account_in_force(conn, staff, account).await?;
-    match accounts::member(conn, account.id, user).await? {
-        Some(member) if member.permissions.post => Ok((account, member)),
-        _ => Err(ServiceError::Forbidden(format!(
-            "You are not a member of @{} with permission to post; ask your comms team.",
-            account.handle
-        ))),
-    }
 }
 
 fn signed(account: &accounts::Account, member: &accounts::Member, text: &str) -> String {
@@ -655,197 +635,6 @@ fn workflow_error(error: workflow::WorkflowError) -> ServiceError {
     }
 }
 
-/// Edit a post (its author, or an approver on its account), who must still be a
-/// member allowed to post there. The edit is re-checked; the previous text is kept
-/// and shown as history. An approved post edited by a member who may not post
-/// without approval (or into wording the check holds) keeps its approved text: the
-/// edit waits in the approval queue (`proposed_edit`) until a supervisor approves it.
-pub async fn edit(
-    store: &Store,
-    engine: &ForceEngines,
-    staff: &Staff,
-    id: i64,
-    expected_version: i64,
-    text: &str,
-) -> ServiceResult<posts::Post> {
-    staff.require_scope("write")?;
-    let text = validate_text(text)?;
-    let mut tx = store.write().await?;
-    let post = post_in_force(&mut tx, staff, id).await?;
-    workflow::may_edit(post.status).map_err(workflow_error)?;
-    let (_, member) = posting_member(&mut tx, staff, post.account_id).await?;
-    let editor = member.user_id;
-    if post.author_user_id != editor && !member.permissions.approve {
-        return Err(ServiceError::Forbidden(
-            "Only the author or an approver on this account may edit this post.".into(),
-        ));
-    }
-    if post.version != expected_version {
-        return Err(stale(id));
-    }
-    let (account, body) = body_for_author(&mut tx, &post, text).await?;
-    let report = recheck(&mut tx, engine, &post, &account, &body).await?;
-    let route = workflow::route_edit(
-        post.status,
-        verdict(report.decision),
-        member.permissions.post_without_approval,
-    )
-    .map_err(|error| match error {
-        workflow::WorkflowError::EditRefused => {
-            ServiceError::Conflict(format!("{error} {}", summary(&report)))
-        }
-        other => workflow_error(other),
-    })?;
-    let before = post.body.clone();
-    let post = match route {
-        workflow::EditRoute::ApplyNow => {
-            let post = posts::edit(
-                &mut tx,
-                id,
-                expected_version,
-                text,
-                &body,
-                report.decision.as_str(),
-                &findings_json(&report),
-                editor,
-                "edited",
-            )
-            .await?;
-            let mut draft = entry(staff, "post.edit", "post", id);
-            draft.before = Some(json!({"body": before}).to_string());
-            draft.after = Some(json!({"body": post.body, "version": post.version}).to_string());
-            // Federation: an edit of a public post goes to followers as an Update.
-            crate::federation::on_edited(&mut tx, &post).await?;
-            notifications::public_changed(&mut tx, &post).await?;
-            audit::append(&mut tx, draft).await?;
-            post
-        }
-        workflow::EditRoute::AwaitApproval => {
-            let post = posts::propose_edit(
-                &mut tx,
-                id,
-                expected_version,
-                text,
-                &body,
-                report.decision.as_str(),
-                &findings_json(&report),
-                editor,
-            )
-            .await?;
-            let mut draft = entry(staff, "post.edit_proposed", "post", id);
-            draft.before = Some(json!({"body": before}).to_string());
-            draft.after = Some(
-                json!({"proposed_body": body, "decision": report.decision, "version": post.version})
-                    .to_string(),
-            );
-            audit::append(&mut tx, draft).await?;
-            post
-        }
-    };
-    tx.commit().await?;
-    Ok(post)
-}
-
-/// Approve the edit waiting on an approved post (optionally amended by the
-/// approver, which is checked again): the post's text changes and, if public, goes
-/// out as an update.
-async fn approve_edit(
-    mut tx: bluelamp_store::WriteTx,
-    engine: &ForceEngines,
-    staff: &Staff,
-    post: posts::Post,
-    expected_version: i64,
-    amended_text: Option<&str>,
-) -> ServiceResult<posts::Post> {
-    let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
-    let proposal = post.proposed_edit.clone();
-    workflow::review_edit(
-        proposal.is_some(),
-        proposal.as_ref().map_or(approver, |p| p.proposed_by),
-        approver,
-        may_approve,
-    )
-    .map_err(workflow_error)?;
-    let Some(proposal) = proposal else {
-        return Err(workflow_error(workflow::WorkflowError::NoEditWaiting));
-    };
-    if post.version != expected_version {
-        return Err(stale(post.id));
-    }
-    let text = match amended_text.map(str::trim).filter(|t| !t.is_empty()) {
-        Some(text) => validate_text(text)?.to_string(),
-        None => proposal.text.clone(),
-    };
-    let (account, body) = body_for_author(&mut tx, &post, &text).await?;
-    // Checked again: the rules (or the force's settings) may have changed since.
-    let report = recheck(&mut tx, engine, &post, &account, &body).await?;
-    if report.decision == Decision::Refuse {
-        return Err(ServiceError::Conflict(format!(
-            "{} {}",
-            workflow::WorkflowError::EditRefused,
-            summary(&report)
-        )));
-    }
-    let before = post.body.clone();
-    let post = posts::edit(
-        &mut tx,
-        post.id,
-        post.version,
-        &text,
-        &body,
-        report.decision.as_str(),
-        &findings_json(&report),
-        proposal.proposed_by,
-        "edit approved",
-    )
-    .await?;
-    crate::federation::on_edited(&mut tx, &post).await?;
-    notifications::public_changed(&mut tx, &post).await?;
-    let mut draft = entry(staff, "post.edit_approve", "post", post.id);
-    draft.before = Some(json!({"body": before}).to_string());
-    draft.after = Some(
-        json!({"body": post.body, "version": post.version, "proposed_by": proposal.proposed_by})
-            .to_string(),
-    );
-    audit::append(&mut tx, draft).await?;
-    tx.commit().await?;
-    Ok(post)
-}
-
-/// Turn down the edit waiting on an approved post, with a reason the editor sees;
-/// the approved text stays.
-async fn reject_edit(
-    mut tx: bluelamp_store::WriteTx,
-    staff: &Staff,
-    post: posts::Post,
-    expected_version: i64,
-    reason: &str,
-) -> ServiceResult<posts::Post> {
-    let reviewer = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
-    let proposal = post.proposed_edit.as_ref();
-    workflow::review_edit(
-        proposal.is_some(),
-        proposal.map_or(reviewer, |p| p.proposed_by),
-        reviewer,
-        may_approve,
-    )
-    .map_err(workflow_error)?;
-    if reason.trim().is_empty() {
-        return Err(workflow_error(workflow::WorkflowError::ReasonNeeded));
-    }
-    let rejected = proposal.map(|p| p.body.clone());
-    let post =
-        posts::discard_proposed_edit(&mut tx, post.id, expected_version, reviewer, reason.trim())
-            .await?;
-    let mut draft = entry(staff, "post.edit_reject", "post", post.id);
-    draft.after = Some(json!({"rejected_body": rejected, "reason": reason.trim()}).to_string());
-    audit::append(&mut tx, draft).await?;
-    tx.commit().await?;
-    Ok(post)
-}
-
 /// Delete a post: the public sees a tombstone; the content stays for the audit
 /// trail and disclosure.
 pub async fn delete(
@@ -930,88 +719,6 @@ pub async fn mine(store: &Store, staff: &Staff) -> ServiceResult<Vec<posts::Post
     let user = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
     let mut conn = store.read().await?;
     Ok(posts::by_author(&mut conn, user, 50).await?)
-}
-
-/// Pause (or resume) every scheduled post of the force, e.g. during a major incident.
-pub async fn set_scheduling_paused(
-    store: &Store,
-    staff: &Staff,
-    paused: bool,
-) -> ServiceResult<()> {
-    staff.authorize(Action::PauseScheduling)?;
-    staff.require_scope("write")?;
-    let force = staff.current_force()?;
-    let mut tx = store.write().await?;
-    forces::set_scheduling_paused(&mut tx, force, paused).await?;
-    let mut draft = entry(
-        staff,
-        if paused {
-            "scheduling.pause"
-        } else {
-            "scheduling.resume"
-        },
-        "force",
-        force.0,
-    );
-    draft.after = Some(json!({"paused": paused}).to_string());
-    audit::append(&mut tx, draft).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn scheduling_paused(store: &Store, staff: &Staff) -> ServiceResult<bool> {
-    let force = staff.current_force()?;
-    let mut conn = store.read().await?;
-    Ok(forces::scheduling_paused(&mut conn, force).await?)
-}
-
-/// Publish one due scheduled post (the job's work), exactly once: the status change,
-/// its side effects and the job's completion commit together.
-pub async fn publish_due(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceResult<JobOutcome> {
-    let Some(id) = job.payload.get("post_id").and_then(|v| v.as_i64()) else {
-        return Ok(JobOutcome::Done);
-    };
-    let post = posts::get(conn, id).await?;
-    if post.status != PostStatus::Scheduled {
-        // Edited back to the queue, deleted or already out: nothing to do.
-        return Ok(JobOutcome::Done);
-    }
-    if forces::scheduling_paused(conn, post.force_id).await? {
-        return Ok(JobOutcome::Postpone(bluelamp_store::format_time(
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
-        )));
-    }
-    if in_future(post.scheduled_at.as_deref()) {
-        return Ok(JobOutcome::Postpone(
-            post.scheduled_at.clone().unwrap_or_default(),
-        ));
-    }
-    let post = posts::set_status(conn, id, post.version, PostStatus::Published, None, None).await?;
-    notifications::on_published(conn, &post).await?;
-    audit::append(
-        conn,
-        bluelamp_domain::AuditDraft {
-            force_id: Some(post.force_id),
-            actor_user_id: Some(post.author_user_id),
-            actor_label: "scheduler".into(),
-            action: "post.published".into(),
-            target_type: "post".into(),
-            target_id: post.id.to_string(),
-            after: Some(
-                json!({"status": "published", "scheduled_at": post.scheduled_at}).to_string(),
-            ),
-            ..Default::default()
-        },
-    )
-    .await?;
-    Ok(JobOutcome::Done)
-}
-
-/// What became of a job run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobOutcome {
-    Done,
-    Postpone(String),
 }
 
 /// Is this user allowed to see drafts of this account? Used by pages that list posts.

@@ -124,9 +124,11 @@ impl LogoUrl {
         }
         if url
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || "\"<>\\`".contains(c))
+            .any(|c| !c.is_ascii() || c.is_whitespace() || c.is_control() || "\"<>\\`".contains(c))
         {
-            return refuse("it contains spaces, quotes or control characters");
+            return refuse(
+                "it contains spaces, quotes, control or non-ASCII characters (percent-encode them)",
+            );
         }
         if let Some(rest) = url.strip_prefix("https://") {
             let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();

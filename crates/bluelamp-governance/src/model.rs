@@ -331,10 +331,10 @@ pub enum DraftError {
     Field { field: String, message: String },
 }
 
-/// The longest draft a request may carry, in UTF-8 bytes: the longest post
+/// The longest draft a request may carry, in characters: the longest post
 /// Bluelamp accepts (every network's own limit is far lower). A longer draft is an
 /// error naming the limit, never a "publish" for text nobody could post.
-pub const MAX_DRAFT_BYTES: usize = 20_000;
+pub const MAX_DRAFT_CHARS: usize = 20_000;
 
 /// Parses the JSON of `POST /api/v1/check` (and one `--jsonl` line) into a [`Draft`].
 pub fn parse_request(json: &str) -> Result<Draft, DraftError> {
@@ -366,12 +366,12 @@ pub(crate) fn draft_from_value(value: serde_json::Value) -> Result<Draft, DraftE
     // rather than serde's position in a re-serialised value.
     check_field::<String>(&value, &["text"], "a string")?;
     if let Some(text) = value.get("text").and_then(|t| t.as_str()) {
-        if text.len() > MAX_DRAFT_BYTES {
+        let length = text.chars().count();
+        if length > MAX_DRAFT_CHARS {
             return Err(DraftError::Field {
                 field: "text".into(),
                 message: format!(
-                    "is {} bytes long; a post may be at most {MAX_DRAFT_BYTES} bytes",
-                    text.len()
+                    "is {length} characters long; a post may be at most {MAX_DRAFT_CHARS} characters"
                 ),
             });
         }

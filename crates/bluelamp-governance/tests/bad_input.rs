@@ -261,6 +261,6 @@ fn a_draft_over_the_post_limit_is_an_error_naming_the_limit_not_a_publish() {
         message.contains("text") && message.contains("20000"),
         "{message}"
     );
-    let at_limit = serde_json::json!({"text": "a".repeat(bluelamp_governance::MAX_DRAFT_BYTES)});
+    let at_limit = serde_json::json!({"text": "a".repeat(bluelamp_governance::MAX_DRAFT_CHARS)});
     assert!(parse_request(&at_limit.to_string()).is_ok());
 }

@@ -8,10 +8,13 @@ use bluelamp_domain::{Action, Role};
 use bluelamp_store::audit::{self as store_audit, AuditFilter, Verification};
 use bluelamp_store::Store;
 
-use crate::{ServiceResult, Staff};
+use crate::{ServiceError, ServiceResult, Staff};
 
 /// Entries this user may see, newest first. Staff see their own force's chain;
 /// a server administrator without a chosen force sees every chain.
+/// The most audit entries one page may ask for.
+pub const MAX_AUDIT_PAGE: i64 = 500;
+
 pub async fn view(
     store: &Store,
     staff: &Staff,
@@ -22,8 +25,11 @@ pub async fn view(
         (Role::ServerAdmin, None) => filter.chain,
         (_, force) => Some(chain_for_force(force)),
     };
-    if filter.limit <= 0 || filter.limit > 500 {
-        filter.limit = 100;
+    if !(1..=MAX_AUDIT_PAGE).contains(&filter.limit) {
+        return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "limit",
+            format!("must be from 1 to {MAX_AUDIT_PAGE}"),
+        )));
     }
     let mut conn = store.read().await?;
     Ok(store_audit::list(&mut conn, &filter, false).await?)

@@ -258,6 +258,7 @@ pub async fn session(
         force_id: session.force_id,
         scopes: None,
         ip,
+        token_id: None,
     };
     Ok(SessionContext {
         session,
@@ -406,6 +407,13 @@ pub async fn create_api_token(
 pub async fn revoke_api_token(store: &Store, staff: &Staff, id: i64) -> ServiceResult<()> {
     staff.require_scope("write")?;
     let user_id = staff.user_id.ok_or(ServiceError::NotFound("API token"))?;
+    if staff.token_id == Some(id) {
+        // A script revoking the very token it runs with would lock itself out
+        // half-way through; a person does it from the settings page.
+        return Err(ServiceError::Conflict(
+            "This request is authenticated by that token: revoke it from the settings page or with another token.".into(),
+        ));
+    }
     let mut tx = store.write().await?;
     tokens::revoke(&mut tx, user_id, id).await?;
     audit::append(&mut tx, entry(staff, "api_token.revoke", "api_token", id)).await?;
@@ -436,6 +444,7 @@ pub async fn bearer(store: &Store, secret: &str, ip: Option<String>) -> ServiceR
         force_id: user.force_id,
         scopes: Some(token.scopes),
         ip,
+        token_id: Some(token.id),
     })
 }
 

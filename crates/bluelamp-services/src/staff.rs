@@ -17,6 +17,8 @@ pub struct Staff {
     /// API token scopes; `None` for a browser session or the CLI (all scopes).
     pub scopes: Option<Vec<String>>,
     pub ip: Option<String>,
+    /// The API token this request came with, if any.
+    pub token_id: Option<i64>,
 }
 
 impl Staff {
@@ -31,6 +33,7 @@ impl Staff {
             force_id: None,
             scopes: None,
             ip: None,
+            token_id: None,
         }
     }
 

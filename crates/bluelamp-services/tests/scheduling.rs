@@ -32,6 +32,7 @@ async fn sergeant(store: &Store) -> (Staff, AccountId) {
         force_id: Some(force.id),
         scopes: None,
         ip: None,
+        token_id: None,
     };
     policy::acknowledge(store, &staff, 1).await.unwrap();
     (staff, beat.id)

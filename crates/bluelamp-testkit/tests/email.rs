@@ -119,6 +119,7 @@ async fn staff(app: &TestApp, username: &str) -> Staff {
         force_id: user.force_id,
         scopes: None,
         ip: None,
+        token_id: None,
     }
 }
 

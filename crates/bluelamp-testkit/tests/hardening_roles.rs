@@ -108,13 +108,16 @@ async fn an_upload_must_name_an_account_the_uploader_may_post_to() {
     assert_eq!(refused.status, 403, "{}", refused.body);
 
     // Roles that never post may not upload at all.
-    let (analyst, analyst_token) = app.ready_to_post("analyst.price").await;
+    // Analysts and partners cannot even hold a write token (their roles do not
+    // post); with the token they can hold, an upload is refused.
+    let analyst = app.logged_in("analyst.price").await;
+    let analyst_token = analyst.new_api_token("a", &["read"]).await;
     let refused = analyst
         .upload(&analyst_token, beat, "IMG_4.jpg", photo_with_gps())
         .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     let partner = app.logged_in("partner.council").await;
-    let partner_token = partner.new_api_token("p", &["read", "write"]).await;
+    let partner_token = partner.new_api_token("p", &["read"]).await;
     let refused = partner
         .upload(&partner_token, beat, "IMG_5.jpg", photo_with_gps())
         .await;

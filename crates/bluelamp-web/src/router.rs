@@ -53,7 +53,9 @@ pub fn router(state: AppState) -> Router {
         .route("/check", post(api::check))
         .route("/tokens", get(api::list_tokens).post(api::create_token))
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
-        .fallback(api::not_found);
+        .fallback(api::not_found)
+        // Extractor rejections (a bad path id or query) answer in JSON like the rest.
+        .layer(axum::middleware::map_response(api::extract::json_errors));
 
     let app = Router::new()
         .nest("/api/v1", api_v1)

@@ -25,8 +25,8 @@ pub use crate::runner::JobOutcome;
 pub use edits::edit;
 pub use scheduling::{publish_due, scheduling_paused, set_scheduling_paused};
 
-/// The longest post, in bytes: the same limit the check itself applies.
-pub const MAX_POST_BYTES: usize = bluelamp_governance::MAX_DRAFT_BYTES;
+/// The longest post, in characters: the same limit the check itself applies.
+pub const MAX_POST_CHARS: usize = bluelamp_governance::MAX_DRAFT_CHARS;
 pub const MAX_IMAGES: usize = 4;
 /// A content warning is a short line ("Contains an image of an injury"), not a
 /// second post: Mastodon's own limit on it is shared with the text, ours is 200.
@@ -233,10 +233,10 @@ fn validate_text(text: &str) -> ServiceResult<&str> {
     if text.is_empty() {
         return Err(invalid("text", "a post needs some text"));
     }
-    if text.len() > MAX_POST_BYTES {
+    if text.chars().count() > MAX_POST_CHARS {
         return Err(invalid(
             "text",
-            format!("a post may be at most {MAX_POST_BYTES} bytes"),
+            format!("a post may be at most {MAX_POST_CHARS} characters"),
         ));
     }
     Ok(text)

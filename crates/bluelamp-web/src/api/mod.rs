@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`. Errors are `{"error": code, "detail": message}`;
 //! bad JSON answers 400 naming the field; bodies over the limit answer 413.
 
-mod extract;
+pub(crate) mod extract;
 pub mod forces;
 pub mod subscriptions;
 

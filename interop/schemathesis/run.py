@@ -10,7 +10,11 @@ schemathesis's own exit code (0: clean).
     python3 interop/schemathesis/run.py path/to/bluelamp [extra schemathesis args]
 """
 
+import base64
+import hashlib
+import hmac
 import html
+import struct
 import os
 import re
 import shutil
@@ -35,6 +39,15 @@ def csrf(page):
     if not match:
         raise SystemExit("no CSRF field in the page")
     return match.group(1)
+
+
+def totp(secret_base32, at):
+    """The RFC 6238 code (SHA-1, six digits, 30-second steps) for time `at`."""
+    key = base64.b32decode(secret_base32 + "=" * (-len(secret_base32) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(at) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
 
 
 def main():
@@ -68,6 +81,13 @@ def main():
         page = opener.open(f"{base}/login").read().decode()
         form = {"csrf": csrf(page), "username": "chief.admin", "password": "blue-lamp-force-2026"}
         opener.open(f"{base}/login", urllib.parse.urlencode(form).encode())
+        # Enrol a second factor first: the fuzzer may turn on "require TOTP" for
+        # the force, which (rightly) locks unenrolled users out of the API.
+        page = opener.open(f"{base}/staff/totp").read().decode()
+        secret = re.search(r'id="totp-secret">([A-Z2-7=]+)<', page).group(1)
+        form = {"csrf": csrf(page), "secret": secret, "current_password": "blue-lamp-force-2026",
+                "code": totp(secret, time.time())}
+        opener.open(f"{base}/staff/totp", urllib.parse.urlencode(form).encode())
         page = opener.open(f"{base}/staff/settings").read().decode()
         form = {"csrf": csrf(page), "name": "schemathesis", "read": "true", "write": "true", "admin": "true"}
         page = opener.open(f"{base}/staff/tokens", urllib.parse.urlencode(form).encode()).read().decode()

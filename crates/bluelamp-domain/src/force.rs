@@ -112,10 +112,16 @@ impl LogoUrl {
     pub const MAX_LEN: usize = 2000;
 
     pub fn parse(text: &str) -> Result<LogoUrl, Invalid> {
+        LogoUrl::parse_field("logo_url", text)
+    }
+
+    /// The same rule for any picture shown on our pages (an account's avatar),
+    /// with errors naming `field`.
+    pub fn parse_field(field: &'static str, text: &str) -> Result<LogoUrl, Invalid> {
         let url = text.trim();
         let refuse = |why: &str| {
             Err(Invalid::new(
-                "logo_url",
+                field,
                 format!("must be an https:// address or a path on the force's site such as /media/12 ({why})"),
             ))
         };

@@ -40,15 +40,13 @@ pub async fn add_account(
     staff.authorize(Action::ManageAccounts)?;
     staff.require_scope("write")?;
     let force_id = staff.current_force()?;
-    let avatar_url = match &input.avatar_url {
-        Some(url) if !(url.starts_with("https://") || url.starts_with('/')) => {
-            return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
-                "avatar_url",
-                "must be an https:// address or a path on this server",
-            )));
-        }
-        other => other.clone(),
-    };
+    // An avatar is shown on public pages: the same rule as a force's logo.
+    let avatar_url = input
+        .avatar_url
+        .as_deref()
+        .map(|url| bluelamp_domain::force::LogoUrl::parse_field("avatar_url", url))
+        .transpose()?
+        .map(|url| url.as_str().to_string());
     let new_account = accounts::NewAccount {
         force_id,
         handle: Handle::parse(&input.handle)?,

@@ -78,7 +78,7 @@ pub async fn api_upload(
             "description" => description = field.text().await.unwrap_or_default(),
             "account" => {
                 let text = field.text().await.unwrap_or_default();
-                let id = text.trim().parse::<i64>().map_err(|_| {
+                let id = parse_id(&text).ok_or_else(|| {
                     WebError::from(ServiceError::Invalid(bluelamp_domain::Invalid::new(
                         "account",
                         "the account must be given by its numeric id",
@@ -86,7 +86,13 @@ pub async fn api_upload(
                 })?;
                 account = Some(AccountId(id));
             }
-            _ => {}
+            other => {
+                return Err(WebError::bad_request(format!(
+                    "unknown field '{}': send 'file', 'account' and optionally 'description'",
+                    other.escape_default()
+                ))
+                .into())
+            }
         }
     }
     let (name, bytes) = file
@@ -163,4 +169,13 @@ async fn serve(
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     Ok(response)
+}
+
+/// A numeric id from a form field: `26`, or `26.0` as some clients write it.
+fn parse_id(text: &str) -> Option<i64> {
+    let text = text.trim();
+    text.parse::<i64>().ok().or_else(|| {
+        let float = text.parse::<f64>().ok()?;
+        (float.fract() == 0.0 && float.abs() < 9.0e15).then_some(float as i64)
+    })
 }

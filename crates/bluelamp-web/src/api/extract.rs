@@ -45,8 +45,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     detail,
                 ))
             })?;
-        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|error| {
+            ApiError(WebError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                format!("the JSON body is not valid: {error}"),
+            ))
+        })?;
+        whole_numbers_as_integers(&mut json);
+        let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();
             let inner = error.inner();
             let detail = if path == "." || path.is_empty() {
@@ -61,6 +68,27 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ))
         })?;
         Ok(ApiJson(value))
+    }
+}
+
+/// JSON has one number type: `3.0` is the integer 3 to JSON Schema and to most
+/// clients, but not to serde's integer fields. Whole numbers written with a
+/// fraction are read as the integers they are; real fractions stay as they are.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64() {
+                // i64::MAX as f64 rounds up to 2^63, which does not fit: stay below it.
+                if float.fract() == 0.0 && float >= i64::MIN as f64 && float < i64::MAX as f64 {
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => {
+            fields.values_mut().for_each(whole_numbers_as_integers)
+        }
+        _ => {}
     }
 }
 

@@ -179,7 +179,7 @@ pub async fn list_posts(
     Query(query): Query<QueueQuery>,
 ) -> ApiResult {
     let status = match query.status.as_deref() {
-        None | Some("") => None,
+        None => None,
         Some(text) => Some(bluelamp_domain::PostStatus::parse(text).ok_or_else(|| {
             ApiError(WebError::bad_request(
                 "status must be one of pending, scheduled, published, refused, rejected, deleted",

@@ -96,7 +96,9 @@ def main():
             raise SystemExit("no token on the page:\n" + page[:2000])
         token = html.unescape(match.group(1))
         command = [
-            shutil.which("st") or "st", "run", f"{base}/api/openapi.json",
+            shutil.which("st") or "st",
+            "--config-file", os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml"),
+            "run", f"{base}/api/openapi.json",
             "--header", f"Authorization: Bearer {token}",
             "--checks", "all",
             "--workers", "1",

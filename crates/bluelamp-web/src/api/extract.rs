@@ -52,6 +52,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 format!("the JSON body is not valid: {error}"),
             ))
         })?;
+        if !json.is_object() {
+            // serde would read a struct from an array too ([null, null]); every
+            // body of this API is an object.
+            return Err(ApiError(WebError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "the JSON body must be an object, such as {\"text\": \"...\"}",
+            )));
+        }
         whole_numbers_as_integers(&mut json);
         let value = serde_path_to_error::deserialize(json).map_err(|error| {
             let path = error.path().to_string();

@@ -159,11 +159,20 @@ pub async fn set_member(
             "members of a collective account need a signature, such as \"ACC MJ\"",
         )));
     }
+    // The account in the path exists; a name in the body that matches no staff
+    // user of this force is a mistake in the input (400 naming the field), and
+    // says nothing about users of other forces.
+    let unknown = || {
+        ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "username",
+            "there is no staff user by that name in this force",
+        ))
+    };
     let user = users::by_username(&mut tx, &input.username)
         .await?
-        .ok_or(ServiceError::NotFound("user"))?;
+        .ok_or_else(unknown)?;
     if user.force_id != Some(account.force_id) {
-        return Err(ServiceError::NotFound("user"));
+        return Err(unknown());
     }
     if user.disabled {
         return Err(ServiceError::Conflict(format!(

@@ -9,7 +9,8 @@ use bluelamp_domain::retry::Backoff;
 use bluelamp_store::{jobs, Store};
 
 use crate::audit::checkpoints::{CheckpointSettings, CHECKPOINT_JOB};
-use crate::posts::{self, JobOutcome};
+use crate::posts;
+use crate::runner::JobOutcome;
 use crate::runner::{Queue, Round};
 use crate::{ServiceError, ServiceResult};
 

@@ -15,7 +15,7 @@ pub mod force_rules;
 pub mod forces;
 pub mod jobs;
 pub mod media;
-mod membership;
+pub(crate) mod membership;
 pub mod notifications;
 pub mod policy;
 pub mod posts;

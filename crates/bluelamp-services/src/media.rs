@@ -106,7 +106,7 @@ pub async fn upload(
         .ok_or_else(|| ServiceError::Forbidden("uploads are made by named staff users".into()))?;
     let account = {
         let mut conn = store.read().await?;
-        crate::posts::posting_member(&mut conn, staff, account)
+        crate::membership::posting_member(&mut conn, staff, account)
             .await?
             .0
     };

@@ -15,6 +15,7 @@ use bluelamp_web::{AppState, WebConfig};
 
 pub mod fediverse;
 pub mod fixtures;
+pub mod mail;
 pub mod smtp;
 
 pub use bluelamp_services::demo::DEMO_USERS;
@@ -26,6 +27,22 @@ pub fn demo_password(username: &str) -> &'static str {
         .find(|(name, _, _)| *name == username)
         .map(|(_, _, password)| *password)
         .unwrap_or_else(|| panic!("{username} is not a demo user"))
+}
+
+/// Is a peer installed? The test is compiled as ignored where it is missing.
+pub fn peer_available(module: &str, install: &str) -> bool {
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        let message = format!(
+            "fediverse peer `{module}` is not installed ({install}); the interop test DID NOT RUN"
+        );
+        // Ignored where the peer is missing (build.rs): here its absence is a failure.
+        panic!("{message}");
+    }
+    ok
 }
 
 /// The backend the end-to-end tests run on in this pass.

@@ -25,7 +25,7 @@ use bluelamp_store::{jobs, Store, StoreError};
 use ring::rand::SystemRandom;
 use ring::signature::{Ed25519KeyPair, KeyPair, UnparsedPublicKey, ED25519};
 
-use crate::posts::JobOutcome;
+use crate::runner::JobOutcome;
 use crate::{ServiceError, ServiceResult};
 
 /// The job kind that writes a checkpoint and reschedules itself.

@@ -20,7 +20,7 @@ mod scheduling;
 
 use edits::{approve_edit, reject_edit};
 
-pub(crate) use crate::membership::posting_member;
+use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
 pub use edits::edit;
 pub use scheduling::{publish_due, scheduling_paused, set_scheduling_paused};

@@ -506,10 +506,6 @@ fn note_create(remote: &Remote, app: &TestApp, n: u32, text: &str) -> Value {
 }
 
 #[tokio::test]
-#[cfg_attr(
-    not(bluelamp_has_pasture),
-    ignore = "needs the fediverse peer fediverse-pasture: python3 -m pip install fediverse-pasture (.ci/run installs it)"
-)]
 async fn a_mention_lands_in_the_staff_inbox_sanitised_and_bad_requests_are_refused() {
     let app = TestApp::spawn_federated().await;
     let remote = Remote::start().await;

@@ -21,24 +21,9 @@
 
 use std::time::Duration;
 
+use bluelamp_testkit::peer_available;
 use bluelamp_testkit::TestApp;
 use serde_json::Value;
-
-/// Is a peer installed? The test is compiled as ignored where it is missing.
-fn peer_available(module: &str, install: &str) -> bool {
-    let ok = std::process::Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let message = format!(
-            "fediverse peer `{module}` is not installed ({install}); the interop test DID NOT RUN"
-        );
-        // Ignored where the peer is missing (build.rs): here its absence is a failure.
-        panic!("{message}");
-    }
-    ok
-}
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/pasture_verify_actor.py");
 

@@ -185,6 +185,18 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Post> {
     post_from(&row)
 }
 
+/// The row an `UPDATE … WHERE version = $n RETURNING` gave back; none means the
+/// post has moved on (409) or does not exist (404).
+async fn updated_or_stale(conn: &mut AnyConnection, id: i64, row: Option<AnyRow>) -> Result<Post> {
+    match row {
+        Some(row) => post_from(&row),
+        None => {
+            get(conn, id).await?;
+            Err(stale(id))
+        }
+    }
+}
+
 fn stale(id: i64) -> StoreError {
     StoreError::Conflict(format!(
         "Post {id} was changed by someone else while you were working on it. Reload it to see the current version, then try again."
@@ -219,13 +231,7 @@ pub async fn set_status(
     .bind(expected_version)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => post_from(&row),
-        None => {
-            get(conn, id).await?;
-            Err(stale(id))
-        }
-    }
+    updated_or_stale(conn, id, row).await
 }
 
 /// Replace a post's text (keeping the old text as a revision) if it is still at
@@ -309,13 +315,7 @@ pub async fn propose_edit(
     .bind(expected_version)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => post_from(&row),
-        None => {
-            get(conn, id).await?;
-            Err(stale(id))
-        }
-    }
+    updated_or_stale(conn, id, row).await
 }
 
 /// Turn down the edit waiting on a post, keeping the reviewer's note.
@@ -339,13 +339,7 @@ pub async fn discard_proposed_edit(
     .bind(expected_version)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(row) => post_from(&row),
-        None => {
-            get(conn, id).await?;
-            Err(stale(id))
-        }
-    }
+    updated_or_stale(conn, id, row).await
 }
 
 /// Approved posts of a force with an edit waiting for approval, oldest first.

@@ -62,7 +62,10 @@ fn documented() -> BTreeSet<(String, String)> {
 #[test]
 fn every_api_route_is_documented_and_every_documented_operation_exists() {
     let routes = routes();
-    assert!(routes.len() > 30, "the router scan found too little: {routes:?}");
+    assert!(
+        routes.len() > 30,
+        "the router scan found too little: {routes:?}"
+    );
     let mut documented = documented();
     // The document itself is served outside /api/v1 and need not describe itself.
     documented.remove(&("GET".into(), "/api/openapi.json".into()));

@@ -7,8 +7,8 @@ use bluelamp_store::{audit, posts};
 use serde_json::json;
 
 use super::{
-    body_for_author, findings_json, may_approve_on, post_in_force, posting_member, recheck, stale,
-    summary, validate_text, verdict, workflow_error, ForceEngines,
+    body_for_author, edit_refused, findings_json, may_approve_on, post_in_force, posting_member,
+    recheck, stale, validate_text, verdict, workflow_error, ForceEngines,
 };
 use crate::auth::entry;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
@@ -50,9 +50,7 @@ pub async fn edit(
         member.permissions.post_without_approval,
     )
     .map_err(|error| match error {
-        workflow::WorkflowError::EditRefused => {
-            ServiceError::Conflict(format!("{error} {}", summary(&report)))
-        }
+        workflow::WorkflowError::EditRefused => edit_refused(&report),
         other => workflow_error(other),
     })?;
     let before = post.body.clone();
@@ -140,11 +138,7 @@ pub(super) async fn approve_edit(
     // Checked again: the rules (or the force's settings) may have changed since.
     let report = recheck(&mut tx, engine, &post, &account, &body).await?;
     if report.decision == Decision::Refuse {
-        return Err(ServiceError::Conflict(format!(
-            "{} {}",
-            workflow::WorkflowError::EditRefused,
-            summary(&report)
-        )));
+        return Err(edit_refused(&report));
     }
     let before = post.body.clone();
     let post = posts::edit(

@@ -490,11 +490,7 @@ pub async fn approve(
         let (account, body) = body_for_author(&mut tx, &post, text).await?;
         let report = recheck(&mut tx, engine, &post, &account, &body).await?;
         if report.decision == Decision::Refuse {
-            return Err(ServiceError::Conflict(format!(
-                "{} {}",
-                workflow::WorkflowError::EditRefused,
-                summary(&report)
-            )));
+            return Err(edit_refused(&report));
         }
         post = posts::edit(
             &mut tx,
@@ -620,6 +616,15 @@ fn summary(report: &Report) -> String {
         .map(|f| f.message.clone())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// An edit the check refuses: nothing changes, and the findings say why.
+fn edit_refused(report: &Report) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "{} {}",
+        workflow::WorkflowError::EditRefused,
+        summary(report)
+    ))
 }
 
 fn stale(id: i64) -> ServiceError {

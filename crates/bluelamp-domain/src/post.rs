@@ -252,6 +252,46 @@ pub fn review_edit(
     Ok(())
 }
 
+/// What one staff member may do with a post, for the page that offers it: the
+/// same rules the use cases enforce, derived in one place so no page re-derives
+/// them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PostActions {
+    /// Approve or reject it (it waits, and it is not theirs).
+    pub review: bool,
+    /// Approve or turn down the edit waiting on it (not their own edit).
+    pub review_edit: bool,
+    /// Edit it (their own, or as an approver).
+    pub edit: bool,
+    /// Delete it (their own, as an approver, or as the comms team).
+    pub delete: bool,
+}
+
+/// Who is looking at a post, and with which rights on its account.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user: Option<UserId>,
+    pub may_approve: bool,
+    /// Comms and administrators may delete any post of the force.
+    pub moderates: bool,
+}
+
+pub fn actions(
+    status: PostStatus,
+    author: UserId,
+    edit_proposed_by: Option<UserId>,
+    viewer: Viewer,
+) -> PostActions {
+    let own = viewer.user == Some(author);
+    PostActions {
+        review: status == PostStatus::Pending && viewer.may_approve && !own,
+        review_edit: edit_proposed_by
+            .is_some_and(|proposer| viewer.may_approve && viewer.user != Some(proposer)),
+        edit: may_edit(status).is_ok() && (own || viewer.may_approve),
+        delete: may_delete(status).is_ok() && (own || viewer.may_approve || viewer.moderates),
+    }
+}
+
 pub fn may_delete(current: PostStatus) -> Result<(), WorkflowError> {
     match current {
         PostStatus::Deleted => Err(WorkflowError::NotDeletable("deleted")),
@@ -372,6 +412,29 @@ mod tests {
         assert!(sends_to(&names(&["fediverse"]), "fediverse"));
         assert!(!sends_to(&names(&["fediverse"]), "email"));
         assert!(sends_to(&[], "email"));
+    }
+
+    #[test]
+    fn the_page_offers_what_the_rules_allow() {
+        let approver = Viewer {
+            user: Some(BOB),
+            may_approve: true,
+            moderates: false,
+        };
+        let author = Viewer {
+            user: Some(ALICE),
+            may_approve: false,
+            moderates: false,
+        };
+        let waiting = actions(PostStatus::Pending, ALICE, None, approver);
+        assert!(waiting.review && waiting.edit && waiting.delete);
+        let own = actions(PostStatus::Pending, ALICE, None, author);
+        assert!(!own.review && own.edit && own.delete);
+        let proposed = actions(PostStatus::Published, ALICE, Some(BOB), approver);
+        assert!(!proposed.review_edit, "nobody approves their own edit");
+        assert!(actions(PostStatus::Published, ALICE, Some(ALICE), approver).review_edit);
+        let gone = actions(PostStatus::Deleted, ALICE, None, approver);
+        assert_eq!(gone, PostActions::default());
     }
 
     #[test]

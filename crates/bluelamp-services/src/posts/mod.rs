@@ -656,11 +656,7 @@ pub async fn delete(
     workflow::may_delete(post.status).map_err(workflow_error)?;
     let was_public = post.status == PostStatus::Published;
     let approver = may_approve_on(&mut tx, staff, post.account_id).await?;
-    let admin = matches!(
-        staff.role,
-        Role::ForceAdmin | Role::Comms | Role::ServerAdmin
-    );
-    if post.author_user_id != user && !approver && !admin {
+    if post.author_user_id != user && !approver && !moderates(staff.role) {
         return Err(ServiceError::Forbidden(
             "Only the author, an approver on this account or the comms team may delete this post."
                 .into(),
@@ -688,19 +684,46 @@ pub async fn delete(
     Ok(post)
 }
 
-/// A post with everything the staff page shows: revisions and media.
-pub async fn detail(
-    store: &Store,
-    staff: &Staff,
-    id: i64,
-) -> ServiceResult<(posts::Post, Vec<posts::Revision>, Vec<media::Media>, bool)> {
+/// A post with everything the staff page shows: revisions, media and what the
+/// viewer may do with it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PostDetail {
+    pub post: posts::Post,
+    pub revisions: Vec<posts::Revision>,
+    pub media: Vec<media::Media>,
+    pub may_approve: bool,
+    pub actions: workflow::PostActions,
+}
+
+pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<PostDetail> {
     staff.authorize(Action::ViewAccounts)?;
     let mut conn = store.read().await?;
     let post = post_in_force(&mut conn, staff, id).await?;
     let revisions = posts::revisions(&mut conn, id).await?;
-    let attachments = media::for_post(&mut conn, id).await?;
+    let media = media::for_post(&mut conn, id).await?;
     let may_approve = may_approve_on(&mut conn, staff, post.account_id).await?;
-    Ok((post, revisions, attachments, may_approve))
+    let actions = workflow::actions(
+        post.status,
+        post.author_user_id,
+        post.proposed_edit.as_ref().map(|p| p.proposed_by),
+        workflow::Viewer {
+            user: staff.user_id,
+            may_approve,
+            moderates: moderates(staff.role),
+        },
+    );
+    Ok(PostDetail {
+        post,
+        revisions,
+        media,
+        may_approve,
+        actions,
+    })
+}
+
+/// Comms and administrators may delete any post of the force.
+fn moderates(role: Role) -> bool {
+    matches!(role, Role::ForceAdmin | Role::Comms | Role::ServerAdmin)
 }
 
 /// The force's approval queue (oldest first) and scheduled posts.

@@ -197,11 +197,8 @@ pub async fn get_post(
     ApiStaff(staff): ApiStaff,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let (post, revisions, attachments, may_approve) =
-        services::posts::detail(&state.store, &staff, id).await?;
-    ok(
-        json!({"post": post, "revisions": revisions, "media": attachments, "may_approve": may_approve}),
-    )
+    let detail = services::posts::detail(&state.store, &staff, id).await?;
+    ok(detail)
 }
 
 #[derive(Deserialize)]

@@ -155,10 +155,14 @@ pub async fn detail(
     Query(query): Query<Done>,
 ) -> Result<Response, PageError> {
     let staff = &context.staff;
-    let (post, revisions, attachments, may_approve) =
-        services::posts::detail(&state.store, staff, id).await?;
+    let services::posts::PostDetail {
+        post,
+        revisions,
+        media: attachments,
+        actions,
+        ..
+    } = services::posts::detail(&state.store, staff, id).await?;
     let csrf = &context.session.csrf_token;
-    let is_author = Some(post.author_user_id) == staff.user_id;
     let findings = post.findings.as_array().cloned().unwrap_or_default();
     let (likes, boosts) = services::federation::reaction_counts(&state.store, post.id).await?;
     let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
@@ -175,7 +179,7 @@ pub async fn detail(
                 h2 id="proposed" { "Edit waiting for approval" }
                 p { "Until a supervisor approves it, the public keeps seeing the approved text above. Check: " (proposal.decision) "." }
                 blockquote id="proposed-body" { (proposal.body) }
-                @if may_approve && Some(proposal.proposed_by) != staff.user_id {
+                @if actions.review_edit {
                     form method="post" action=(format!("/staff/posts/{}/approve", post.id)) {
                         (csrf_field(csrf))
                         input type="hidden" name="version" value=(post.version);
@@ -232,7 +236,7 @@ pub async fn detail(
                 }
             }
         }
-        @if post.status == PostStatus::Pending && may_approve && !is_author {
+        @if actions.review {
             section aria-labelledby="review" {
                 h2 id="review" { "Review" }
                 form method="post" action=(format!("/staff/posts/{}/approve", post.id)) {
@@ -251,7 +255,7 @@ pub async fn detail(
                 }
             }
         }
-        @if matches!(post.status, PostStatus::Published | PostStatus::Scheduled | PostStatus::Pending) && (is_author || may_approve) {
+        @if actions.edit {
             section aria-labelledby="edit" {
                 h2 id="edit" { "Edit" }
                 form method="post" action=(format!("/staff/posts/{}/edit", post.id)) {
@@ -263,7 +267,7 @@ pub async fn detail(
                 }
             }
         }
-        @if post.status != PostStatus::Deleted {
+        @if actions.delete {
             form method="post" action=(format!("/staff/posts/{}/delete", post.id)) {
                 (csrf_field(csrf))
                 input type="hidden" name="version" value=(post.version);

@@ -141,3 +141,18 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// Run `story` once on a fresh, migrated store of every backend under test.
+pub async fn each_backend<F, Fut>(story: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in backends_under_test() {
+        let db = TestDatabase::create(backend).await.expect("test database");
+        let store = db.store().await.expect("migrated store");
+        eprintln!("running on {}", backend.as_str());
+        story(store.clone()).await;
+        store.close().await;
+    }
+}

@@ -5,22 +5,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 use bluelamp_domain::{DisplayName, Role, Username};
-use bluelamp_store::testing::{backends_under_test, TestDatabase};
+use bluelamp_store::testing::each_backend;
 use bluelamp_store::{users, Store};
-
-async fn each_backend<F, Fut>(story: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for backend in backends_under_test() {
-        let db = TestDatabase::create(backend).await.expect("test database");
-        let store = db.store().await.expect("migrated store");
-        eprintln!("running on {}", backend.as_str());
-        story(store.clone()).await;
-        store.close().await;
-    }
-}
 
 async fn a_user(store: &Store) -> users::User {
     let mut tx = store.write().await.unwrap();

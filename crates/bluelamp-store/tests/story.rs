@@ -6,8 +6,8 @@ use bluelamp_domain::{
     AccountKind, AuditDraft, DisplayName, ForceCode, ForceSettings, Handle, MembershipPermissions,
     PublicDomain, Role, Signature, TimeZoneName, Username,
 };
-use bluelamp_store::testing::{backends_under_test, TestDatabase};
-use bluelamp_store::{accounts, audit, forces, policies, users, Store, StoreError};
+use bluelamp_store::testing::{backends_under_test, each_backend, TestDatabase};
+use bluelamp_store::{accounts, audit, forces, policies, users, StoreError};
 
 fn new_force(code: &str) -> forces::NewForce {
     forces::NewForce {
@@ -17,20 +17,6 @@ fn new_force(code: &str) -> forces::NewForce {
         time_zone: TimeZoneName::parse("Europe/London").unwrap(),
         logo_url: None,
         settings: ForceSettings::default(),
-    }
-}
-
-async fn each_backend<F, Fut>(story: F)
-where
-    F: Fn(Store) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    for backend in backends_under_test() {
-        let db = TestDatabase::create(backend).await.expect("test database");
-        let store = db.store().await.expect("migrated store");
-        eprintln!("running on {}", backend.as_str());
-        story(store.clone()).await;
-        store.close().await;
     }
 }
 

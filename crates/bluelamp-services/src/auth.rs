@@ -68,7 +68,9 @@ pub fn sha256_hex(text: &str) -> String {
 
 /// Compare secrets without leaking their common prefix through timing.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    // subtle compares lengths first (not secret here) and then every byte.
+    a.ct_eq(b).into()
 }
 
 /// Whether the account is inside a lockout period now.

@@ -17,7 +17,6 @@ use bluelamp_domain::{AuditDraft, ForceId, Invalid};
 use bluelamp_store::subscriptions::{self as subs, Subscriber};
 use bluelamp_store::{accounts, forces, AnyConnection};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::auth::random_token;
 use crate::ServiceResult;
@@ -152,22 +151,11 @@ pub fn mask_email(email: &str) -> String {
 }
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    // RFC 2104 over SHA-256 (64-byte blocks); sha2 is already a dependency and
-    // this is all of HMAC we need.
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
-    inner.update(message);
-    let inner = inner.finalize();
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner);
-    outer.finalize().into()
+    // ring's HMAC (already in the tree for signatures), not a hand-made one.
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    let mut mac = [0u8; 32];
+    mac.copy_from_slice(ring::hmac::sign(&key, message).as_ref());
+    mac
 }
 
 fn unsubscribe_mac(key: &str, id: i64) -> String {

@@ -19,6 +19,7 @@ pub(crate) mod membership;
 pub mod notifications;
 pub mod policy;
 pub mod posts;
+pub mod public;
 pub mod runner;
 pub mod staff;
 pub mod subscriptions;

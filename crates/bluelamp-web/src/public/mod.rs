@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bluelamp_domain::PostStatus;
-use bluelamp_services::ServiceError;
+use bluelamp_services::{self as services, ServiceError};
 use bluelamp_store::{accounts, forces, media, posts};
 use bytes::Bytes;
 use maud::{html, Markup, PreEscaped};
@@ -58,10 +58,6 @@ pub fn routes() -> Router<AppState> {
             );
     }
     router
-}
-
-fn store_error(error: bluelamp_store::StoreError) -> PageError {
-    PageError::from(ServiceError::from(error))
 }
 
 #[derive(Deserialize, Default)]
@@ -135,8 +131,7 @@ where
 }
 
 async fn index(State(state): State<AppState>) -> Result<Response, PageError> {
-    let mut conn = state.store.read().await.map_err(store_error)?;
-    let all = forces::list(&mut conn).await.map_err(store_error)?;
+    let all = services::public::forces(&state.store).await?;
     let content = html! {
         p { "Follow your local police on the channels you already use." }
         ul {
@@ -245,20 +240,9 @@ async fn force_page(
     Path(code): Path<String>,
     Query(paging): Query<Paging>,
 ) -> Result<Response, PageError> {
-    let mut conn = state.store.read().await.map_err(store_error)?;
-    let force = forces::by_code(&mut conn, &code)
-        .await
-        .map_err(store_error)?;
-    let force_accounts = accounts::list(&mut conn, force.id)
-        .await
-        .map_err(store_error)?;
-    let latest = posts::public_page(&mut conn, force.id, None, paging.before, PAGE_SIZE)
-        .await
-        .map_err(store_error)?;
-    let ids: Vec<i64> = latest.iter().map(|p| p.id).collect();
-    let attachments = media::for_posts(&mut conn, &ids)
-        .await
-        .map_err(store_error)?;
+    let listing =
+        services::public::page(&state.store, &code, None, paging.before, PAGE_SIZE).await?;
+    let (force, force_accounts, latest) = (&listing.force, &listing.accounts, &listing.posts);
     let path = format!("/forces/{}", force.code);
     let content = html! {
         @if let Some(logo) = &force.logo_url {
@@ -269,19 +253,18 @@ async fn force_page(
         section aria-labelledby="accounts" {
             h2 id="accounts" { "Accounts" }
             ul {
-                @for account in &force_accounts {
+                @for account in force_accounts {
                     li { a href=(format!("/forces/{}/accounts/{}", force.code, account.handle)) { (account.display_name) } " @" (account.handle) "@" (force.domain) }
                 }
             }
         }
         section aria-labelledby="latest" {
             h2 id="latest" { "Latest posts" }
-            @for post in &latest {
-                @let mine: Vec<media::Media> = attachments.iter().filter(|m| m.post_id == Some(post.id)).cloned().collect();
-                (post_article(&force, post, force_accounts.iter().find(|a| a.id == post.account_id), &mine, true))
+            @for post in latest {
+                (post_article(force, post, listing.account_of(post), &listing.media_of(post.id), true))
             }
             @if latest.is_empty() { p { "No posts yet." } }
-            (pager(&path, &latest))
+            (pager(&path, latest))
         }
     };
     Ok(
@@ -296,21 +279,13 @@ async fn build_profile(
     handle: &str,
     before: Option<i64>,
 ) -> Result<Cached, PageError> {
-    let mut conn = state.store.read().await.map_err(store_error)?;
-    let force = forces::by_code(&mut conn, code)
-        .await
-        .map_err(store_error)?;
-    let account = accounts::by_handle(&mut conn, force.id, handle)
-        .await
-        .map_err(store_error)?;
-    let recent = posts::public_page(&mut conn, force.id, Some(account.id), before, PAGE_SIZE)
-        .await
-        .map_err(store_error)?;
-    let ids: Vec<i64> = recent.iter().map(|p| p.id).collect();
-    let attachments = media::for_posts(&mut conn, &ids)
-        .await
-        .map_err(store_error)?;
-    drop(conn);
+    let listing =
+        services::public::page(&state.store, code, Some(handle), before, PAGE_SIZE).await?;
+    let force = &listing.force;
+    let recent = &listing.posts;
+    let Some(account) = listing.account.as_ref() else {
+        return Err(PageError::from(ServiceError::NotFound("account")));
+    };
     let path = format!("/forces/{}/accounts/{}", force.code, account.handle);
     let head = html! {
         (feed_links(&path, &account.display_name))
@@ -335,12 +310,11 @@ async fn build_profile(
         (subscribe::subscribe_link(&force.code, Some(&account.handle)))
         section aria-labelledby="posts" {
             h2 id="posts" { "Posts" }
-            @for post in &recent {
-                @let mine: Vec<media::Media> = attachments.iter().filter(|m| m.post_id == Some(post.id)).cloned().collect();
-                (post_article(&force, post, Some(&account), &mine, false))
+            @for post in recent {
+                (post_article(force, post, Some(account), &listing.media_of(post.id), false))
             }
             @if recent.is_empty() { p { "No posts yet." } }
-            (pager(&path, &recent))
+            (pager(&path, recent))
         }
     };
     let html = layout::page_with_head(&account.display_name, None, head, content).into_string();
@@ -375,22 +349,8 @@ async fn single_post(
     State(state): State<AppState>,
     Path((code, id)): Path<(String, i64)>,
 ) -> Result<Response, PageError> {
-    let mut conn = state.store.read().await.map_err(store_error)?;
-    let force = forces::by_code(&mut conn, &code)
-        .await
-        .map_err(store_error)?;
-    let post = posts::get(&mut conn, id).await.map_err(store_error)?;
-    if post.force_id != force.id
-        || !matches!(post.status, PostStatus::Published | PostStatus::Deleted)
-    {
-        return Err(store_error(bluelamp_store::StoreError::NotFound("post")));
-    }
-    let account = accounts::get(&mut conn, post.account_id)
-        .await
-        .map_err(store_error)?;
-    let attachments = media::for_post(&mut conn, post.id)
-        .await
-        .map_err(store_error)?;
+    let (force, post, account, attachments) =
+        services::public::post(&state.store, &code, id).await?;
     let base = &state.config.public_base_url;
     let deleted = post.status == PostStatus::Deleted;
     let description = if deleted {
@@ -449,12 +409,7 @@ pub async fn force_tag_page(
     State(state): State<AppState>,
     Path((code, tag)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let force = {
-        let mut conn = state.store.read().await.map_err(store_error)?;
-        forces::by_code(&mut conn, &code)
-            .await
-            .map_err(store_error)?
-    };
+    let force = services::public::force(&state.store, &code).await?;
     tag_page_of(&state, force, tag).await
 }
 
@@ -467,42 +422,36 @@ async fn tag_page_of(
         || tag.chars().count() > 100
         || !tag.chars().all(|c| c.is_alphanumeric() || c == '_')
     {
-        return Err(store_error(bluelamp_store::StoreError::NotFound("tag")));
+        return Err(PageError::from(ServiceError::NotFound("tag")));
     }
-    let mut conn = state.store.read().await.map_err(store_error)?;
     // The SQL narrows by text; the renderer decides what is really a hashtag
     // (so `#tag` inside a URL or `#tagger` do not count).
-    let candidates = posts::published_containing(&mut conn, force.id, &format!("#{tag}"), 500)
-        .await
-        .map_err(store_error)?;
-    let ctx = bluelamp_federation::html::RenderContext {
-        local_domain: &force.domain,
-        hashtag_base: "",
-        mentions: &[],
-    };
-    let tagged: Vec<posts::Post> = candidates
-        .into_iter()
-        .filter(|p| {
-            bluelamp_federation::html::render_text(&p.body, &ctx)
+    let wanted = tag.to_lowercase();
+    let domain = force.domain.clone();
+    let listing = services::public::containing(
+        &state.store,
+        force,
+        &format!("#{tag}"),
+        500,
+        |post| {
+            let ctx = bluelamp_federation::html::RenderContext {
+                local_domain: &domain,
+                hashtag_base: "",
+                mentions: &[],
+            };
+            bluelamp_federation::html::render_text(&post.body, &ctx)
                 .hashtags
                 .iter()
-                .any(|t| t.to_lowercase() == tag.to_lowercase())
-        })
-        .take(TAG_PAGE_SIZE as usize)
-        .collect();
-    let ids: Vec<i64> = tagged.iter().map(|p| p.id).collect();
-    let attachments = media::for_posts(&mut conn, &ids)
-        .await
-        .map_err(store_error)?;
-    let force_accounts = accounts::list(&mut conn, force.id)
-        .await
-        .map_err(store_error)?;
-    drop(conn);
+                .any(|t| t.to_lowercase() == wanted)
+        },
+        TAG_PAGE_SIZE as usize,
+    )
+    .await?;
+    let (force, tagged) = (&listing.force, &listing.posts);
     let content = html! {
         p { "Posts of " a href=(format!("/forces/{}", force.code)) { (force.name) } " tagged #" (tag) "." }
-        @for post in &tagged {
-            @let mine: Vec<media::Media> = attachments.iter().filter(|m| m.post_id == Some(post.id)).cloned().collect();
-            (post_article(&force, post, force_accounts.iter().find(|a| a.id == post.account_id), &mine, true))
+        @for post in tagged {
+            (post_article(force, post, listing.account_of(post), &listing.media_of(post.id), true))
         }
         @if tagged.is_empty() { p { "No posts carry this tag." } }
     };
@@ -515,42 +464,19 @@ async fn build_feed(
     handle: Option<&str>,
     format: Format,
 ) -> Result<Cached, PageError> {
-    let mut conn = state.store.read().await.map_err(store_error)?;
-    let force = forces::by_code(&mut conn, code)
-        .await
-        .map_err(store_error)?;
-    let account = match handle {
-        Some(handle) => Some(
-            accounts::by_handle(&mut conn, force.id, handle)
-                .await
-                .map_err(store_error)?,
-        ),
-        None => None,
-    };
-    let mut items = posts::public_page(
-        &mut conn,
-        force.id,
-        account.as_ref().map(|a| a.id),
-        None,
-        FEED_SIZE,
-    )
-    .await
-    .map_err(store_error)?;
-    // Feeds carry what is public now; deleted posts simply leave them.
-    items.retain(|p| p.status == PostStatus::Published);
-    let force_accounts = match &account {
-        Some(account) => vec![account.clone()],
-        None => accounts::list(&mut conn, force.id)
-            .await
-            .map_err(store_error)?,
-    };
-    drop(conn);
+    let listing = services::public::feed(&state.store, code, handle, FEED_SIZE).await?;
+    let (force, account, items, force_accounts) = (
+        &listing.force,
+        listing.account.as_ref(),
+        &listing.posts,
+        &listing.accounts,
+    );
     let subject = feeds::FeedSubject {
-        force: &force,
-        account: account.as_ref(),
+        force,
+        account,
         base: &state.config.public_base_url,
     };
-    let body = feeds::render(format, &subject, &items, &force_accounts);
+    let body = feeds::render(format, &subject, items, force_accounts);
     let last = items
         .first()
         .map(|p| {

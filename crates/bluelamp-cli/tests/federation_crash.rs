@@ -6,75 +6,20 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bluelamp_domain::AccountId;
 use bluelamp_store::testing::TestDatabase;
 use bluelamp_testkit::fediverse::{client_for, Behaviour, FakeHost};
+use bluelamp_testkit::server::start;
 use bluelamp_testkit::{backend_for_this_run, demo_password};
 use serde_json::{json, Value};
 
+const BIN: &str = env!("CARGO_BIN_EXE_bluelamp");
 const HOSTS: usize = 20;
 const FOLLOWERS_PER_HOST: usize = 10;
 /// How long each fake inbox takes to answer (after recording the POST).
 const INBOX_DELAY: Duration = Duration::from_millis(150);
-
-/// The server process; killed (SIGKILL) if the test ends early.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_server(db: &TestDatabase, listen: &str, log: &Path) -> Server {
-    let log = std::fs::File::create(log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_bluelamp"))
-        .args(["serve", "--demo"])
-        .env_remove("BLUELAMP_CONFIG")
-        .env("BLUELAMP_DATABASE_URL", &db.url)
-        .env("BLUELAMP_DATA_DIR", db.data_dir.as_ref().unwrap())
-        .env("BLUELAMP_LISTEN", listen)
-        .env("BLUELAMP_DEMO_DOMAIN", listen)
-        .env("BLUELAMP_COOKIE_SECURE", "false")
-        .env("BLUELAMP_FEDERATION_SCHEME", "http")
-        .env("BLUELAMP_FEDERATION_ALLOW_LOOPBACK_FOR_TESTS", "true")
-        .env("BLUELAMP_LOG_LEVEL", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Server(child)
-}
-
-async fn wait_until_up(base: &str, server: &mut Server, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            panic!(
-                "bluelamp exited ({status}) before serving:\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if reqwest::get(format!("{base}/login"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "bluelamp did not start:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// Distinct ids of the activities about `note_id` that reached each follower's
 /// own inbox, keyed by inbox path, for one host.
@@ -110,8 +55,7 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_never_changes_the_
     let base = format!("http://{listen}");
     let logs = db.data_dir.clone().unwrap();
     let first_log = logs.join("first-run.log");
-    let mut server = start_server(&db, &listen, &first_log);
-    wait_until_up(&base, &mut server, &first_log).await;
+    let server = start(BIN, &db, &listen, &listen, &first_log, &[]).await;
 
     // A sergeant ready to post on the beat account, through the HTML login, a
     // token made on the settings page, and the policy acknowledged.
@@ -177,8 +121,9 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_never_changes_the_
         );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
-    server.0.kill().unwrap(); // SIGKILL on Unix
-    server.0.wait().unwrap();
+    let mut server = server;
+    server.child.kill().unwrap(); // SIGKILL on Unix
+    server.child.wait().unwrap();
     drop(server);
     let at_kill = reached(&hosts);
     eprintln!("killed with {at_kill} of {total} inboxes reached");
@@ -192,8 +137,7 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing_and_never_changes_the_
     // and claimed again when their lease ends on PostgreSQL.
     let restarted_at = Instant::now();
     let second_log = logs.join("second-run.log");
-    let mut server = start_server(&db, &listen, &second_log);
-    wait_until_up(&base, &mut server, &second_log).await;
+    let _server = start(BIN, &db, &listen, &listen, &second_log, &[]).await;
     let deadline = Instant::now() + Duration::from_secs(240);
     while reached(&hosts) < total {
         assert!(

@@ -7,8 +7,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bluelamp_domain::AccountId;
@@ -16,64 +14,8 @@ use bluelamp_store::testing::TestDatabase;
 use bluelamp_store::Backend;
 use bluelamp_testkit::demo_password;
 use bluelamp_testkit::fediverse::{client_for, Behaviour, FakeHost};
+use bluelamp_testkit::server::{free_address, start};
 use serde_json::json;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_address() -> String {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    probe.local_addr().unwrap().to_string()
-}
-
-fn start(db: &TestDatabase, listen: &str, domain: &str, log: &Path) -> Server {
-    let log = std::fs::File::create(log).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_bluelamp"))
-        .args(["serve", "--demo"])
-        .env_remove("BLUELAMP_CONFIG")
-        .env("BLUELAMP_DATABASE_URL", &db.url)
-        .env("BLUELAMP_DATA_DIR", db.data_dir.as_ref().unwrap())
-        .env("BLUELAMP_LISTEN", listen)
-        .env("BLUELAMP_DEMO_DOMAIN", domain)
-        .env("BLUELAMP_COOKIE_SECURE", "false")
-        .env("BLUELAMP_FEDERATION_SCHEME", "http")
-        .env("BLUELAMP_FEDERATION_ALLOW_LOOPBACK_FOR_TESTS", "true")
-        // A minute: only a notification can explain a fresh page on the other server.
-        .env("BLUELAMP_PUBLIC_CACHE_MS", "60000")
-        .env("BLUELAMP_LOG_LEVEL", "warn")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    Server(child)
-}
-
-async fn wait_until_up(base: &str, server: &mut Server, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = server.0.try_wait().unwrap() {
-            panic!(
-                "bluelamp exited ({status}):\n{}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
-        }
-        if reqwest::get(format!("{base}/readyz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "bluelamp did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -94,12 +36,29 @@ async fn two_servers_on_one_postgresql_share_pages_jobs_deliveries_and_lockouts(
         .expect("PostgreSQL at BLUELAMP_TEST_POSTGRES_URL");
     let logs = db.data_dir.clone().unwrap();
     let (listen_a, listen_b) = (free_address(), free_address());
-    let (base_a, base_b) = (format!("http://{listen_a}"), format!("http://{listen_b}"));
+    // A minute: only a notification can explain a fresh page on the other server.
+    let settings = [("BLUELAMP_PUBLIC_CACHE_MS", "60000")];
+    let bin = env!("CARGO_BIN_EXE_bluelamp");
     // The first seeds the demo force; the second finds it there.
-    let mut a = start(&db, &listen_a, &listen_a, &logs.join("a.log"));
-    wait_until_up(&base_a, &mut a, &logs.join("a.log")).await;
-    let mut b = start(&db, &listen_b, &listen_a, &logs.join("b.log"));
-    wait_until_up(&base_b, &mut b, &logs.join("b.log")).await;
+    let a = start(
+        bin,
+        &db,
+        &listen_a,
+        &listen_a,
+        &logs.join("a.log"),
+        &settings,
+    )
+    .await;
+    let b = start(
+        bin,
+        &db,
+        &listen_b,
+        &listen_a,
+        &logs.join("b.log"),
+        &settings,
+    )
+    .await;
+    let (base_a, base_b) = (a.base.clone(), b.base.clone());
 
     let sergeant = client_for(&base_a);
     let login = sergeant

@@ -16,6 +16,7 @@ use bluelamp_web::{AppState, WebConfig};
 pub mod fediverse;
 pub mod fixtures;
 pub mod mail;
+pub mod server;
 pub mod smtp;
 
 pub use bluelamp_services::demo::DEMO_USERS;

@@ -79,10 +79,18 @@ pub async fn export(store: &Store, staff: &Staff) -> ServiceResult<Vec<ExportedS
 /// many subscriptions were removed (0 is not an error: nothing is held).
 pub async fn erase(store: &Store, staff: &Staff, email: &str) -> ServiceResult<usize> {
     let force = require_force_admin(staff)?;
-    let email = email.trim().to_lowercase();
-    if email.is_empty() || email.len() > 254 {
-        return Err(Invalid::new("email", "give the e-mail address to erase").into());
+    // Any text at all may have been stored as an address long ago, so anything up
+    // to 254 characters is looked up (counted before lowercasing, as the API
+    // documents it); only a blank or overlong one is refused.
+    let typed = email.trim();
+    if typed.is_empty() || typed.chars().count() > 254 {
+        return Err(Invalid::new(
+            "email",
+            "give the e-mail address to erase (at most 254 characters)",
+        )
+        .into());
     }
+    let email = typed.to_lowercase();
     let mut tx = store.write().await?;
     let removed = erase_address(&mut tx, force, &email).await?;
     let mut draft = entry(staff, "subscribers.erase", "subscriber", 0);

@@ -38,7 +38,8 @@ pub struct DisplayName(String);
 impl DisplayName {
     pub fn parse(field: &'static str, text: &str) -> Result<DisplayName, Invalid> {
         let name = text.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        // The limit counts what was typed, as the API documents it.
+        if name.is_empty() || text.chars().count() > 100 {
             return Err(Invalid::new(field, "must be 1 to 100 characters long"));
         }
         if name.chars().any(char::is_control) {

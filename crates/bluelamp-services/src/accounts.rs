@@ -22,14 +22,14 @@ pub struct AddAccount {
 }
 
 fn parse_bio(bio: &str) -> ServiceResult<String> {
-    let bio = bio.trim();
+    // The limit counts what was typed, as the API documents it.
     if bio.chars().count() > 500 {
         return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
             "bio",
             "must be at most 500 characters",
         )));
     }
-    Ok(bio.to_string())
+    Ok(bio.trim().to_string())
 }
 
 pub async fn add_account(

@@ -17,13 +17,14 @@ pub async fn publish(
     staff.require_scope("write")?;
     let force = staff.current_force()?;
     let title = bluelamp_domain::DisplayName::parse("title", title)?;
-    let body = body.trim();
-    if body.is_empty() || body.len() > 200_000 {
+    // Limits count what was typed, in characters, as the API documents them.
+    if body.chars().count() > 200_000 || body.trim().is_empty() {
         return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
             "body",
-            "the policy text must be between 1 and 200,000 bytes",
+            "the policy text must be between 1 and 200,000 characters",
         )));
     }
+    let body = body.trim();
     let user = staff.user_id.ok_or_else(|| {
         ServiceError::Forbidden("a policy is published by a named staff user".into())
     })?;

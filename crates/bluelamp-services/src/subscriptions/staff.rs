@@ -83,7 +83,7 @@ pub async fn erase(store: &Store, staff: &Staff, email: &str) -> ServiceResult<u
     // to 254 characters is looked up (counted before lowercasing, as the API
     // documents it); only a blank or overlong one is refused.
     let typed = email.trim();
-    if typed.is_empty() || typed.chars().count() > 254 {
+    if typed.is_empty() || email.chars().count() > 254 {
         return Err(Invalid::new(
             "email",
             "give the e-mail address to erase (at most 254 characters)",

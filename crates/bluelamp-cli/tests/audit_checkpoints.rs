@@ -5,39 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
+mod common;
+
+use common::*;
+
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use bluelamp_store::audit::AuditFilter;
 use bluelamp_store::testing::{backends_under_test, TestDatabase};
-
-fn bluelamp(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bluelamp"))
-        .args(args)
-        .env("BLUELAMP_DATABASE_URL", &db.url)
-        .env("BLUELAMP_DATA_DIR", db.data_dir.as_ref().unwrap())
-        .env_remove("BLUELAMP_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        let mut input = child.stdin.take().unwrap();
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 fn ok(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> String {
     let output = bluelamp(db, args, stdin);

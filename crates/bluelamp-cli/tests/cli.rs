@@ -2,41 +2,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::*;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use bluelamp_store::testing::{backends_under_test, TestDatabase};
-
-fn bluelamp(db: &TestDatabase, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bluelamp"));
-    command
-        .args(args)
-        .env("BLUELAMP_DATABASE_URL", &db.url)
-        .env("BLUELAMP_DATA_DIR", db.data_dir.as_ref().unwrap())
-        .env_remove("BLUELAMP_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap();
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[tokio::test]
 async fn audit_verify_names_a_row_edited_directly_in_the_database() {
@@ -295,27 +267,6 @@ fn unique_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("bluelamp-{name}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// The binary with nothing from the environment: only flags say where data is.
-fn bluelamp_flags_only(cwd: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bluelamp"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("BLUELAMP_CONFIG")
-        .env_remove("BLUELAMP_DATA_DIR")
-        .env_remove("BLUELAMP_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(text) = stdin {
-        let mut input = child.stdin.take().unwrap();
-        input.write_all(text.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
 }
 
 #[tokio::test]

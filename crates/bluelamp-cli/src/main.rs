@@ -90,6 +90,11 @@ enum Command {
     /// The governance check: what would the Chief Constable say about this draft?
     /// Reads the text on standard input. Exit code 0 publish, 1 hold, 2 refuse, 3 bad input.
     Check(check::CheckArgs),
+    /// The governance check's corpus, blind split, training and feedback.
+    Governance {
+        #[command(subcommand)]
+        command: commands::governance::GovernanceCommand,
+    },
     /// Show the configuration in effect, secrets redacted.
     Config {
         #[command(flatten)]

@@ -4,6 +4,7 @@
 //! in [`Engine::builtin`] or [`Engine::with_force_rules`]; [`Engine::check`] only matches.
 
 use crate::config::{self, ForceFile, Rule, RuleFileError};
+use crate::learned::{self, Learned};
 use crate::length::TwitterConfig;
 use crate::model::{Category, Draft, Finding, Report, Severity};
 use crate::normalise::Normalised;
@@ -164,7 +165,7 @@ impl Lexicon {
 }
 
 /// A force's own terms, compiled.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub(crate) struct ForceData {
     pub own_number_digits: Vec<String>,
     pub own_email_domains: Vec<String>,
@@ -176,7 +177,9 @@ pub(crate) struct ForceData {
     pub pre_election: bool,
 }
 
-/// The governance check, ready to run. Cheap to share between threads (`&Engine`).
+/// The governance check, ready to run. Cheap to share between threads (`&Engine`);
+/// cloning shares the compiled rules and model.
+#[derive(Clone)]
 pub struct Engine {
     pub(crate) rules: HashMap<String, Rule>,
     pub(crate) core: Arc<Core>,
@@ -184,6 +187,8 @@ pub struct Engine {
     pub(crate) duplicate_threshold: u32,
     pub(crate) twitter: TwitterConfig,
     force_name: Option<String>,
+    /// The learned scoring; `None` only for the rules-only engine training uses.
+    learned: Option<Arc<Learned>>,
 }
 
 /// The compiled built-in rule set. It is the same for every force, so it is compiled
@@ -194,6 +199,7 @@ pub(crate) struct Core {
     pub pats: rules::Patterns,
     rules: HashMap<String, Rule>,
     duplicate_threshold: u32,
+    learned: Arc<Learned>,
 }
 
 fn shared_core() -> Result<Arc<Core>, String> {
@@ -223,11 +229,14 @@ fn compile_core() -> Result<Core, String> {
     lists.sort();
     let lex = Lexicon::new(lists).map_err(|e| format!("lexicon: {e}"))?;
     let pats = rules::Patterns::new().map_err(|e| e.to_string())?;
+    let learned = Learned::builtin()
+        .map_err(|e| format!("the built-in model (data/model.bin): {e}"))?;
     Ok(Core {
         lex,
         pats,
         rules,
         duplicate_threshold: builtin.settings.duplicate_threshold,
+        learned: Arc::new(learned),
     })
 }
 
@@ -306,6 +315,30 @@ impl Engine {
         })
     }
 
+    /// The built-in rule set and model, or why they could not be loaded. A server calls
+    /// this at start so that a broken build stops it with a message instead of checking
+    /// drafts with fewer rules or no model.
+    pub fn try_builtin() -> Result<Engine, RuleFileError> {
+        Engine::build(None)
+    }
+
+    /// The same engine scoring with another model (a weights file given at start).
+    pub fn with_model(mut self, learned: Arc<Learned>) -> Engine {
+        self.learned = Some(learned);
+        self
+    }
+
+    /// The same engine with the rules alone: what the model is trained on top of.
+    pub fn rules_only(mut self) -> Engine {
+        self.learned = None;
+        self
+    }
+
+    /// The model this engine scores with, if any.
+    pub fn learned(&self) -> Option<&Learned> {
+        self.learned.as_deref()
+    }
+
     /// The built-in rule set with a force's TOML overrides applied.
     pub fn with_force_rules(toml: &str) -> Result<Engine, RuleFileError> {
         let file = config::parse_force(toml)?;
@@ -325,6 +358,13 @@ impl Engine {
             pats: rules::Patterns::minimal(),
             rules: HashMap::new(),
             duplicate_threshold: 2,
+            learned: Arc::new(Learned {
+                model: bluelamp_judgement::LinearModel::zeroed(
+                    bluelamp_judgement::Featurizer::default(),
+                    crate::learned::SCHEMA,
+                    Vec::new(),
+                ),
+            }),
         };
         Engine {
             rules: HashMap::new(),
@@ -333,6 +373,7 @@ impl Engine {
             duplicate_threshold: 2,
             twitter: TwitterConfig::v3(),
             force_name: None,
+            learned: None,
         }
     }
 
@@ -346,6 +387,7 @@ impl Engine {
         let mut engine = Engine {
             rules: core.rules.clone(),
             duplicate_threshold: core.duplicate_threshold,
+            learned: Some(core.learned.clone()),
             core,
             force: ForceData::default(),
             twitter: TwitterConfig::v3(),
@@ -535,6 +577,13 @@ impl Engine {
             per_rule: HashMap::new(),
         };
         rules::run_all(self, draft, &norm, &mut out, duplicates);
+        if let Some(learned) = &self.learned {
+            let so_far = Report::from_findings(out.findings.clone());
+            let features = learned::draft_features(&learned.model.featurizer, draft, &so_far);
+            for f in learned::judge(learned, content, &features, &so_far) {
+                out.emit_orig(&f.rule, f.start, f.end, &f.words, None, None);
+            }
+        }
         if content.len() < draft.text.len() {
             out.emit_orig(
                 "too-long-to-check",

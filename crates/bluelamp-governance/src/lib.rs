@@ -18,7 +18,9 @@
 mod batch;
 mod config;
 mod engine;
+pub mod learned;
 pub mod length;
+pub mod corpus;
 mod model;
 mod names;
 mod normalise;

@@ -2,6 +2,7 @@
 //! server in [`serve`].
 
 pub mod audit;
+pub mod governance;
 mod serve;
 
 use std::io::BufRead;
@@ -192,6 +193,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             command: ConfigCommand::Show,
         } => print!("{}", load_config(&store)?.show()?),
         Command::Check(args) => return Ok(crate::check::run(args)),
+        Command::Governance { command } => return governance::run(command),
     }
     Ok(ExitCode::SUCCESS)
 }

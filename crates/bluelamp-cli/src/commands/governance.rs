@@ -1,0 +1,177 @@
+//! `bluelamp governance …`: the corpus, the blind split, training and scoring of the
+//! governance check's learned half, and the feedback export. Scoring only ever prints
+//! aggregate figures: it is how the blind split is read.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use bluelamp_governance::corpus::{evaluate, parse_corpus, LabelledDraft};
+use bluelamp_governance::learned::{training, Learned};
+use bluelamp_governance::Engine;
+use bluelamp_judgement::{codec, split};
+use clap::Subcommand;
+
+/// The corpus's salt for the blind split: changing it would reshuffle every batch.
+const SPLIT_SALT: &str = "governance";
+
+#[derive(Subcommand)]
+pub enum GovernanceCommand {
+    /// File a new batch from a writer: every line is validated, then each draft goes
+    /// to the training split or the blind split by a hash of its id. Prints counts only.
+    Split {
+        /// The batch (JSONL in the format of corpus/governance/LABELLING.md).
+        batch: PathBuf,
+        #[arg(long, default_value = "corpus/governance/train.jsonl")]
+        train: PathBuf,
+        #[arg(long, default_value = "corpus/governance/blind.jsonl")]
+        blind: PathBuf,
+        /// The share of the batch that goes blind, in per cent.
+        #[arg(long, default_value_t = split::DEFAULT_BLIND_PERCENT)]
+        blind_percent: u32,
+    },
+    /// Score the check on a labelled file and print aggregate figures only (never a
+    /// draft): per-category precision and recall, the decision matrix, the floors.
+    Score {
+        file: PathBuf,
+        /// Score the rules alone, without the learned model.
+        #[arg(long)]
+        rules_only: bool,
+        /// Score with this weights file instead of the built-in one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Exit 1 when a floor does not hold.
+        #[arg(long)]
+        floors: bool,
+    },
+    /// Train the learned scoring on the training split(s) and write the weights file.
+    Train {
+        /// Training files (never the blind split).
+        #[arg(long = "corpus", required = true)]
+        corpus: Vec<PathBuf>,
+        #[arg(long, default_value = "crates/bluelamp-governance/data/model.bin")]
+        out: PathBuf,
+    },
+}
+
+pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        GovernanceCommand::Split {
+            batch,
+            train,
+            blind,
+            blind_percent,
+        } => split_batch(&batch, &train, &blind, blind_percent),
+        GovernanceCommand::Score {
+            file,
+            rules_only,
+            model,
+            floors,
+        } => {
+            let drafts = read_corpus(&file)?;
+            let mut engine = Engine::try_builtin().context("loading the governance check")?;
+            if let Some(path) = model {
+                engine = engine.with_model(Arc::new(load_model(&path)?));
+            }
+            if rules_only {
+                engine = engine.rules_only();
+            }
+            let evaluation = evaluate(&engine, &drafts);
+            println!("{}", evaluation.markdown());
+            let failed = evaluation.floors().iter().any(|f| !f.3);
+            Ok(if floors && failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        GovernanceCommand::Train { corpus, out } => {
+            let mut drafts = Vec::new();
+            for path in &corpus {
+                if path.file_name().is_some_and(|n| n.to_string_lossy().contains("blind")) {
+                    bail!("{}: the blind split is never a training input", path.display());
+                }
+                drafts.extend(read_corpus(path)?);
+            }
+            let rules = Engine::try_builtin()
+                .context("loading the governance rules")?
+                .rules_only();
+            let started = std::time::Instant::now();
+            let trained = training::train(&rules, &drafts, &training::Options::default());
+            let bytes = codec::encode(&trained.model);
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "trained on {} drafts in {:.1} s; wrote {} ({} bytes)\n",
+                drafts.len(),
+                started.elapsed().as_secs_f64(),
+                out.display(),
+                bytes.len()
+            );
+            println!("## Rules alone, on the training split\n\n{}", trained.rules_alone.markdown());
+            println!(
+                "## Rules and model, five-fold cross-validation on the training split\n\n{}",
+                trained.cross_validation.markdown()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_corpus(path: &Path) -> anyhow::Result<Vec<LabelledDraft>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_corpus(&text).with_context(|| format!("{}", path.display()))
+}
+
+fn load_model(path: &Path) -> anyhow::Result<Learned> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Learned::from_bytes(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+fn split_batch(batch: &Path, train: &Path, blind: &Path, percent: u32) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(batch).with_context(|| format!("reading {}", batch.display()))?;
+    // Validate the whole batch first: a bad line files nothing.
+    let drafts = parse_corpus(&text).with_context(|| format!("{}", batch.display()))?;
+    let mut known = std::collections::HashSet::new();
+    for path in [train, blind] {
+        if let Ok(existing) = std::fs::read_to_string(path) {
+            for d in parse_corpus(&existing).with_context(|| format!("{}", path.display()))? {
+                known.insert(d.id);
+            }
+        }
+    }
+    if let Some(d) = drafts.iter().find(|d| known.contains(&d.id)) {
+        bail!("{}: the id `{}` is already in the corpus", batch.display(), d.id);
+    }
+    let (mut to_train, mut to_blind) = (String::new(), String::new());
+    let lines = text.lines().filter(|l| !l.trim().is_empty());
+    for (line, d) in lines.zip(&drafts) {
+        let target = if split::is_blind(SPLIT_SALT, &d.id, percent) {
+            &mut to_blind
+        } else {
+            &mut to_train
+        };
+        target.push_str(line.trim_end());
+        target.push('\n');
+    }
+    for (path, add) in [(train, &to_train), (blind, &to_blind)] {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        f.write_all(add.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    println!(
+        "{}: {} drafts; {} to {}, {} to {}",
+        batch.display(),
+        drafts.len(),
+        to_train.lines().count(),
+        train.display(),
+        to_blind.lines().count(),
+        blind.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}

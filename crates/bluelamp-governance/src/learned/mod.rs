@@ -1,0 +1,173 @@
+//! The learned half of the check: a linear model trained in the repository from the
+//! labelled corpus (`corpus/governance/`), whose weights (`data/model.bin`) are built
+//! into the binary. Nothing is downloaded at run time.
+//!
+//! The rules keep what they do well and stay deterministic (names, numbers, plates,
+//! the case's legal status, length; every must-refuse case). The model reads the same
+//! draft, *and what the rules found*, and raises recall on phrasing no rule has seen:
+//! when it is confident that a category applies and no rule of that category fired,
+//! it adds a finding of its own (rule `learned-<category>`), pointing at the words that
+//! weighed most. A learned finding never refuses: at most it holds the draft for a
+//! supervisor, because only a person may decide what the law forbids outright.
+
+mod features;
+pub mod training;
+
+pub use features::{draft_features, SCHEMA};
+
+use bluelamp_judgement::codec;
+use bluelamp_judgement::{Feature, LinearModel, ModelError};
+
+use crate::model::{Category, Report, Severity};
+
+/// The model's outputs, in the order of the weights file: one per category a writer
+/// labels, and `review`, which says "a supervisor should see this" whatever the
+/// category (it catches drafts whose trouble the category outputs only half see).
+pub const LABELS: [&str; 10] = [
+    "victim-identity",
+    "child-identity",
+    "contempt",
+    "personal-data",
+    "operational",
+    "political",
+    "tone",
+    "accessibility",
+    "emergency-advice",
+    REVIEW,
+];
+
+pub const REVIEW: &str = "review";
+
+/// The weights built into the binary, produced by `bluelamp governance train`.
+pub(crate) const BUILTIN_WEIGHTS: &[u8] = include_bytes!("../../data/model.bin");
+
+/// A decoded model, ready to score drafts.
+#[derive(Debug)]
+pub struct Learned {
+    pub(crate) model: LinearModel,
+}
+
+impl Learned {
+    /// Reads a weights file, refusing one that is damaged or was trained for other
+    /// features or other labels.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Learned, ModelError> {
+        Ok(Learned {
+            model: codec::decode(bytes, SCHEMA, &LABELS)?,
+        })
+    }
+
+    pub(crate) fn builtin() -> Result<Learned, ModelError> {
+        Learned::from_bytes(BUILTIN_WEIGHTS)
+    }
+
+    pub fn model(&self) -> &LinearModel {
+        &self.model
+    }
+}
+
+/// What the model adds to a report: (category, rule id, span, words that decided it).
+pub(crate) struct LearnedFinding {
+    pub rule: String,
+    pub start: usize,
+    pub end: usize,
+    pub words: String,
+}
+
+/// Scores a draft whose rule findings are in `rules`, returning the findings the model
+/// adds. `features` is the draft's feature vector (see [`draft_features`]).
+pub(crate) fn judge(
+    learned: &Learned,
+    text: &str,
+    features: &[Feature],
+    rules: &Report,
+) -> Vec<LearnedFinding> {
+    let model = &learned.model;
+    let logits = model.logits(features);
+    let fired = model.fired(&logits);
+    let found: Vec<Category> = rules.categories();
+    let mut out = Vec::new();
+    let mut holds_added = false;
+    for (i, label) in LABELS.iter().enumerate().take(LABELS.len() - 1) {
+        let Some(category) = Category::parse(label) else {
+            continue;
+        };
+        if !fired[i] || found.contains(&category) {
+            continue;
+        }
+        if let Some(f) = finding(model, text, features, i, category) {
+            holds_added |= !matches!(category, Category::Accessibility | Category::EmergencyAdvice);
+            out.push(f);
+        }
+    }
+    // "A supervisor should see this", with nothing yet holding the draft: hold it under
+    // the category the model leans to most among those that hold.
+    let review = LABELS.len() - 1;
+    let already_held = rules.findings.iter().any(|f| f.severity >= Severity::Hold);
+    if fired[review] && !already_held && !holds_added {
+        let best = (0..review - 2)
+            .filter_map(|i| Category::parse(LABELS[i]).map(|c| (i, c)))
+            .max_by(|a, b| (logits[a.0] - model.thresholds[a.0]).total_cmp(&(logits[b.0] - model.thresholds[b.0])));
+        if let Some((i, category)) = best {
+            let mut f = finding(model, text, features, i, category)
+                .or_else(|| finding(model, text, features, review, category));
+            if let Some(f) = f.as_mut() {
+                f.rule = format!("learned-{}", category.as_str());
+            }
+            out.extend(f);
+        }
+    }
+    out
+}
+
+fn finding(
+    model: &LinearModel,
+    text: &str,
+    features: &[Feature],
+    label: usize,
+    category: Category,
+) -> Option<LearnedFinding> {
+    let top = model.explain(features, label, 3);
+    let words: Vec<String> = top
+        .iter()
+        .filter_map(|(s, e, _)| text.get(*s as usize..*e as usize))
+        .map(|w| format!("\u{201c}{w}\u{201d}"))
+        .collect();
+    // With no text feature to point at (the context alone decided), the finding covers
+    // the whole draft.
+    let (start, end) = top
+        .first()
+        .map(|(s, e, _)| (*s as usize, *e as usize))
+        .unwrap_or((0, text.len()));
+    Some(LearnedFinding {
+        rule: format!("learned-{}", category.as_str()),
+        start,
+        end,
+        words: if words.is_empty() {
+            "the draft as a whole".into()
+        } else {
+            words.join(", ")
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_weights_decode() {
+        let learned = Learned::builtin().expect("data/model.bin decodes");
+        assert_eq!(learned.model.labels.len(), LABELS.len());
+    }
+
+    #[test]
+    fn damaged_or_foreign_weights_are_refused_with_a_reason() {
+        let mut bytes = BUILTIN_WEIGHTS.to_vec();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0x40;
+        let e = Learned::from_bytes(&bytes).expect_err("damaged");
+        assert!(e.to_string().contains("damaged"), "{e}");
+        let e = Learned::from_bytes(b"not a model").expect_err("foreign");
+        assert!(e.to_string().contains("not a Bluelamp model"), "{e}");
+    }
+}

@@ -6,6 +6,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use bluelamp_governance::learned::Learned;
 use bluelamp_governance::{parse_request, render_human, run_jsonl, Engine, NoDuplicates};
 use clap::Args;
 use serde_json::{json, Map, Value};
@@ -42,6 +43,10 @@ pub struct CheckArgs {
     /// A force's rule file (TOML) tuning severities and adding local terms.
     #[arg(long)]
     rules: Option<PathBuf>,
+    /// A weights file for the learned scoring (from `bluelamp governance train`)
+    /// instead of the one built in.
+    #[arg(long)]
+    model: Option<PathBuf>,
 }
 
 fn bad_input(message: impl std::fmt::Display) -> ExitCode {
@@ -51,7 +56,10 @@ fn bad_input(message: impl std::fmt::Display) -> ExitCode {
 
 pub fn run(args: CheckArgs) -> ExitCode {
     let engine = match &args.rules {
-        None => Engine::builtin(),
+        None => match Engine::try_builtin() {
+            Ok(engine) => engine,
+            Err(error) => return bad_input(format!("the governance check cannot start: {error}")),
+        },
         Some(path) => match std::fs::read_to_string(path) {
             Ok(text) => match Engine::with_force_rules(&text) {
                 Ok(engine) => engine,
@@ -68,6 +76,16 @@ pub fn run(args: CheckArgs) -> ExitCode {
                     path.display()
                 ))
             }
+        },
+    };
+    let engine = match &args.model {
+        None => engine,
+        Some(path) => match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| Learned::from_bytes(&bytes).map_err(|e| e.to_string()))
+        {
+            Ok(learned) => engine.with_model(std::sync::Arc::new(learned)),
+            Err(error) => return bad_input(format!("the model {}: {error}", path.display())),
         },
     };
     if args.jsonl {

@@ -10,7 +10,7 @@ use bluelamp_judgement::corpus::{parse_jsonl_numbered, CorpusError};
 use bluelamp_judgement::report::{BinaryCounts, DecisionMatrix, LabelTable};
 
 use crate::engine::{DuplicateLookup, Engine};
-use crate::model::{draft_from_value, Category, Decision, Draft};
+use crate::model::{draft_from_value, Category, Decision, Draft, Report, Severity};
 
 /// The categories a writer labels (length and duplicates are the platform's to count).
 pub const LABELLED: [Category; 9] = [
@@ -204,7 +204,25 @@ pub fn evaluate(engine: &Engine, drafts: &[LabelledDraft]) -> Evaluation {
     let mut e = Evaluation::new();
     for d in drafts {
         let report = engine.check(&d.draft, &Fixed(d.duplicates));
-        e.add(d, report.decision, &report.categories());
+        e.add(d, judged_decision(&report), &report.categories());
     }
     e
+}
+
+/// The decision the labelled categories lead to. Writers do not label length or
+/// duplicates (the platform counts those exactly, and its own tests cover them), so a
+/// draft refused only for being too long for a channel its writer picked is scored by
+/// what the judgement said about its content.
+pub fn judged_decision(report: &Report) -> Decision {
+    match report
+        .findings
+        .iter()
+        .filter(|f| LABELLED.contains(&f.category))
+        .map(|f| f.severity)
+        .max()
+    {
+        Some(Severity::Refuse) => Decision::Refuse,
+        Some(Severity::Hold) => Decision::Hold,
+        _ => Decision::Publish,
+    }
 }

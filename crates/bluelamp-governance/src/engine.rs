@@ -155,6 +155,14 @@ impl Lexicon {
         }
     }
 
+    /// The names of the lists that really occur in the text `hits` was scanned from
+    /// (lists outside the one-pass set are left out: their hit only means "scan me").
+    pub fn lists_found<'a>(&'a self, hits: &'a [bool]) -> impl Iterator<Item = &'a str> + 'a {
+        self.index.iter().filter_map(move |(name, &i)| {
+            (self.in_set[i].is_some() && hits.get(i).copied().unwrap_or(false)).then_some(name.as_str())
+        })
+    }
+
     /// The list's regex if `hits` says it can match, otherwise one that never matches.
     pub fn gated(&self, name: &str, hits: &[bool]) -> &Regex {
         match self.index.get(name) {
@@ -199,7 +207,9 @@ pub(crate) struct Core {
     pub pats: rules::Patterns,
     rules: HashMap<String, Rule>,
     duplicate_threshold: u32,
-    learned: Arc<Learned>,
+    /// The built-in model, or why it could not be read (kept apart so that training
+    /// can run the rules while the committed weights are stale).
+    learned: Result<Arc<Learned>, String>,
 }
 
 fn shared_core() -> Result<Arc<Core>, String> {
@@ -230,13 +240,14 @@ fn compile_core() -> Result<Core, String> {
     let lex = Lexicon::new(lists).map_err(|e| format!("lexicon: {e}"))?;
     let pats = rules::Patterns::new().map_err(|e| e.to_string())?;
     let learned = Learned::builtin()
-        .map_err(|e| format!("the built-in model (data/model.bin): {e}"))?;
+        .map(Arc::new)
+        .map_err(|e| format!("the built-in model (data/model.bin): {e}"));
     Ok(Core {
         lex,
         pats,
         rules,
         duplicate_threshold: builtin.settings.duplicate_threshold,
-        learned: Arc::new(learned),
+        learned,
     })
 }
 
@@ -358,13 +369,7 @@ impl Engine {
             pats: rules::Patterns::minimal(),
             rules: HashMap::new(),
             duplicate_threshold: 2,
-            learned: Arc::new(Learned {
-                model: bluelamp_judgement::LinearModel::zeroed(
-                    bluelamp_judgement::Featurizer::default(),
-                    crate::learned::SCHEMA,
-                    Vec::new(),
-                ),
-            }),
+            learned: Err("no model in the minimal engine".into()),
         };
         Engine {
             rules: HashMap::new(),
@@ -377,17 +382,36 @@ impl Engine {
         }
     }
 
+    /// The built-in rules without any model, whether or not the committed weights load:
+    /// what `bluelamp governance train` builds on.
+    pub fn builtin_rules_only() -> Result<Engine, RuleFileError> {
+        Engine::build_with(None, false)
+    }
+
     fn build(force: Option<(&str, ForceFile)>) -> Result<Engine, RuleFileError> {
-        let core = shared_core().map_err(|m| RuleFileError {
+        Engine::build_with(force, true)
+    }
+
+    fn build_with(
+        force: Option<(&str, ForceFile)>,
+        with_model: bool,
+    ) -> Result<Engine, RuleFileError> {
+        let builtin_error = |m: String| RuleFileError {
             line: None,
             column: None,
             field: "(built-in rules)".into(),
             message: m,
-        })?;
+        };
+        let core = shared_core().map_err(builtin_error)?;
+        let learned = if with_model {
+            Some(core.learned.clone().map_err(builtin_error)?)
+        } else {
+            None
+        };
         let mut engine = Engine {
             rules: core.rules.clone(),
             duplicate_threshold: core.duplicate_threshold,
-            learned: Some(core.learned.clone()),
+            learned,
             core,
             force: ForceData::default(),
             twitter: TwitterConfig::v3(),
@@ -557,6 +581,15 @@ impl Engine {
 
     /// Checks one draft. Never panics, whatever the text.
     pub fn check(&self, draft: &Draft, duplicates: &dyn DuplicateLookup) -> Report {
+        self.check_with_signals(draft, duplicates).0
+    }
+
+    /// [`Engine::check`], also returning what the detectors saw (training reads it).
+    pub fn check_with_signals(
+        &self,
+        draft: &Draft,
+        duplicates: &dyn DuplicateLookup,
+    ) -> (Report, learned::Signals) {
         // Content rules read at most MAX_CONTENT bytes: more than any network accepts.
         // Length rules still count the whole text, and a longer draft is held so that
         // nobody publishes an unread tail by e-mail.
@@ -576,10 +609,11 @@ impl Engine {
             findings: Vec::new(),
             per_rule: HashMap::new(),
         };
-        rules::run_all(self, draft, &norm, &mut out, duplicates);
+        let signals = rules::run_all(self, draft, &norm, &mut out, duplicates);
         if let Some(learned) = &self.learned {
             let so_far = Report::from_findings(out.findings.clone());
-            let features = learned::draft_features(&learned.model.featurizer, draft, &so_far);
+            let features =
+                learned::draft_features(&learned.model.featurizer, draft, &so_far, &signals);
             for f in learned::judge(learned, content, &features, &so_far) {
                 out.emit_orig(&f.rule, f.start, f.end, &f.words, None, None);
             }
@@ -596,7 +630,7 @@ impl Engine {
         }
         let mut findings = out.findings;
         fill_char_offsets(&draft.text, &mut findings);
-        Report::from_findings(findings)
+        (Report::from_findings(findings), signals)
     }
 }
 

@@ -53,6 +53,25 @@ pub enum GovernanceCommand {
         corpus: Vec<PathBuf>,
         #[arg(long, default_value = "crates/bluelamp-governance/data/model.bin")]
         out: PathBuf,
+        /// Experiment knobs (the defaults made the committed weights).
+        #[arg(long)]
+        epochs: Option<u32>,
+        #[arg(long)]
+        bits: Option<u32>,
+        #[arg(long)]
+        char_min: Option<u32>,
+        #[arg(long)]
+        char_max: Option<u32>,
+        #[arg(long)]
+        l2: Option<f32>,
+        #[arg(long)]
+        learning_rate: Option<f32>,
+        /// The share of must-stop drafts the check should stop in cross-validation.
+        #[arg(long)]
+        stop_rate: Option<f64>,
+        /// One F-beta for every category output's threshold.
+        #[arg(long)]
+        category_beta: Option<f64>,
     },
 }
 
@@ -71,13 +90,12 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
             floors,
         } => {
             let drafts = read_corpus(&file)?;
-            let mut engine = Engine::try_builtin().context("loading the governance check")?;
-            if let Some(path) = model {
-                engine = engine.with_model(Arc::new(load_model(&path)?));
-            }
-            if rules_only {
-                engine = engine.rules_only();
-            }
+            let rules = Engine::builtin_rules_only().context("loading the governance rules")?;
+            let engine = match (rules_only, model) {
+                (true, _) => rules,
+                (false, Some(path)) => rules.with_model(Arc::new(load_model(&path)?)),
+                (false, None) => Engine::try_builtin().context("loading the governance check")?,
+            };
             let evaluation = evaluate(&engine, &drafts);
             println!("{}", evaluation.markdown());
             let failed = evaluation.floors().iter().any(|f| !f.3);
@@ -87,7 +105,42 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        GovernanceCommand::Train { corpus, out } => {
+        GovernanceCommand::Train {
+            corpus,
+            out,
+            epochs,
+            bits,
+            char_min,
+            char_max,
+            l2,
+            learning_rate,
+            stop_rate,
+            category_beta,
+        } => {
+            let mut options = training::Options::default();
+            if let Some(v) = epochs {
+                options.train.epochs = v;
+            }
+            if let Some(v) = bits {
+                anyhow::ensure!((8..=24).contains(&v), "--bits must be 8 to 24");
+                options.featurizer.bits = v;
+            }
+            if let Some(v) = char_min {
+                options.featurizer.char_min = v;
+            }
+            if let Some(v) = char_max {
+                options.featurizer.char_max = v;
+            }
+            if let Some(v) = l2 {
+                options.train.l2 = v;
+            }
+            if let Some(v) = learning_rate {
+                options.train.learning_rate = v;
+            }
+            if let Some(v) = stop_rate {
+                options.stop_rate = v;
+            }
+            options.category_beta = category_beta;
             let mut drafts = Vec::new();
             for path in &corpus {
                 if path.file_name().is_some_and(|n| n.to_string_lossy().contains("blind")) {
@@ -95,11 +148,10 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
                 }
                 drafts.extend(read_corpus(path)?);
             }
-            let rules = Engine::try_builtin()
-                .context("loading the governance rules")?
-                .rules_only();
+            let rules =
+                Engine::builtin_rules_only().context("loading the governance rules")?;
             let started = std::time::Instant::now();
-            let trained = training::train(&rules, &drafts, &training::Options::default());
+            let trained = training::train(&rules, &drafts, &options);
             let bytes = codec::encode(&trained.model);
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
             println!(
@@ -109,6 +161,11 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
                 out.display(),
                 bytes.len()
             );
+            println!("## Choosing the review threshold (cross-validation)\n\n| must-stop drafts stopped | clean drafts held |\n| ---: | ---: |");
+            for (stopped, held) in &trained.curve {
+                println!("| {:.3} | {:.3} |", stopped, held);
+            }
+            println!();
             println!("## Rules alone, on the training split\n\n{}", trained.rules_alone.markdown());
             println!(
                 "## Rules and model, five-fold cross-validation on the training split\n\n{}",

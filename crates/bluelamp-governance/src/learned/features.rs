@@ -4,15 +4,21 @@
 use bluelamp_judgement::{Feature, Featurizer};
 
 use crate::model::{AccountKind, CaseStatus, Draft, PostKind, Report};
+use crate::rules::Signals;
 
 /// The feature schema the weights were trained for.
-pub const SCHEMA: &str = "governance-v1";
+pub const SCHEMA: &str = "governance-v2";
 
 /// The draft's features: its words (tagged when proceedings are active or the post
 /// concerns a sexual offence, because the same words mean something else there), its
 /// context, its media, and every rule that fired with its severity.
-pub fn draft_features(featurizer: &Featurizer, draft: &Draft, rules: &Report) -> Vec<Feature> {
-    let mut out = Vec::with_capacity(draft.text.len() * 4);
+pub fn draft_features(
+    featurizer: &Featurizer,
+    draft: &Draft,
+    rules: &Report,
+    signals: &Signals,
+) -> Vec<Feature> {
+    let mut out = Vec::with_capacity(draft.text.len() * 4 + 128);
     let c = &draft.context;
     featurizer.bias(&mut out);
     let active = matches!(c.case_status, CaseStatus::Arrested | CaseStatus::Charged);
@@ -23,6 +29,7 @@ pub fn draft_features(featurizer: &Featurizer, draft: &Draft, rules: &Report) ->
     if c.sexual_offence {
         tags.push("sexual-offence");
     }
+
     // Content rules read at most this much; so does the model (a longer draft is held).
     let text = draft.text.get(..draft.text.len().min(crate::engine::MAX_CONTENT)).unwrap_or("");
     featurizer.text(text, &tags, &mut out);
@@ -49,6 +56,25 @@ pub fn draft_features(featurizer: &Featurizer, draft: &Draft, rules: &Report) ->
     };
     for t in [account, kind, case] {
         featurizer.token(t, &mut out);
+    }
+    // Every detector signal alone and with the context that changes its meaning.
+    let so = if c.sexual_offence { "|so" } else { "|-" };
+    let mut joined = String::with_capacity(64);
+    let mut signal = |name: &str, out: &mut Vec<Feature>| {
+        featurizer.token(name, out);
+        for with in [case, kind, so, account] {
+            joined.clear();
+            joined.push_str(name);
+            joined.push('&');
+            joined.push_str(with);
+            featurizer.token(&joined, out);
+        }
+    };
+    for name in &signals.0 {
+        signal(name, &mut out);
+    }
+    for name in &signals.1 {
+        signal(name, &mut out);
     }
     let flags = [
         (c.sexual_offence, "sexual-offence"),

@@ -14,6 +14,7 @@ mod features;
 pub mod training;
 
 pub use features::{draft_features, SCHEMA};
+pub use crate::rules::Signals;
 
 use bluelamp_judgement::codec;
 use bluelamp_judgement::{Feature, LinearModel, ModelError};

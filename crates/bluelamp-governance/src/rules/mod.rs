@@ -271,7 +271,7 @@ pub(crate) fn run_all(
     norm: &Normalised,
     out: &mut Emitter<'_>,
     duplicates: &dyn DuplicateLookup,
-) {
+) -> Signals {
     let text = norm.text.as_str();
     let hits = engine.core.lex.scan(text);
     let lex = Gate {
@@ -307,6 +307,50 @@ pub(crate) fn run_all(
     reach::length(engine, &ctx, out);
     reach::duplicates(engine, &ctx, out, duplicates);
     reach::force_terms(engine, &ctx, out);
+    signals(engine, &ctx, &hits)
+}
+
+/// What the detectors saw, whether or not a rule fired: the word lists that occur, the
+/// kinds of span found (names, ages, streets, plates...), the case status as inferred.
+/// The learned model reads these beside the words, so it can learn combinations the
+/// rules do not spell out ("a first name and a street in a sexual-offence post").
+#[derive(Debug, Default, Clone)]
+pub struct Signals(pub Vec<&'static str>, pub Vec<String>);
+
+fn signals(engine: &Engine, ctx: &Ctx<'_>, hits: &[bool]) -> Signals {
+    let mut fixed: Vec<&'static str> = Vec::with_capacity(24);
+    let p = &engine.core.pats;
+    let text = ctx.text;
+    fixed.push(match ctx.status {
+        CaseStatus::None => "status=none",
+        CaseStatus::Arrested => "status=arrested",
+        CaseStatus::Charged => "status=charged",
+        CaseStatus::Convicted => "status=convicted",
+        CaseStatus::Acquitted => "status=acquitted",
+        CaseStatus::Nfa => "status=nfa",
+    });
+    let people = ctx.people.iter().filter(|p| !p.officer).count();
+    let checks: [(bool, &'static str); 16] = [
+        (ctx.sexual, "sexual"),
+        (ctx.missing_or_tribute, "missing-or-tribute"),
+        (people > 0, "person"),
+        (people > 1, "people"),
+        (ctx.people.iter().any(|p| p.officer), "officer-named"),
+        (ctx.people.iter().any(|p| p.age.is_some()), "person-with-age"),
+        (ctx.digits >= 9 && p.phone.is_match(text), "phone"),
+        (ctx.has_at && p.email.is_match(text), "email"),
+        (ctx.digits > 0 && p.house_address.is_match(text), "house-address"),
+        (ctx.digits > 0 && p.postcode.is_match(text), "postcode"),
+        (ctx.digits > 0 && p.vehicle_reg.is_match(text), "plate"),
+        (ctx.digits > 0 && p.age.is_match(text), "age"),
+        (p.street.is_match(text), "street"),
+        (p.school.is_match(text), "school"),
+        (ctx.has_hash, "hashtag"),
+        (p.public_place.is_match(text), "public-place"),
+    ];
+    fixed.extend(checks.iter().filter(|c| c.0).map(|c| c.1));
+    let lists = engine.core.lex.lists_found(hits).map(|n| format!("list={n}")).collect();
+    Signals(fixed, lists)
 }
 
 #[cfg(test)]

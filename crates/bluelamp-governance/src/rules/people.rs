@@ -64,6 +64,19 @@ const SUSPECT_AFTER: &[&str] = &[
     "has been cleared",
     "stands trial",
     "went on trial",
+    "have been arrested",
+    "have been charged",
+    "have been jailed",
+    "have been sentenced",
+    "were jailed",
+    "were sentenced",
+    "wedi'i arestio",
+    "wedi'i gyhuddo",
+    "wedi'i garcharu",
+    "wedi'i ddedfrydu",
+    "wedi'u harestio",
+    "wedi'u cyhuddo",
+    "wedi'u carcharu",
 ];
 
 /// Whether `p` is described as the suspect or accused: a verb of arrest, charge or
@@ -81,6 +94,16 @@ fn is_suspect(ctx: &Ctx<'_>, p: &Person) -> bool {
         None => lower.get(..lower.len().min(30)).unwrap_or(""),
     };
     if SUSPECT_AFTER.iter().any(|v| verb_zone.contains(v)) {
+        return true;
+    }
+    // "Gavin Roe, 52, of Glanrafon, ..." in a post about a case that has a suspect: the
+    // age-and-town appositive is how releases name the accused (the complainant is never
+    // given one), unless a victim word is near.
+    let has_suspect = matches!(
+        ctx.draft.context.case_status,
+        CaseStatus::Arrested | CaseStatus::Charged | CaseStatus::Convicted
+    );
+    if has_suspect && age_appositive(&lower) && !victim_word_near(ctx, p.start) {
         return true;
     }
     let before = &text[ceil_boundary(text, p.start.saturating_sub(40))..p.start];
@@ -114,6 +137,17 @@ fn is_suspect(ctx: &Ctx<'_>, p: &Person) -> bool {
         bl.ends_with(v)
             || bl.trim_end().ends_with(v.trim_end()) && bl.trim_end().len() + 2 >= bl.len()
     })
+}
+
+/// Whether text after a name starts with an age appositive: ", 52," or ", aged 52,".
+fn age_appositive(after: &str) -> bool {
+    let Some(rest) = after.strip_prefix(',') else {
+        return false;
+    };
+    let rest = rest.trim_start();
+    let rest = rest.strip_prefix("aged ").unwrap_or(rest);
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    (1..=2).contains(&digits) && rest[digits..].trim_start().starts_with(',')
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {

@@ -51,6 +51,10 @@ pub struct Config {
     /// The Ed25519 key that signs audit checkpoints; absent means
     /// `{data_dir}/audit-checkpoint.key`. Created (mode 0600) on first use.
     pub audit_key_file: Option<PathBuf>,
+    /// A weights file for the governance check's learned scoring (made by
+    /// `bluelamp governance train`); absent means the one built into the binary. A
+    /// damaged or mismatched file stops the server at start.
+    pub governance_model: Option<PathBuf>,
     /// The folder signed checkpoints are appended in; absent means
     /// `{data_dir}/audit-checkpoints`.
     pub audit_checkpoint_dir: Option<PathBuf>,
@@ -86,6 +90,7 @@ impl Default for Config {
             federation_inbox_per_host_per_second: 300,
             public_cache_ms: 500,
             audit_key_file: None,
+            governance_model: None,
             audit_checkpoint_dir: None,
             audit_checkpoint_every_minutes: 60,
             trusted_proxies: Vec::new(),
@@ -176,6 +181,9 @@ impl Config {
             self.public_cache_ms = value.parse().with_context(|| {
                 format!("BLUELAMP_PUBLIC_CACHE_MS must be a whole number of milliseconds, not '{value}'")
             })?;
+        }
+        if let Some(value) = var("BLUELAMP_GOVERNANCE_MODEL") {
+            self.governance_model = Some(PathBuf::from(value));
         }
         if let Some(value) = var("BLUELAMP_AUDIT_KEY_FILE") {
             self.audit_key_file = Some(PathBuf::from(value));

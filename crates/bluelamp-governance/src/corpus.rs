@@ -39,11 +39,17 @@ pub struct LabelledDraft {
 /// Reads a corpus file. A malformed line, an unknown category or decision, or an id
 /// used twice is an error naming the line.
 pub fn parse_corpus(text: &str) -> Result<Vec<LabelledDraft>, CorpusError> {
-    let rows = parse_jsonl_numbered::<serde_json::Value>(text)?;
     let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(rows.len());
-    for (line, value) in rows {
+    let mut out = Vec::new();
+    // Line by line, so that the first bad line in the file is the one named.
+    for (i, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let line = i + 1;
         let err = |message: String| CorpusError { line, message };
+        let value: serde_json::Value = parse_jsonl_numbered(raw)
+            .map_err(|e| err(e.message))?
+            .pop()
+            .map(|(_, v)| v)
+            .ok_or_else(|| err("empty line".into()))?;
         let id = value
             .get("id")
             .and_then(|v| v.as_str())
@@ -56,10 +62,12 @@ pub fn parse_corpus(text: &str) -> Result<Vec<LabelledDraft>, CorpusError> {
         let expect = value
             .get("expect")
             .ok_or_else(|| err("`expect` is missing".into()))?;
-        let decision: Decision = serde_json::from_value(expect.get("decision").cloned().unwrap_or_default())
-            .map_err(|_| err("`expect.decision` must be publish, hold or refuse".into()))?;
-        let names: Vec<String> = serde_json::from_value(expect.get("categories").cloned().unwrap_or_default())
-            .map_err(|_| err("`expect.categories` must be a list of category ids".into()))?;
+        let decision: Decision =
+            serde_json::from_value(expect.get("decision").cloned().unwrap_or_default())
+                .map_err(|_| err("`expect.decision` must be publish, hold or refuse".into()))?;
+        let names: Vec<String> =
+            serde_json::from_value(expect.get("categories").cloned().unwrap_or_default())
+                .map_err(|_| err("`expect.categories` must be a list of category ids".into()))?;
         let mut categories = Vec::with_capacity(names.len());
         for n in names {
             let c = Category::parse(&n).ok_or_else(|| err(format!("unknown category `{n}`")))?;
@@ -67,7 +75,10 @@ pub fn parse_corpus(text: &str) -> Result<Vec<LabelledDraft>, CorpusError> {
                 categories.push(c);
             }
         }
-        let duplicates = value.get("duplicates").and_then(|d| d.as_u64()).unwrap_or(0) as u32;
+        let duplicates = value
+            .get("duplicates")
+            .and_then(|d| d.as_u64())
+            .unwrap_or(0) as u32;
         let draft = draft_from_value(value).map_err(|e| err(e.to_string()))?;
         out.push(LabelledDraft {
             id,
@@ -113,7 +124,8 @@ impl Evaluation {
         let g: Vec<&str> = gold.categories.iter().map(|c| c.as_str()).collect();
         let p: Vec<&str> = found.iter().map(|c| c.as_str()).collect();
         self.categories.add(&all, &g, &p);
-        self.decisions.add(gold.decision.as_str(), decision.as_str());
+        self.decisions
+            .add(gold.decision.as_str(), decision.as_str());
         self.drafts += 1;
     }
 
@@ -146,7 +158,12 @@ impl Evaluation {
         let mut out = Vec::new();
         let (s, t) = self.stopped();
         let share = if t == 0 { 1.0 } else { s as f64 / t as f64 };
-        out.push(("hold or refuse on gold hold/refuse".to_string(), share, 0.95, share >= 0.95));
+        out.push((
+            "hold or refuse on gold hold/refuse".to_string(),
+            share,
+            0.95,
+            share >= 0.95,
+        ));
         for c in LABELLED {
             let floor = match c {
                 Category::VictimIdentity | Category::ChildIdentity | Category::Contempt => 0.95,
@@ -160,7 +177,12 @@ impl Evaluation {
         let refused = self.clean_refused() as f64;
         out.push(("clean drafts refused".into(), refused, 0.0, refused == 0.0));
         let held = self.clean_held() as f64 / self.clean().max(1) as f64;
-        out.push(("share of clean drafts held (at most)".into(), held, 0.03, held <= 0.03));
+        out.push((
+            "share of clean drafts held (at most)".into(),
+            held,
+            0.03,
+            held <= 0.03,
+        ));
         out
     }
 

@@ -159,7 +159,8 @@ impl Lexicon {
     /// (lists outside the one-pass set are left out: their hit only means "scan me").
     pub fn lists_found<'a>(&'a self, hits: &'a [bool]) -> impl Iterator<Item = &'a str> + 'a {
         self.index.iter().filter_map(move |(name, &i)| {
-            (self.in_set[i].is_some() && hits.get(i).copied().unwrap_or(false)).then_some(name.as_str())
+            (self.in_set[i].is_some() && hits.get(i).copied().unwrap_or(false))
+                .then_some(name.as_str())
         })
     }
 
@@ -574,6 +575,46 @@ impl Engine {
         Ok(())
     }
 
+    /// The text with each of the force's own phone numbers replaced by "101" padded to
+    /// the same length, or `None` when there is none in it.
+    fn mask_force_numbers(&self, text: &str) -> Option<String> {
+        if self.force.own_number_digits.is_empty() {
+            return None;
+        }
+        let mut out: Option<String> = None;
+        for m in self.core.pats.phone.find_iter(text) {
+            let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
+            if self
+                .force
+                .own_number_digits
+                .iter()
+                .any(|n| *n == digits || digits.ends_with(n.trim_start_matches('0')))
+            {
+                let s = out.get_or_insert_with(|| text.to_string());
+                let replacement = format!("{:<width$}", "101", width = m.len());
+                s.replace_range(m.range(), &replacement);
+            }
+        }
+        out
+    }
+
+    /// Whether a span of text is one of the force's own published details (its phone
+    /// numbers, its stations' addresses), which are never a private person's data.
+    fn is_force_own(&self, span: &str) -> bool {
+        let digits: String = span.chars().filter(char::is_ascii_digit).collect();
+        (digits.len() >= 3
+            && self
+                .force
+                .own_number_digits
+                .iter()
+                .any(|n| n.contains(&digits)))
+            || self
+                .force
+                .station_addresses
+                .as_ref()
+                .is_some_and(|re| re.is_match(span))
+    }
+
     /// The force's name from its rule file, if it gave one.
     pub fn force_name(&self) -> Option<&str> {
         self.force_name.as_deref()
@@ -612,9 +653,24 @@ impl Engine {
         let signals = rules::run_all(self, draft, &norm, &mut out, duplicates);
         if let Some(learned) = &self.learned {
             let so_far = Report::from_findings(out.findings.clone());
+            // The force's own numbers read to the model as "101" (same length, so the
+            // spans still point at the original text): it learned what a private
+            // number looks like, not this force's switchboard.
+            let masked;
+            let draft = match self.mask_force_numbers(&draft.text) {
+                Some(text) => {
+                    masked = Draft {
+                        text,
+                        ..draft.clone()
+                    };
+                    &masked
+                }
+                None => draft,
+            };
             let features =
                 learned::draft_features(&learned.model.featurizer, draft, &so_far, &signals);
-            for f in learned::judge(learned, content, &features, &so_far) {
+            let own = |span: &str| self.is_force_own(span);
+            for f in learned::judge(learned, content, &features, &so_far, &own) {
                 out.emit_orig(&f.rule, f.start, f.end, &f.words, None, None);
             }
         }

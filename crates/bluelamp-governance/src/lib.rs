@@ -17,10 +17,10 @@
 
 mod batch;
 mod config;
+pub mod corpus;
 mod engine;
 pub mod learned;
 pub mod length;
-pub mod corpus;
 mod model;
 mod names;
 mod normalise;

@@ -1,5 +1,7 @@
-//! The labelled development corpus (`corpus/dev.jsonl`): per-category precision and
-//! recall, printed, and the floors from the issue enforced:
+//! The labelled development corpus (`corpus/dev.jsonl`), which the deterministic rules
+//! were written from: a regression guard for the rules alone (the learned scoring is
+//! measured on the independent writers' blind split, `tests/blind.rs`). Per-category
+//! precision and recall, printed, and these floors enforced:
 //! - no `refuse` on any draft labelled `publish`;
 //! - recall >= 0.9 on victim-identity, child-identity and contempt;
 //! - at most 5% of drafts labelled `publish` held.
@@ -29,7 +31,7 @@ struct Row {
 fn evaluate() -> Vec<Row> {
     let path = format!("{}/corpus/dev.jsonl", env!("CARGO_MANIFEST_DIR"));
     let data = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    let engine = Engine::builtin();
+    let engine = Engine::builtin_rules_only().expect("the built-in rules load");
     let mut rows = Vec::new();
     for (i, line) in data
         .lines()

@@ -1,19 +1,25 @@
-//! The rules' behaviour, one sentence per test, through the public API.
+//! The rules' behaviour, one sentence per test, through the public API. These are the
+//! deterministic rules alone (`Engine::builtin_rules_only`); the learned scoring on top
+//! is measured on the blind split (`tests/blind.rs`).
 
 use bluelamp_governance::{
     parse_request, CaseStatus, Category, Channel, Decision, Draft, DuplicateLookup, Engine, Media,
     NoDuplicates, Report, Severity,
 };
 
+fn rules() -> Engine {
+    Engine::builtin_rules_only().expect("the built-in rules load")
+}
+
 fn check_json(json: &str) -> Report {
     let draft = parse_request(json).expect("valid request");
-    Engine::builtin().check(&draft, &NoDuplicates)
+    rules().check(&draft, &NoDuplicates)
 }
 
 fn check_with(text: &str, f: impl FnOnce(&mut Draft)) -> (Draft, Report) {
     let mut d = Draft::new(text);
     f(&mut d);
-    let r = Engine::builtin().check(&d, &NoDuplicates);
+    let r = rules().check(&d, &NoDuplicates);
     (d, r)
 }
 
@@ -166,7 +172,7 @@ fn several_accounts_pushing_the_same_text_get_advice() {
         }
     }
     let d = Draft::new("Stay safe this weekend! #SaferNights https://example.com/x");
-    let r = Engine::builtin().check(&d, &Three);
+    let r = rules().check(&d, &Three);
     assert!(
         r.findings
             .iter()

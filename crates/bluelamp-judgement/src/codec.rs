@@ -101,7 +101,8 @@ impl<'a> Reader<'a> {
             let b = self.u8()?;
             v |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
-                return u32::try_from(v).map_err(|_| ModelError::Corrupt("a bucket gap overflows".into()));
+                return u32::try_from(v)
+                    .map_err(|_| ModelError::Corrupt("a bucket gap overflows".into()));
             }
         }
         Err(ModelError::Corrupt("a bucket gap is too long".into()))
@@ -130,7 +131,11 @@ pub fn encode(model: &LinearModel) -> Vec<u8> {
         scales[i % l.max(1)] = scales[i % l.max(1)].max(x.abs());
     }
     for s in scales.iter_mut() {
-        *s = if *s > 0.0 { *s / f32::from(i16::MAX) } else { 1.0 };
+        *s = if *s > 0.0 {
+            *s / f32::from(i16::MAX)
+        } else {
+            1.0
+        };
         w.f32(*s);
     }
     let rows: Vec<(usize, Vec<i16>)> = model
@@ -187,7 +192,9 @@ pub fn decode(bytes: &[u8], schema: &str, labels: &[&str]) -> Result<LinearModel
         char_max: u32::from(r.u8()?),
     };
     if !(8..=24).contains(&featurizer.bits) || featurizer.char_min > featurizer.char_max {
-        return Err(ModelError::Corrupt("its feature settings are out of range".into()));
+        return Err(ModelError::Corrupt(
+            "its feature settings are out of range".into(),
+        ));
     }
     let found_schema = r.str()?;
     let l = r.u16()? as usize;
@@ -195,7 +202,12 @@ pub fn decode(bytes: &[u8], schema: &str, labels: &[&str]) -> Result<LinearModel
     for _ in 0..l {
         found_labels.push(r.str()?);
     }
-    if found_schema != schema || found_labels.iter().map(String::as_str).ne(labels.iter().copied()) {
+    if found_schema != schema
+        || found_labels
+            .iter()
+            .map(String::as_str)
+            .ne(labels.iter().copied())
+    {
         return Err(ModelError::Mismatch {
             expected: format!("{schema} [{}]", labels.join(", ")),
             found: format!("{found_schema} [{}]", found_labels.join(", ")),
@@ -214,7 +226,9 @@ pub fn decode(bytes: &[u8], schema: &str, labels: &[&str]) -> Result<LinearModel
     let rows = r.u32()? as usize;
     let buckets = featurizer.buckets() as usize;
     if rows > buckets {
-        return Err(ModelError::Corrupt("it lists more rows than there are buckets".into()));
+        return Err(ModelError::Corrupt(
+            "it lists more rows than there are buckets".into(),
+        ));
     }
     let mut bucket = 0usize;
     for i in 0..rows {
@@ -224,7 +238,9 @@ pub fn decode(bytes: &[u8], schema: &str, labels: &[&str]) -> Result<LinearModel
         }
         bucket += gap;
         if bucket >= buckets {
-            return Err(ModelError::Corrupt(format!("bucket {bucket} is out of range")));
+            return Err(ModelError::Corrupt(format!(
+                "bucket {bucket} is out of range"
+            )));
         }
         for (k, s) in scales.iter().enumerate() {
             let b = r.take(2)?;
@@ -232,7 +248,9 @@ pub fn decode(bytes: &[u8], schema: &str, labels: &[&str]) -> Result<LinearModel
         }
     }
     if r.at != body.len() {
-        return Err(ModelError::Corrupt("it has bytes after the last row".into()));
+        return Err(ModelError::Corrupt(
+            "it has bytes after the last row".into(),
+        ));
     }
     Ok(model)
 }
@@ -268,18 +286,30 @@ mod tests {
     #[test]
     fn every_damage_is_a_clear_error() {
         let bytes = encode(&model());
-        assert_eq!(decode(b"PK\x03\x04", "test-v1", &["a", "b"]), Err(ModelError::NotAModel));
+        assert_eq!(
+            decode(b"PK\x03\x04", "test-v1", &["a", "b"]),
+            Err(ModelError::NotAModel)
+        );
         let mut flipped = bytes.clone();
         let mid = flipped.len() / 2;
         flipped[mid] ^= 1;
-        assert_eq!(decode(&flipped, "test-v1", &["a", "b"]), Err(ModelError::Checksum));
+        assert_eq!(
+            decode(&flipped, "test-v1", &["a", "b"]),
+            Err(ModelError::Checksum)
+        );
         let cut = &bytes[..bytes.len() - 3];
         assert!(decode(cut, "test-v1", &["a", "b"]).is_err());
         let e = decode(&bytes, "test-v2", &["a", "b"]).expect_err("schema differs");
         assert!(e.to_string().contains("test-v2"), "{e}");
-        assert!(matches!(decode(&bytes, "test-v1", &["a"]), Err(ModelError::Mismatch { .. })));
+        assert!(matches!(
+            decode(&bytes, "test-v1", &["a"]),
+            Err(ModelError::Mismatch { .. })
+        ));
         let mut v2 = bytes.clone();
         v2[4] = 9;
-        assert_eq!(decode(&v2, "test-v1", &["a", "b"]), Err(ModelError::Version(9)));
+        assert_eq!(
+            decode(&v2, "test-v1", &["a", "b"]),
+            Err(ModelError::Version(9))
+        );
     }
 }

@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn blank_lines_are_skipped_and_numbers_kept() {
-        let rows = parse_jsonl_numbered::<Rec>("\n{\"id\":\"a\"}\n\n{\"id\":\"b\"}").expect("parses");
+        let rows =
+            parse_jsonl_numbered::<Rec>("\n{\"id\":\"a\"}\n\n{\"id\":\"b\"}").expect("parses");
         assert_eq!(rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 4]);
     }
 }

@@ -147,8 +147,14 @@ impl Featurizer {
                 // A joiner counts only between two word characters.
                 let inside = current.is_some()
                     && joins(c)
-                    && chars.peek().is_some_and(|&(_, n)| fold(n).is_some() || n == '*');
-                inside.then_some(if c == '\u{2019}' { '\'' as u32 } else { c as u32 })
+                    && chars
+                        .peek()
+                        .is_some_and(|&(_, n)| fold(n).is_some() || n == '*');
+                inside.then_some(if c == '\u{2019}' {
+                    '\'' as u32
+                } else {
+                    c as u32
+                })
             });
             match (folded, current) {
                 (Some(code), None) => {
@@ -268,7 +274,10 @@ mod tests {
     #[test]
     fn case_and_digits_fold() {
         let f = Featurizer::default();
-        assert_eq!(buckets(&f, "Call 07700 900123"), buckets(&f, "call 01492 511000"));
+        assert_eq!(
+            buckets(&f, "Call 07700 900123"),
+            buckets(&f, "call 01492 511000")
+        );
         assert_ne!(buckets(&f, "call 101"), buckets(&f, "call 1011"));
     }
 
@@ -303,11 +312,16 @@ mod tests {
     #[test]
     fn odd_text_never_panics() {
         let f = Featurizer::default();
-        for text in ["", "'", "**", "a", "😀😀", "f*** off", "-a-", "\u{301}x", "ŵŷ 12"] {
+        for text in [
+            "", "'", "**", "a", "😀😀", "f*** off", "-a-", "\u{301}x", "ŵŷ 12",
+        ] {
             let mut out = Vec::new();
             f.text(text, &["x"], &mut out);
             for x in &out {
-                assert!(text.is_char_boundary(x.start as usize) && text.is_char_boundary(x.end as usize));
+                assert!(
+                    text.is_char_boundary(x.start as usize)
+                        && text.is_char_boundary(x.end as usize)
+                );
             }
         }
     }

@@ -279,8 +279,16 @@ mod tests {
             char_min: 3,
             char_max: 4,
         };
-        let rude = ["you absolute idiot", "what an idiot driver", "idiot parked here again"];
-        let kind = ["thank you all", "lovely morning in town", "well done to the team"];
+        let rude = [
+            "you absolute idiot",
+            "what an idiot driver",
+            "idiot parked here again",
+        ];
+        let kind = [
+            "thank you all",
+            "lovely morning in town",
+            "well done to the team",
+        ];
         let mut ex = Vec::new();
         for t in rude {
             ex.push(example(&f, t, &[true]));
@@ -318,9 +326,7 @@ mod tests {
 
     #[test]
     fn thresholds_meet_their_recall() {
-        let scored: Vec<(f32, bool)> = (0..100)
-            .map(|i| (i as f32, i % 2 == 0))
-            .collect();
+        let scored: Vec<(f32, bool)> = (0..100).map(|i| (i as f32, i % 2 == 0)).collect();
         let t = threshold_for_recall(&scored, 0.9);
         let caught = scored.iter().filter(|s| s.1 && s.0 >= t).count();
         assert!(caught >= 45, "{caught}");

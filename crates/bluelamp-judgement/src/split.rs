@@ -29,10 +29,16 @@ mod tests {
     #[test]
     fn the_split_is_stable_and_near_its_share() {
         let ids: Vec<String> = (0..10_000).map(|i| format!("w-{i:05}")).collect();
-        let blind = ids.iter().filter(|id| is_blind("governance", id, 28)).count();
+        let blind = ids
+            .iter()
+            .filter(|id| is_blind("governance", id, 28))
+            .count();
         assert!((2_600..3_000).contains(&blind), "{blind}");
         for id in &ids[..100] {
-            assert_eq!(is_blind("governance", id, 28), is_blind("governance", id, 28));
+            assert_eq!(
+                is_blind("governance", id, 28),
+                is_blind("governance", id, 28)
+            );
         }
         // A different corpus (salt) gives a different split.
         let same = ids

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bluelamp_domain::{Action, ForceId, Invalid};
+use bluelamp_governance::learned::Learned;
 use bluelamp_governance::{Draft, Engine, NoDuplicates, Report, RuleFileError};
 use bluelamp_store::force_rules::{self, RulesVersion};
 use bluelamp_store::{audit, forces, AnyConnection, Store, StoreError};
@@ -28,6 +29,8 @@ pub const MAX_RULES_BYTES: usize = 256 * 1024;
 /// The governance engine for each force, compiled once per rules version.
 pub struct ForceEngines {
     builtin: Arc<Engine>,
+    /// A model given at start instead of the built-in one, applied to every force.
+    model: Option<Arc<Learned>>,
     compiled: Mutex<HashMap<ForceId, (i64, Arc<Engine>)>>,
 }
 
@@ -35,12 +38,35 @@ impl Default for ForceEngines {
     fn default() -> Self {
         ForceEngines {
             builtin: Arc::new(Engine::builtin()),
+            model: None,
             compiled: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl ForceEngines {
+    /// The engines a server starts with: the built-in rules and either the built-in
+    /// model or the weights file given. Anything wrong with either is an error here,
+    /// at start, never a check that quietly runs without its model.
+    pub fn load(model_file: Option<&[u8]>) -> Result<ForceEngines, String> {
+        let engine = Engine::try_builtin().map_err(|e| e.to_string())?;
+        let model = match model_file {
+            Some(bytes) => Some(Arc::new(
+                Learned::from_bytes(bytes).map_err(|e| e.to_string())?,
+            )),
+            None => None,
+        };
+        let builtin = match &model {
+            Some(m) => engine.with_model(Arc::clone(m)),
+            None => engine,
+        };
+        Ok(ForceEngines {
+            builtin: Arc::new(builtin),
+            model,
+            compiled: Mutex::new(HashMap::new()),
+        })
+    }
+
     /// The built-in rules alone (a caller outside any force).
     pub fn builtin(&self) -> Arc<Engine> {
         Arc::clone(&self.builtin)
@@ -69,6 +95,10 @@ impl ForceEngines {
                  A force administrator must correct them on the rules page before posts can be checked."
             ))
         })?;
+        let engine = match &self.model {
+            Some(model) => engine.with_model(Arc::clone(model)),
+            None => engine,
+        };
         let engine = Arc::new(engine);
         self.remember(force, version, Arc::clone(&engine));
         Ok(engine)
@@ -209,6 +239,10 @@ pub async fn save(
     draft.after = Some(json!({ "version": saved.version, "rules": rules }).to_string());
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
+    let engine = match &engines.model {
+        Some(model) => engine.with_model(Arc::clone(model)),
+        None => engine,
+    };
     engines.remember(force.id, saved.version, Arc::new(engine));
     tracing::info!(force.id = %force.id, rules.version = saved.version,
         "force {} saved governance rules version {}", force.code, saved.version);

@@ -13,6 +13,7 @@ pub mod error;
 pub mod federation;
 pub mod force_rules;
 pub mod forces;
+pub mod governance_feedback;
 pub mod jobs;
 pub mod media;
 pub(crate) mod membership;

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod federation;
+pub mod feedback;
 pub mod force_rules;
 pub mod forces;
 pub mod jobs;
@@ -336,6 +337,12 @@ fn migrator(backend: Backend) -> Migrator {
             "force_rules",
             include_str!("../migrations/sqlite/0010_force_rules.sql"),
             include_str!("../migrations/postgres/0010_force_rules.sql"),
+        ),
+        (
+            11,
+            "governance_feedback",
+            include_str!("../migrations/sqlite/0011_governance_feedback.sql"),
+            include_str!("../migrations/postgres/0011_governance_feedback.sql"),
         ),
     ];
     let migrations = files

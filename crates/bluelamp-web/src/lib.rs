@@ -118,6 +118,15 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state with the governance engines a server loaded at start.
+    pub fn with_governance(
+        mut self,
+        governance: bluelamp_services::force_rules::ForceEngines,
+    ) -> AppState {
+        self.governance = Arc::new(governance);
+        self
+    }
+
     pub fn new(store: Store, config: WebConfig) -> AppState {
         let public_cache = Arc::new(public::cache::PublicCache::new(
             config.public_cache_fresh_for,

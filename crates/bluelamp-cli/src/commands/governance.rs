@@ -14,11 +14,25 @@ use bluelamp_governance::Engine;
 use bluelamp_judgement::{codec, split};
 use clap::Subcommand;
 
+use crate::StoreArgs;
+
 /// The corpus's salt for the blind split: changing it would reshuffle every batch.
 const SPLIT_SALT: &str = "governance";
 
 #[derive(Subcommand)]
 pub enum GovernanceCommand {
+    /// Write the feedback recorded in use (approved held posts, reported posts) as
+    /// labelled examples in the corpus format, one JSON object per line.
+    ExportFeedback {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Only this force's feedback (its short code).
+        #[arg(long)]
+        force: Option<String>,
+        /// The file to write (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     /// File a new batch from a writer: every line is validated, then each draft goes
     /// to the training split or the blind split by a hash of its id. Prints counts only.
     Split {
@@ -75,8 +89,33 @@ pub enum GovernanceCommand {
     },
 }
 
-pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
     match command {
+        GovernanceCommand::ExportFeedback {
+            store,
+            force,
+            output,
+        } => {
+            let config = super::load_config(&store)?;
+            let store = super::open_store(&config).await?;
+            let records = bluelamp_services::governance_feedback::export(&store, force.as_deref())
+                .await
+                .context("reading the feedback")?;
+            let mut text = String::new();
+            for r in &records {
+                text.push_str(&r.to_string());
+                text.push('\n');
+            }
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("{} examples written to {}", records.len(), path.display());
+                }
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         GovernanceCommand::Split {
             batch,
             train,
@@ -143,13 +182,18 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
             options.category_beta = category_beta;
             let mut drafts = Vec::new();
             for path in &corpus {
-                if path.file_name().is_some_and(|n| n.to_string_lossy().contains("blind")) {
-                    bail!("{}: the blind split is never a training input", path.display());
+                if path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().contains("blind"))
+                {
+                    bail!(
+                        "{}: the blind split is never a training input",
+                        path.display()
+                    );
                 }
                 drafts.extend(read_corpus(path)?);
             }
-            let rules =
-                Engine::builtin_rules_only().context("loading the governance rules")?;
+            let rules = Engine::builtin_rules_only().context("loading the governance rules")?;
             let started = std::time::Instant::now();
             let trained = training::train(&rules, &drafts, &options);
             let bytes = codec::encode(&trained.model);
@@ -166,7 +210,10 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
                 println!("| {:.3} | {:.3} |", stopped, held);
             }
             println!();
-            println!("## Rules alone, on the training split\n\n{}", trained.rules_alone.markdown());
+            println!(
+                "## Rules alone, on the training split\n\n{}",
+                trained.rules_alone.markdown()
+            );
             println!(
                 "## Rules and model, five-fold cross-validation on the training split\n\n{}",
                 trained.cross_validation.markdown()
@@ -177,7 +224,8 @@ pub fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn read_corpus(path: &Path) -> anyhow::Result<Vec<LabelledDraft>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     parse_corpus(&text).with_context(|| format!("{}", path.display()))
 }
 
@@ -187,7 +235,8 @@ fn load_model(path: &Path) -> anyhow::Result<Learned> {
 }
 
 fn split_batch(batch: &Path, train: &Path, blind: &Path, percent: u32) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(batch).with_context(|| format!("reading {}", batch.display()))?;
+    let text =
+        std::fs::read_to_string(batch).with_context(|| format!("reading {}", batch.display()))?;
     // Validate the whole batch first: a bad line files nothing.
     let drafts = parse_corpus(&text).with_context(|| format!("{}", batch.display()))?;
     let mut known = std::collections::HashSet::new();
@@ -199,7 +248,11 @@ fn split_batch(batch: &Path, train: &Path, blind: &Path, percent: u32) -> anyhow
         }
     }
     if let Some(d) = drafts.iter().find(|d| known.contains(&d.id)) {
-        bail!("{}: the id `{}` is already in the corpus", batch.display(), d.id);
+        bail!(
+            "{}: the id `{}` is already in the corpus",
+            batch.display(),
+            d.id
+        );
     }
     let (mut to_train, mut to_blind) = (String::new(), String::new());
     let lines = text.lines().filter(|l| !l.trim().is_empty());

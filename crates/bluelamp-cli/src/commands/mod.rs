@@ -193,7 +193,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             command: ConfigCommand::Show,
         } => print!("{}", load_config(&store)?.show()?),
         Command::Check(args) => return Ok(crate::check::run(args)),
-        Command::Governance { command } => return governance::run(command),
+        Command::Governance { command } => return governance::run(command).await,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -73,7 +73,26 @@ pub(super) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             "federation_allow_loopback is on: a TEST-ONLY setting; never use it in production"
         );
     }
-    let state = AppState::new(store.clone(), web_config);
+    // The governance check loads before anything listens: a broken model stops the
+    // server here with the reason, instead of checking drafts without it.
+    let model = match &config.governance_model {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the governance model {}", path.display()))?,
+        ),
+        None => None,
+    };
+    let governance = services::force_rules::ForceEngines::load(model.as_deref()).map_err(|e| {
+        anyhow::anyhow!(
+            "the governance check cannot start: {}{e}",
+            config
+                .governance_model
+                .as_ref()
+                .map(|p| format!("{}: ", p.display()))
+                .unwrap_or_default()
+        )
+    })?;
+    let state = AppState::new(store.clone(), web_config).with_governance(governance);
     // E-mail subscriptions: the outbox is one of the runner's queues, when an SMTP
     // relay is configured.
     let mut extra: Vec<std::sync::Arc<dyn services::runner::Queue>> = Vec::new();

@@ -31,7 +31,10 @@ pub fn draft_features(
     }
 
     // Content rules read at most this much; so does the model (a longer draft is held).
-    let text = draft.text.get(..draft.text.len().min(crate::engine::MAX_CONTENT)).unwrap_or("");
+    let text = draft
+        .text
+        .get(..draft.text.len().min(crate::engine::MAX_CONTENT))
+        .unwrap_or("");
     featurizer.text(text, &tags, &mut out);
     let account = match c.account_kind {
         AccountKind::Personal => "account=personal",
@@ -85,7 +88,10 @@ pub fn draft_features(
         (c.disclosure_purpose.is_some(), "disclosure-purpose"),
         (!draft.media.is_empty(), "media"),
         (
-            draft.media.iter().any(|m| m.alt.as_deref().is_none_or(|a| a.trim().is_empty())),
+            draft
+                .media
+                .iter()
+                .any(|m| m.alt.as_deref().is_none_or(|a| a.trim().is_empty())),
             "media-without-alt",
         ),
     ];

@@ -13,8 +13,8 @@
 mod features;
 pub mod training;
 
-pub use features::{draft_features, SCHEMA};
 pub use crate::rules::Signals;
+pub use features::{draft_features, SCHEMA};
 
 use bluelamp_judgement::codec;
 use bluelamp_judgement::{Feature, LinearModel, ModelError};
@@ -81,6 +81,7 @@ pub(crate) fn judge(
     text: &str,
     features: &[Feature],
     rules: &Report,
+    force_own: &dyn Fn(&str) -> bool,
 ) -> Vec<LearnedFinding> {
     let model = &learned.model;
     let logits = model.logits(features);
@@ -95,8 +96,11 @@ pub(crate) fn judge(
         if !fired[i] || found.contains(&category) {
             continue;
         }
-        if let Some(f) = finding(model, text, features, i, category) {
-            holds_added |= !matches!(category, Category::Accessibility | Category::EmergencyAdvice);
+        if let Some(f) = finding(model, text, features, i, category, force_own) {
+            holds_added |= !matches!(
+                category,
+                Category::Accessibility | Category::EmergencyAdvice
+            );
             out.push(f);
         }
     }
@@ -107,10 +111,13 @@ pub(crate) fn judge(
     if fired[review] && !already_held && !holds_added {
         let best = (0..review - 2)
             .filter_map(|i| Category::parse(LABELS[i]).map(|c| (i, c)))
-            .max_by(|a, b| (logits[a.0] - model.thresholds[a.0]).total_cmp(&(logits[b.0] - model.thresholds[b.0])));
+            .max_by(|a, b| {
+                (logits[a.0] - model.thresholds[a.0])
+                    .total_cmp(&(logits[b.0] - model.thresholds[b.0]))
+            });
         if let Some((i, category)) = best {
-            let mut f = finding(model, text, features, i, category)
-                .or_else(|| finding(model, text, features, review, category));
+            let mut f = finding(model, text, features, i, category, force_own)
+                .or_else(|| finding(model, text, features, review, category, force_own));
             if let Some(f) = f.as_mut() {
                 f.rule = format!("learned-{}", category.as_str());
             }
@@ -126,29 +133,51 @@ fn finding(
     features: &[Feature],
     label: usize,
     category: Category,
+    force_own: &dyn Fn(&str) -> bool,
 ) -> Option<LearnedFinding> {
-    let top = model.explain(features, label, 3);
+    // The strongest spans, leaving out little words that carry no meaning of their
+    // own ("the", "do"): they weigh in every post and explain nothing to its author.
+    let top: Vec<(u32, u32, f32)> = model
+        .explain(features, label, 12)
+        .into_iter()
+        .filter(|(s, e, _)| {
+            text.get(*s as usize..*e as usize)
+                .is_some_and(|w| !w.split_whitespace().all(is_function_word) && !force_own(w))
+        })
+        .take(3)
+        .collect();
     let words: Vec<String> = top
         .iter()
         .filter_map(|(s, e, _)| text.get(*s as usize..*e as usize))
         .map(|w| format!("\u{201c}{w}\u{201d}"))
         .collect();
-    // With no text feature to point at (the context alone decided), the finding covers
-    // the whole draft.
-    let (start, end) = top
-        .first()
-        .map(|(s, e, _)| (*s as usize, *e as usize))
-        .unwrap_or((0, text.len()));
+    // Every learned finding points at words in the draft. With none to point at (the
+    // context alone leaned that way, or only the force's own numbers did) there is
+    // nothing for the author to change, so there is no finding.
+    let (start, end) = top.first().map(|(s, e, _)| (*s as usize, *e as usize))?;
     Some(LearnedFinding {
         rule: format!("learned-{}", category.as_str()),
         start,
         end,
-        words: if words.is_empty() {
-            "the draft as a whole".into()
-        } else {
-            words.join(", ")
-        },
+        words: words.join(", "),
     })
+}
+
+/// English and Welsh words too common to explain anything.
+fn is_function_word(word: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "a", "an", "the", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by",
+        "from", "as", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that",
+        "these", "those", "do", "does", "did", "have", "has", "had", "we", "you", "he", "she",
+        "they", "i", "me", "my", "our", "your", "his", "her", "their", "them", "us", "so", "if",
+        "not", "no", "some", "all", "any", "there", "here", "will", "would", "can", "could",
+        "just", "up", "out", "about", "into", "over", "after", "y", "yr", "a'r", "i'r", "yn", "ar",
+        "am", "o", "mae", "wedi", "ac", "ei", "eu",
+    ];
+    let w: String = word
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'')
+        .to_lowercase();
+    w.is_empty() || WORDS.contains(&w.as_str())
 }
 
 #[cfg(test)]

@@ -166,13 +166,20 @@ pub fn train(rules: &Engine, drafts: &[LabelledDraft], options: &Options) -> Tra
         let (evaluation, _) = cross_validate(rules, drafts, &folds, &fold_models, &th);
         let (stopped, total) = evaluation.stopped();
         let rate = stopped as f64 / total.max(1) as f64;
-        curve.push((rate, evaluation.clean_held() as f64 / evaluation.clean().max(1) as f64));
+        curve.push((
+            rate,
+            evaluation.clean_held() as f64 / evaluation.clean().max(1) as f64,
+        ));
         if rate >= options.stop_rate {
             chosen = Some(*t);
             break;
         }
     }
-    thresholds.push(chosen.or(candidates.last().copied()).unwrap_or(f32::INFINITY));
+    thresholds.push(
+        chosen
+            .or(candidates.last().copied())
+            .unwrap_or(f32::INFINITY),
+    );
     let (cross_validation, rules_alone) =
         cross_validate(rules, drafts, &folds, &fold_models, &thresholds);
 
@@ -223,6 +230,11 @@ fn train_refs(options: &Options, labels: &[String], examples: &[&Example]) -> Li
             labels: e.labels.clone(),
         })
         .collect();
-    linear::train(options.featurizer, SCHEMA, labels.to_vec(), &owned, &options.train)
+    linear::train(
+        options.featurizer,
+        SCHEMA,
+        labels.to_vec(),
+        &owned,
+        &options.train,
+    )
 }
-

@@ -317,6 +317,15 @@ pub(crate) fn run_all(
 #[derive(Debug, Default, Clone)]
 pub struct Signals(pub Vec<&'static str>, pub Vec<String>);
 
+/// A phone number that is not the force's own or an organisation's (those are never a
+/// private person's data, whatever the model would make of them).
+fn private_phone(engine: &Engine, text: &str) -> bool {
+    engine.core.pats.phone.find_iter(text).any(|m| {
+        let digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
+        !personal_data::own_or_org_number(engine, &digits)
+    })
+}
+
 fn signals(engine: &Engine, ctx: &Ctx<'_>, hits: &[bool]) -> Signals {
     let mut fixed: Vec<&'static str> = Vec::with_capacity(24);
     let p = &engine.core.pats;
@@ -336,10 +345,16 @@ fn signals(engine: &Engine, ctx: &Ctx<'_>, hits: &[bool]) -> Signals {
         (people > 0, "person"),
         (people > 1, "people"),
         (ctx.people.iter().any(|p| p.officer), "officer-named"),
-        (ctx.people.iter().any(|p| p.age.is_some()), "person-with-age"),
-        (ctx.digits >= 9 && p.phone.is_match(text), "phone"),
+        (
+            ctx.people.iter().any(|p| p.age.is_some()),
+            "person-with-age",
+        ),
+        (ctx.digits >= 9 && private_phone(engine, text), "phone"),
         (ctx.has_at && p.email.is_match(text), "email"),
-        (ctx.digits > 0 && p.house_address.is_match(text), "house-address"),
+        (
+            ctx.digits > 0 && p.house_address.is_match(text),
+            "house-address",
+        ),
         (ctx.digits > 0 && p.postcode.is_match(text), "postcode"),
         (ctx.digits > 0 && p.vehicle_reg.is_match(text), "plate"),
         (ctx.digits > 0 && p.age.is_match(text), "age"),
@@ -349,7 +364,12 @@ fn signals(engine: &Engine, ctx: &Ctx<'_>, hits: &[bool]) -> Signals {
         (p.public_place.is_match(text), "public-place"),
     ];
     fixed.extend(checks.iter().filter(|c| c.0).map(|c| c.1));
-    let lists = engine.core.lex.lists_found(hits).map(|n| format!("list={n}")).collect();
+    let lists = engine
+        .core
+        .lex
+        .lists_found(hits)
+        .map(|n| format!("list={n}"))
+        .collect();
     Signals(fixed, lists)
 }
 

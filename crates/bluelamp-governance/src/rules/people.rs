@@ -103,7 +103,12 @@ fn is_suspect(ctx: &Ctx<'_>, p: &Person) -> bool {
         ctx.draft.context.case_status,
         CaseStatus::Arrested | CaseStatus::Charged | CaseStatus::Convicted
     );
-    if has_suspect && age_appositive(&lower) && !victim_word_near(ctx, p.start) {
+    let with_town = lower
+        .splitn(3, ',')
+        .nth(2)
+        .map(str::trim_start)
+        .is_some_and(|rest| ["of ", "from ", "o "].iter().any(|w| rest.starts_with(w)));
+    if has_suspect && age_appositive(&lower) && (with_town || !victim_word_near(ctx, p.start)) {
         return true;
     }
     let before = &text[ceil_boundary(text, p.start.saturating_sub(40))..p.start];
@@ -469,6 +474,10 @@ pub(crate) fn child_identity(engine: &Engine, ctx: &Ctx<'_>, out: &mut Emitter<'
 
     let mut named_any = false;
     for p in ctx.people.iter().filter(|p| !p.officer) {
+        // "Neil Ambrose, 58," is an adult, whatever the post says about children.
+        if p.age.is_some_and(|a| a >= 18) {
+            continue;
+        }
         let named_child = p.age.is_some_and(|a| a < 18) || {
             let before = &text[ceil_boundary(text, p.start.saturating_sub(28))..p.start];
             lex.get("child_nouns").is_match(before)
@@ -601,6 +610,19 @@ pub(crate) fn contempt(ctx: &Ctx<'_>, out: &mut Emitter<'_>) {
                 ]
                 .iter()
                 .any(|w| before.ends_with(w))
+                {
+                    continue;
+                }
+                // A verdict reported as such ("Jury finds X guilty of ...", "guilty on
+                // all counts"): the releasable outcome, not the force's opinion.
+                let after = super::after_lower(text, m.end());
+                let (ss, _) = ctx.sentence_at(m.start());
+                let lead = text[ss..m.start()].to_ascii_lowercase();
+                if after.trim_start().starts_with("on all counts")
+                    || after.trim_start().starts_with("verdict")
+                    || ["jury", "finds", "found", "convicted", "verdict", "court"]
+                        .iter()
+                        .any(|w| lead.contains(w))
                 {
                     continue;
                 }

@@ -306,7 +306,7 @@ fn emit(
     }
 }
 
-fn own_or_org_number(engine: &Engine, digits: &str) -> bool {
+pub(crate) fn own_or_org_number(engine: &Engine, digits: &str) -> bool {
     let national = digits
         .strip_prefix("44")
         .map_or_else(|| digits.to_string(), |rest| format!("0{rest}"));

@@ -193,6 +193,20 @@ fn check(
     pre_election: bool,
     duplicates: &dyn DuplicateLookup,
 ) -> ServiceResult<Report> {
+    let request = draft_request(body, account_kind, compose, alts, pre_election);
+    let draft = parse_request(&request.to_string())
+        .map_err(|e| ServiceError::Invalid(Invalid::new("draft", e.to_string())))?;
+    Ok(engine.check(&draft, duplicates))
+}
+
+/// The draft as the check reads it, in the check's (and the corpus's) JSON shape.
+fn draft_request(
+    body: &str,
+    account_kind: AccountKind,
+    compose: &Compose,
+    alts: &[Option<String>],
+    pre_election: bool,
+) -> serde_json::Value {
     let mut context = json!({
         "account_kind": account_kind.as_str(),
         "pre_election": pre_election,
@@ -204,15 +218,46 @@ fn check(
     if let Some(status) = &compose.case_status {
         context["case_status"] = json!(status);
     }
-    let request = json!({
+    json!({
         "text": body,
         "context": context,
         "channels": compose.channels,
         "media": alts.iter().map(|alt| json!({"alt": alt})).collect::<Vec<_>>(),
-    });
-    let draft = parse_request(&request.to_string())
-        .map_err(|e| ServiceError::Invalid(Invalid::new("draft", e.to_string())))?;
-    Ok(engine.check(&draft, duplicates))
+    })
+}
+
+/// A stored post as the check reads it now (its body, account, kind, channels, photos'
+/// descriptions and the force's election period): what a feedback example records.
+pub(crate) async fn stored_draft(
+    conn: &mut AnyConnection,
+    post: &posts::Post,
+) -> ServiceResult<serde_json::Value> {
+    let account = accounts::get(conn, post.account_id).await?;
+    let force = forces::get(conn, post.force_id).await?;
+    let alts = photo_descriptions(conn, post.id).await?;
+    let compose = Compose {
+        kind: Some(post.kind.clone()),
+        channels: post.channels.clone(),
+        ..Compose::default()
+    };
+    Ok(draft_request(
+        &post.body,
+        account.kind,
+        &compose,
+        &alts,
+        force.settings.pre_election,
+    ))
+}
+
+async fn photo_descriptions(
+    conn: &mut AnyConnection,
+    post: i64,
+) -> ServiceResult<Vec<Option<String>>> {
+    Ok(media::for_post(conn, post)
+        .await?
+        .into_iter()
+        .map(|m| (!m.alt.is_empty()).then_some(m.alt))
+        .collect())
 }
 
 fn findings_json(report: &Report) -> serde_json::Value {
@@ -453,7 +498,8 @@ fn in_future(at: Option<&str>) -> bool {
 }
 
 /// Approve a pending post, optionally editing it first (the edit is re-checked and
-/// the original kept as a revision).
+/// the original kept as a revision). Approving a post the check held needs a reason:
+/// it is audited and recorded as a labelled example for the check's next training.
 pub async fn approve(
     store: &Store,
     engine: &ForceEngines,
@@ -461,6 +507,7 @@ pub async fn approve(
     id: i64,
     expected_version: i64,
     edited_text: Option<&str>,
+    reason: Option<&str>,
 ) -> ServiceResult<posts::Post> {
     staff.require_scope("write")?;
     let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
@@ -505,8 +552,18 @@ pub async fn approve(
         )
         .await?;
     }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if post.decision == Decision::Hold.as_str() {
+        let Some(reason) = reason else {
+            return Err(invalid(
+                "reason",
+                "The governance check held this post: say why it may go out. The reason is recorded and helps the check learn.",
+            ));
+        };
+        crate::governance_feedback::record_held_approval(&mut tx, staff, &post, reason).await?;
+    }
     let before = post.clone();
-    let post = posts::set_status(&mut tx, id, post.version, next, Some(approver), None).await?;
+    let post = posts::set_status(&mut tx, id, post.version, next, Some(approver), reason).await?;
     if next == PostStatus::Scheduled {
         schedule_job(&mut tx, &post).await?;
     } else {
@@ -515,8 +572,9 @@ pub async fn approve(
     let mut draft = entry(staff, "post.approve", "post", id);
     draft.before = Some(json!({"status": before.status, "body": before.body}).to_string());
     draft.after = Some(
-        json!({"status": post.status, "body": post.body, "author_user_id": post.author_user_id})
-            .to_string(),
+        json!({"status": post.status, "body": post.body, "author_user_id": post.author_user_id,
+            "reason": reason})
+        .to_string(),
     );
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
@@ -587,11 +645,7 @@ async fn recheck(
     let force = forces::get(conn, post.force_id).await?;
     let compiled = engine.for_force(conn, force.id).await?;
     let engine: &Engine = &compiled;
-    let alts: Vec<Option<String>> = media::for_post(conn, post.id)
-        .await?
-        .into_iter()
-        .map(|m| (!m.alt.is_empty()).then_some(m.alt))
-        .collect();
+    let alts = photo_descriptions(conn, post.id).await?;
     let compose = Compose {
         kind: Some(post.kind.clone()),
         channels: post.channels.clone(),

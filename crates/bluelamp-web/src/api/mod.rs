@@ -207,6 +207,8 @@ pub struct Approve {
     pub version: i64,
     #[serde(default)]
     pub text: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 pub async fn approve_post(
@@ -222,10 +224,37 @@ pub async fn approve_post(
         id,
         input.version,
         input.text.as_deref(),
+        input.reason.as_deref(),
     )
     .await?;
     state.public_changed();
     ok(post)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub reason: String,
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+/// A published post the check should have stopped: recorded as feedback.
+pub async fn report_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Report>,
+) -> ApiResult {
+    let feedback = services::governance_feedback::report(
+        &state.store,
+        &staff,
+        id,
+        &input.reason,
+        &input.categories,
+    )
+    .await?;
+    created(json!({ "feedback": feedback }))
 }
 
 #[derive(Deserialize)]

@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/posts/{id}", get(posts::detail))
         .route("/staff/posts/{id}/approve", post(posts::approve))
         .route("/staff/posts/{id}/reject", post(posts::reject))
+        .route("/staff/posts/{id}/report", post(posts::report))
         .route("/staff/posts/{id}/edit", post(posts::edit))
         .route("/staff/posts/{id}/delete", post(posts::delete))
         .route("/staff/posts/{id}/share", post(posts::share))
@@ -106,6 +107,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "submitted" => "Your post has been submitted; its status is below.",
         "approved" => "The post is approved.",
         "rejected" => "The post is rejected; the author will see your reason.",
+        "reported" => "Thank you: the report is recorded for the governance team and the check's next training round.",
         "edited" => "The edit is saved; the previous text is kept in the history.",
         "edit-proposed" => "Your edit waits for a supervisor's approval; the approved text stays public until then.",
         "deleted" => "The post is deleted; a tombstone stays on the public page and the content is kept for the audit trail.",

@@ -201,6 +201,24 @@ pub async fn detail(
             p { a href=(format!("/forces/{}/posts/{}", force_code(&state, post.force_id).await, post.id)) { "See it on the public site" } }
             p id="reactions" { "On the fediverse: " strong { (likes) } (if likes == 1 { " like" } else { " likes" }) ", " strong { (boosts) } (if boosts == 1 { " boost" } else { " boosts" }) "." }
         }
+        @if post.status == PostStatus::Published {
+            details {
+                summary { "Should the check have stopped this post?" }
+                form method="post" action=(format!("/staff/posts/{}/report", post.id)) {
+                    (csrf_field(csrf))
+                    label for="report-reason" { "What it missed" }
+                    textarea id="report-reason" name="reason" required maxlength="2000" {}
+                    label for="report-category" { "Which kind of problem (optional)" }
+                    select id="report-category" name="category" {
+                        option value="" { "Not sure" }
+                        @for category in bluelamp_governance::corpus::LABELLED {
+                            option value=(category.as_str()) { (category.as_str()) }
+                        }
+                    }
+                    button.secondary type="submit" id="report" { "Report to the governance team" }
+                }
+            }
+        }
         @if !share_options.is_empty() {
             section aria-labelledby="share" {
                 h2 id="share" { "Share from another account" }
@@ -244,6 +262,10 @@ pub async fn detail(
                     input type="hidden" name="version" value=(post.version);
                     label for="approve-text" { "Text (edit before approving if needed; the edit is checked again and the original kept)" }
                     textarea id="approve-text" name="text" { (post.text) }
+                    @if post.decision == "hold" {
+                        label for="approve-reason" { "Why it may go out although the check held it (recorded, and the check learns from it)" }
+                        input type="text" id="approve-reason" name="reason" required maxlength="2000";
+                    }
                     button type="submit" id="approve" { "Approve" }
                 }
                 form method="post" action=(format!("/staff/posts/{}/reject", post.id)) {
@@ -319,6 +341,7 @@ pub async fn approve(
         id,
         form.form.version,
         form.form.text.as_deref(),
+        Some(&form.form.reason),
     )
     .await?;
     state.public_changed();
@@ -380,6 +403,34 @@ pub async fn delete(
     .await?;
     state.public_changed();
     Ok(done(&format!("/staff/posts/{id}"), "deleted"))
+}
+
+#[derive(Deserialize)]
+pub struct ReportForm {
+    reason: String,
+    #[serde(default)]
+    category: String,
+}
+
+/// A published post the check should have stopped.
+pub async fn report(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReportForm>,
+) -> Result<Response, PageError> {
+    let categories: Vec<String> = Some(form.form.category.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .into_iter()
+        .collect();
+    services::governance_feedback::report(
+        &state.store,
+        &form.session.staff,
+        id,
+        &form.form.reason,
+        &categories,
+    )
+    .await?;
+    Ok(done(&format!("/staff/posts/{id}"), "reported"))
 }
 
 #[derive(Deserialize)]

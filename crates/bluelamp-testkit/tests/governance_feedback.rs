@@ -1,0 +1,295 @@
+//! The governance check learning from use: approving a held post needs a reason,
+//! published posts can be reported, and both come out of the export as labelled
+//! examples in the corpus format.
+
+#![allow(clippy::unwrap_used)]
+
+use bluelamp_governance::corpus::parse_corpus;
+use bluelamp_governance::Decision;
+use bluelamp_testkit::TestApp;
+use serde_json::json;
+
+/// Held by the check (a private person's phone number), allowed by the author's role.
+const HELD: &str =
+    "Lost: a blue bike outside the library. If it is yours, ring Dave on 07700 900123.";
+
+#[tokio::test]
+async fn approving_a_held_post_needs_a_reason_and_records_an_example() {
+    let app = TestApp::spawn().await;
+    let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
+    let (sergeant, sergeant_token) = app.ready_to_post("sgt.evans").await;
+    let beat = officer.account_id(&officer_token, "pcmorgan").await;
+    let page = officer
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&officer_token),
+            Some(json!({"text": HELD})),
+        )
+        .await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    let post = page.json()["post"].clone();
+    assert_eq!(post["decision"], "hold", "{post}");
+    let id = post["id"].as_i64().unwrap();
+    let approve = format!("/api/v1/posts/{id}/approve");
+
+    for reason in [None, Some("   ")] {
+        let mut body = json!({"version": post["version"]});
+        if let Some(r) = reason {
+            body["reason"] = json!(r);
+        }
+        let refused = sergeant
+            .api("POST", &approve, Some(&sergeant_token), Some(body))
+            .await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(refused.body.contains("reason"), "{}", refused.body);
+    }
+    let too_long = "x".repeat(2_001);
+    let refused = sergeant
+        .api(
+            "POST",
+            &approve,
+            Some(&sergeant_token),
+            Some(json!({"version": post["version"], "reason": too_long})),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    let still = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/posts/{id}"),
+            Some(&sergeant_token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        still.json()["post"]["status"],
+        "pending",
+        "a refused approval changes nothing"
+    );
+
+    let why = "Dave asked us to post his number: the bike is his son's.";
+    let ok = sergeant
+        .api(
+            "POST",
+            &approve,
+            Some(&sergeant_token),
+            Some(json!({"version": post["version"], "reason": why})),
+        )
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["status"], "published");
+
+    let audit = sergeant
+        .api(
+            "GET",
+            "/api/v1/audit?action=post.approve",
+            Some(&sergeant_token),
+            None,
+        )
+        .await;
+    assert!(
+        audit.body.contains("bike is his son"),
+        "the reason is audited: {}",
+        audit.body
+    );
+
+    let records = bluelamp_services::governance_feedback::export(&app.store, Some("demo"))
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1, "{records:?}");
+    let lines: String = records.iter().map(|r| format!("{r}\n")).collect();
+    let corpus = parse_corpus(&lines).expect("the export is in the corpus format");
+    assert_eq!(corpus[0].decision, Decision::Publish);
+    assert!(corpus[0].categories.is_empty());
+    assert!(corpus[0].draft.text.contains("07700 900123"));
+    assert_eq!(records[0]["source"]["kind"], "approved-held");
+    assert!(records[0]["note"]
+        .as_str()
+        .unwrap()
+        .contains("bike is his son"));
+}
+
+#[tokio::test]
+async fn a_published_post_can_be_reported_by_the_force_and_by_nobody_else() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let text = "Thanks to everyone who came to the beat surgery at the library today.";
+    let page = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": text})),
+        )
+        .await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    let post = page.json()["post"].clone();
+    let id = post["id"].as_i64().unwrap();
+    let report = format!("/api/v1/posts/{id}/report");
+
+    // Someone else in the force, with a write token.
+    let analyst = app.logged_in("comms.lewis").await;
+    let analyst_token = analyst.new_api_token("t", &["read", "write"]).await;
+    let done = analyst
+        .api(
+            "POST",
+            &report,
+            Some(&analyst_token),
+            Some(json!({"reason": "Gives away when the beat officer is at the library.", "categories": ["operational"]})),
+        )
+        .await;
+    if post["status"] == "published" {
+        assert_eq!(done.status, 201, "{}", done.body);
+        assert!(done.json()["feedback"].as_i64().is_some());
+    } else {
+        panic!("the sergeant's post should publish at once: {post}");
+    }
+
+    // Refusals: a read-only token, a partner, a server admin of no force, a bad
+    // category, a blank reason, an unknown post.
+    let read_only = analyst.new_api_token("ro", &["read"]).await;
+    let r = analyst
+        .api(
+            "POST",
+            &report,
+            Some(&read_only),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let partner = app.logged_in("partner.council").await;
+    let r = partner
+        .submit(
+            "/staff",
+            &format!("/staff/posts/{id}/report"),
+            &[("reason", "x")],
+        )
+        .await;
+    assert!(
+        r.status == 403 || r.status == 404,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let admin = app.logged_in("admin").await;
+    let admin_token = admin.new_api_token("a", &["read", "write"]).await;
+    let r = admin
+        .api(
+            "POST",
+            &report,
+            Some(&admin_token),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(
+        r.status, 404,
+        "another force's post is not found: {}",
+        r.body
+    );
+    let r = analyst
+        .api(
+            "POST",
+            &report,
+            Some(&analyst_token),
+            Some(json!({"reason": "x", "categories": ["rudeness"]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("categories"), "{}", r.body);
+    let r = analyst
+        .api(
+            "POST",
+            &report,
+            Some(&analyst_token),
+            Some(json!({"reason": " \n "})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = analyst
+        .api(
+            "POST",
+            "/api/v1/posts/999999/report",
+            Some(&analyst_token),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    let audit = sergeant
+        .api(
+            "GET",
+            "/api/v1/audit?action=governance.report",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert!(
+        audit.body.contains("beat officer is at the library"),
+        "{}",
+        audit.body
+    );
+
+    let records = bluelamp_services::governance_feedback::export(&app.store, None)
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1, "only the accepted report: {records:?}");
+    let corpus = parse_corpus(&format!("{}\n", records[0])).unwrap();
+    assert_eq!(corpus[0].decision, Decision::Hold);
+    assert_eq!(
+        corpus[0]
+            .categories
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        vec!["operational"]
+    );
+}
+
+#[tokio::test]
+async fn an_analyst_reports_a_post_from_its_staff_page() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let page = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": "Lovely sunny day for the school fete."})),
+        )
+        .await;
+    let id = page.json()["post"]["id"].as_i64().unwrap();
+    let view = sergeant.get(&format!("/staff/posts/{id}")).await;
+    assert!(
+        view.body
+            .contains("Should the check have stopped this post?"),
+        "{}",
+        view.body
+    );
+    let done = sergeant
+        .submit(
+            &format!("/staff/posts/{id}"),
+            &format!("/staff/posts/{id}/report"),
+            &[
+                ("reason", "It names the school."),
+                ("category", "child-identity"),
+            ],
+        )
+        .await;
+    assert!(
+        done.status == 303 || done.status == 200,
+        "{} {}",
+        done.status,
+        done.body
+    );
+    let records = bluelamp_services::governance_feedback::export(&app.store, Some("demo"))
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(
+        records[0]["expect"]["categories"],
+        json!(["child-identity"])
+    );
+}

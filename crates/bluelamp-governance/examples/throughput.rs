@@ -1,7 +1,7 @@
 //! Throughput and latency figures for BENCHMARKS.md, in one process on one thread:
 //! checks per second, p50/p99 latency, and the force rule file load time.
 //!
-//! `cargo run --release --example throughput -- [drafts.jsonl] [seconds]`
+//! `cargo run --release --example throughput -- [drafts.jsonl] [seconds] [rules-only]`
 //! With a JSONL file (one `{"text": ...}` per line) it checks those drafts as they are
 //! (the peer benchmark passes the personal-data corpus); otherwise it uses the built-in
 //! development corpus with every draft cut or padded to 280 characters and every channel on.
@@ -34,7 +34,13 @@ fn main() {
     // The first engine in a process compiles the built-in rules (once); every later
     // force rule file only parses the file and compiles that force's own terms.
     let t = Instant::now();
-    let engine = Engine::builtin();
+    // Every rule and the learned model, unless `rules-only` asks for the rules alone
+    // (to show what the model costs).
+    let engine = if args.get(2).is_some_and(|a| a == "rules-only") {
+        Engine::builtin_rules_only().expect("the built-in rules load")
+    } else {
+        Engine::try_builtin().expect("the built-in check loads")
+    };
     let cold = t.elapsed();
     let t = Instant::now();
     let toml = include_str!("../data/force-rules.example.toml");

@@ -42,7 +42,11 @@ pub fn parse_corpus(text: &str) -> Result<Vec<LabelledDraft>, CorpusError> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     // Line by line, so that the first bad line in the file is the one named.
-    for (i, raw) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    for (i, raw) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
         let line = i + 1;
         let err = |message: String| CorpusError { line, message };
         let value: serde_json::Value = parse_jsonl_numbered(raw)

@@ -89,6 +89,11 @@ pub(crate) struct Lexicon {
     in_set: Vec<Option<usize>>,
     /// Lists whose every entry is non-ASCII (emoji): they cannot match ASCII text.
     non_ascii_only: Vec<bool>,
+    /// Each list's signal for the learned model ("list=<name>"), by list index. The
+    /// lexicon is compiled once per process (it is shared by every engine), so these
+    /// few strings are leaked once to give the per-check signals a `'static` name
+    /// without allocating.
+    signal_names: Vec<(usize, &'static str)>,
     empty: Regex,
 }
 
@@ -117,6 +122,11 @@ impl Lexicon {
             }
             regexes.push(re);
         }
+        let mut signal_names: Vec<(usize, &'static str)> = index
+            .iter()
+            .map(|(name, &i)| (i, &*Box::leak(format!("list={name}").into_boxed_str())))
+            .collect();
+        signal_names.sort_unstable();
         let set = regex::RegexSetBuilder::new(&set_patterns)
             .case_insensitive(true)
             .unicode(false)
@@ -130,6 +140,7 @@ impl Lexicon {
             set,
             in_set,
             non_ascii_only,
+            signal_names,
             empty: Regex::new(r"[^\s\S]")?,
         })
     }
@@ -157,11 +168,12 @@ impl Lexicon {
 
     /// The names of the lists that really occur in the text `hits` was scanned from
     /// (lists outside the one-pass set are left out: their hit only means "scan me").
-    pub fn lists_found<'a>(&'a self, hits: &'a [bool]) -> impl Iterator<Item = &'a str> + 'a {
-        self.index.iter().filter_map(move |(name, &i)| {
-            (self.in_set[i].is_some() && hits.get(i).copied().unwrap_or(false))
-                .then_some(name.as_str())
-        })
+    pub fn lists_found(&self, hits: &[bool], out: &mut Vec<&'static str>) {
+        for &(i, name) in &self.signal_names {
+            if self.in_set[i].is_some() && hits.get(i).copied().unwrap_or(false) {
+                out.push(name);
+            }
+        }
     }
 
     /// The list's regex if `hits` says it can match, otherwise one that never matches.
@@ -365,6 +377,7 @@ impl Engine {
                 set: None,
                 in_set: Vec::new(),
                 non_ascii_only: Vec::new(),
+                signal_names: Vec::new(),
                 empty: Regex::new(r"[^\s\S]").unwrap_or_else(|_| unreachable_regex()),
             },
             pats: rules::Patterns::minimal(),

@@ -130,6 +130,22 @@ impl Featurizer {
         });
     }
 
+    /// A feature made of two parts ("rule" and a rule id, a signal and its context),
+    /// hashed as if joined by `&` but without building the string.
+    pub fn token_pair(&self, a: &str, b: &str, out: &mut Vec<Feature>) {
+        let mut h = mix(0, SEED_TOKEN);
+        for &byte in a.as_bytes().iter().chain(b"&").chain(b.as_bytes()) {
+            h = mix(h, u64::from(byte));
+        }
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        out.push(Feature {
+            bucket: self.bucket(h ^ (h >> 33)),
+            start: 0,
+            end: 0,
+        });
+    }
+
     /// Adds the text's words, word pairs and character n-grams; with each tag, a tagged
     /// copy of every word and word pair too.
     pub fn text(&self, text: &str, tags: &[&str], out: &mut Vec<Feature>) {
@@ -307,6 +323,19 @@ mod tests {
         let mut t = Vec::new();
         f.token("case=charged", &mut t);
         assert_eq!((t[0].start, t[0].end), (0, 0));
+    }
+
+    #[test]
+    fn a_pair_hashes_like_the_joined_token() {
+        let f = Featurizer::default();
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        f.token("rule=insult", &mut a);
+        f.token_pair("rule=insult", "", &mut b);
+        assert_ne!(a, b, "the separator is part of the pair");
+        let (mut c, mut d) = (Vec::new(), Vec::new());
+        f.token("phone&case=none", &mut c);
+        f.token_pair("phone", "case=none", &mut d);
+        assert_eq!(c, d);
     }
 
     #[test]

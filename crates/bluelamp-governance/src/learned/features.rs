@@ -7,7 +7,7 @@ use crate::model::{AccountKind, CaseStatus, Draft, PostKind, Report};
 use crate::rules::Signals;
 
 /// The feature schema the weights were trained for.
-pub const SCHEMA: &str = "governance-v2";
+pub const SCHEMA: &str = "governance-v3";
 
 /// The draft's features: its words (tagged when proceedings are active or the post
 /// concerns a sexual offence, because the same words mean something else there), its
@@ -62,22 +62,11 @@ pub fn draft_features(
     }
     // Every detector signal alone and with the context that changes its meaning.
     let so = if c.sexual_offence { "|so" } else { "|-" };
-    let mut joined = String::with_capacity(64);
-    let mut signal = |name: &str, out: &mut Vec<Feature>| {
-        featurizer.token(name, out);
+    for &name in &signals.0 {
+        featurizer.token(name, &mut out);
         for with in [case, kind, so, account] {
-            joined.clear();
-            joined.push_str(name);
-            joined.push('&');
-            joined.push_str(with);
-            featurizer.token(&joined, out);
+            featurizer.token_pair(name, with, &mut out);
         }
-    };
-    for name in &signals.0 {
-        signal(name, &mut out);
-    }
-    for name in &signals.1 {
-        signal(name, &mut out);
     }
     let flags = [
         (c.sexual_offence, "sexual-offence"),
@@ -101,11 +90,8 @@ pub fn draft_features(
         }
     }
     for f in &rules.findings {
-        featurizer.token(&format!("rule={}", f.rule), &mut out);
-        featurizer.token(
-            &format!("found={}@{}", f.category.as_str(), f.severity.as_str()),
-            &mut out,
-        );
+        featurizer.token_pair("rule", &f.rule, &mut out);
+        featurizer.token_pair(f.category.as_str(), f.severity.as_str(), &mut out);
     }
     out
 }

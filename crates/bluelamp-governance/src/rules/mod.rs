@@ -32,7 +32,21 @@ pub(crate) struct Patterns {
     pub caps_run: Regex,
     pub public_place: Regex,
     pub first_names: HashSet<&'static str>,
+    /// The span patterns the learned model reads as signals, in one automaton: one
+    /// pass over the draft instead of one per pattern (see [`SIGNAL_NAMES`]).
+    pub signal_set: regex::RegexSet,
 }
+
+/// The signal each pattern of `Patterns::signal_set` stands for, in its order.
+const SIGNAL_NAMES: [&str; 7] = [
+    "house-address",
+    "postcode",
+    "plate",
+    "age",
+    "street",
+    "school",
+    "public-place",
+];
 
 fn cs(p: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(&p.replace(r"\b", crate::engine::ASCII_B))
@@ -89,6 +103,22 @@ impl Patterns {
                 r"\b(?:station|centre|center|library|hall|church|shop|store|pub|inn|hotel|cafe|restaurant|office|offices|surgery|premises|business|bank|post office|school|college|hospital|supermarket|garage|petrol|stadium|museum|theatre|cinema|park)\b",
             )?,
             first_names: first_names(),
+            signal_set: regex::RegexSet::empty(),
+        })
+        .and_then(|mut p| {
+            let ci = |r: &Regex| format!("(?i:{})", r.as_str());
+            p.signal_set = regex::RegexSetBuilder::new([
+                p.house_address.as_str().to_string(),
+                p.postcode.as_str().to_string(),
+                p.vehicle_reg.as_str().to_string(),
+                ci(&p.age),
+                p.street.as_str().to_string(),
+                p.school.as_str().to_string(),
+                ci(&p.public_place),
+            ])
+            .size_limit(1 << 26)
+            .build()?;
+            Ok(p)
         })
     }
 
@@ -114,6 +144,7 @@ impl Patterns {
             caps_run: never(),
             public_place: never(),
             first_names: HashSet::new(),
+            signal_set: regex::RegexSet::empty(),
         }
     }
 }
@@ -315,7 +346,7 @@ pub(crate) fn run_all(
 /// The learned model reads these beside the words, so it can learn combinations the
 /// rules do not spell out ("a first name and a street in a sexual-offence post").
 #[derive(Debug, Default, Clone)]
-pub struct Signals(pub Vec<&'static str>, pub Vec<String>);
+pub struct Signals(pub Vec<&'static str>);
 
 /// A phone number that is not the force's own or an organisation's (those are never a
 /// private person's data, whatever the model would make of them).
@@ -339,7 +370,7 @@ fn signals(engine: &Engine, ctx: &Ctx<'_>, hits: &[bool]) -> Signals {
         CaseStatus::Nfa => "status=nfa",
     });
     let people = ctx.people.iter().filter(|p| !p.officer).count();
-    let checks: [(bool, &'static str); 16] = [
+    let checks: [(bool, &'static str); 9] = [
         (ctx.sexual, "sexual"),
         (ctx.missing_or_tribute, "missing-or-tribute"),
         (people > 0, "person"),
@@ -351,26 +382,17 @@ fn signals(engine: &Engine, ctx: &Ctx<'_>, hits: &[bool]) -> Signals {
         ),
         (ctx.digits >= 9 && private_phone(engine, text), "phone"),
         (ctx.has_at && p.email.is_match(text), "email"),
-        (
-            ctx.digits > 0 && p.house_address.is_match(text),
-            "house-address",
-        ),
-        (ctx.digits > 0 && p.postcode.is_match(text), "postcode"),
-        (ctx.digits > 0 && p.vehicle_reg.is_match(text), "plate"),
-        (ctx.digits > 0 && p.age.is_match(text), "age"),
-        (p.street.is_match(text), "street"),
-        (p.school.is_match(text), "school"),
         (ctx.has_hash, "hashtag"),
-        (p.public_place.is_match(text), "public-place"),
     ];
     fixed.extend(checks.iter().filter(|c| c.0).map(|c| c.1));
-    let lists = engine
-        .core
-        .lex
-        .lists_found(hits)
-        .map(|n| format!("list={n}"))
-        .collect();
-    Signals(fixed, lists)
+    fixed.extend(
+        p.signal_set
+            .matches(text)
+            .iter()
+            .filter_map(|i| SIGNAL_NAMES.get(i).copied()),
+    );
+    engine.core.lex.lists_found(hits, &mut fixed);
+    Signals(fixed)
 }
 
 #[cfg(test)]

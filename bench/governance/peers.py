@@ -2,10 +2,12 @@
 """Peer benchmark for the personal-data part of the governance check.
 
 Runs Microsoft Presidio (presidio-analyzer) and scrubadub on the personal-data part of
-the development corpus (crates/bluelamp-governance/corpus/dev.jsonl: every draft labelled
-personal-data, plus every draft labelled clean, which includes the hard negatives such as
-"call 101 or Crimestoppers on 0800 555 111" and a stolen van's plate in an appeal) and
-prints draft-level precision, recall and throughput beside Bluelamp's own check.
+the blind split (corpus/governance/blind.jsonl: every draft labelled personal-data, plus
+every draft labelled clean, which includes the writers' hard negatives such as "call 101
+or Crimestoppers on 0800 555 111" and a stolen van's plate in an appeal) and prints
+draft-level precision, recall, F1 and throughput beside Bluelamp's own check, rules and
+model on. Like every reader of the blind split it prints aggregate figures only, never a
+draft. PEER_CORPUS=path scores another file in the same format.
 
 Setup (PyPI only):
     python3 -m venv /tmp/venv-gov
@@ -28,7 +30,7 @@ import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-CORPUS = os.path.join(ROOT, "crates", "bluelamp-governance", "corpus", "dev.jsonl")
+CORPUS = os.environ.get("PEER_CORPUS", os.path.join(ROOT, "corpus", "governance", "blind.jsonl"))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 MIN_SECONDS = float(os.environ.get("PEER_MIN_SECONDS", "3"))
 
@@ -72,6 +74,10 @@ def score(preds, drafts):
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     return precision, recall, tp, fp, fn
+
+
+def f1(p, r):
+    return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def presidio(drafts, broad=False):
@@ -168,10 +174,10 @@ def main():
         p, r, tp, fp, fn_ = score(preds, drafts)
         rows.append((name, p, r, tp, fp, fn_, rate, note))
     base = rows[0][6] if rows and rows[0][0].startswith("Bluelamp") else None
-    print(f"{'system':<42} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4} {'drafts/s':>10} {'vs Bluelamp':>12}")
+    print(f"{'system':<42} {'precision':>9} {'recall':>7} {'F1':>6} {'tp':>4} {'fp':>4} {'fn':>4} {'drafts/s':>10} {'vs Bluelamp':>12}")
     for name, p, r, tp, fp, fn_, rate, _ in rows:
         rel = f"{base / rate:.0f}x slower" if base and not name.startswith("Bluelamp") else "-"
-        print(f"{name:<42} {p:>9.3f} {r:>7.3f} {tp:>4} {fp:>4} {fn_:>4} {rate:>10.0f} {rel:>12}")
+        print(f"{name:<42} {p:>9.3f} {r:>7.3f} {f1(p, r):>6.3f} {tp:>4} {fp:>4} {fn_:>4} {rate:>10.0f} {rel:>12}")
     print()
     for name, *_, note in rows:
         print(f"- {name}: {note}")

@@ -2,6 +2,8 @@
 //! training file with a malformed line names the line; a damaged or foreign weights
 //! file stops `check` and `serve` with the reason; split files every draft once.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::path::PathBuf;

@@ -57,13 +57,14 @@ fn no_regression_below_the_measured_level() {
         "stops {stop_rate:.3} of the drafts that must be stopped"
     );
     assert!(held <= HELD_AT_MOST, "holds {held:.3} of the clean drafts");
-    assert!(
-        evaluation.clean_refused() <= REFUSED_AT_MOST,
-        "refuses {} clean drafts",
-        evaluation.clean_refused()
+    assert_eq!(
+        evaluation.clean_refused(),
+        0,
+        "no clean draft is ever refused (the learned model never refuses; the rules must not)"
     );
 }
 
-const STOP_AT_LEAST: f64 = 0.0;
-const HELD_AT_MOST: f64 = 1.0;
-const REFUSED_AT_MOST: usize = 1000;
+// Measured 2026-11-30 with the committed model: stops 0.906, holds 0.101 of clean
+// drafts, refuses none.
+const STOP_AT_LEAST: f64 = 0.89;
+const HELD_AT_MOST: f64 = 0.115;

@@ -16,7 +16,8 @@ use crate::features::{hash_bytes, Featurizer};
 use crate::linear::LinearModel;
 
 const MAGIC: &[u8; 4] = b"BLJM";
-const VERSION: u16 = 1;
+/// 2: non-text features count with a fixed value rather than scaled with the text.
+const VERSION: u16 = 2;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ModelError {

@@ -57,11 +57,34 @@ fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-/// Features are binary with repeats; each text's vector is scaled to unit length so
-/// that a long post does not outvote a short one by its length alone.
-#[inline]
-fn scale(features: &[Feature]) -> f32 {
-    1.0 / (features.len().max(1) as f32).sqrt()
+/// Features are binary with repeats. The text's features are scaled together to unit
+/// length, so that a long post does not outvote a short one by its length alone; the
+/// others (the bias, context, signals: `start == end`) keep a fixed value, so that a
+/// short post's context does not weigh more than a long one's.
+struct Scale {
+    text: f32,
+}
+
+/// The value of a non-text feature.
+const TOKEN_VALUE: f32 = 0.25;
+
+impl Scale {
+    #[inline]
+    fn of(features: &[Feature]) -> Scale {
+        let n = features.iter().filter(|f| f.start != f.end).count();
+        Scale {
+            text: 1.0 / (n.max(1) as f32).sqrt(),
+        }
+    }
+
+    #[inline]
+    fn value(&self, f: &Feature) -> f32 {
+        if f.start == f.end {
+            TOKEN_VALUE
+        } else {
+            self.text
+        }
+    }
 }
 
 impl LinearModel {
@@ -86,19 +109,17 @@ impl LinearModel {
         let l = self.labels.len();
         out.clear();
         out.resize(l, 0.0);
-        let v = scale(features);
+        let scale = Scale::of(features);
         let buckets = self.featurizer.buckets();
         for f in features {
             if f.bucket >= buckets {
                 continue;
             }
+            let v = scale.value(f);
             let row = &self.weights[f.bucket as usize * l..f.bucket as usize * l + l];
             for (o, w) in out.iter_mut().zip(row) {
-                *o += w;
+                *o += w * v;
             }
-        }
-        for o in out.iter_mut() {
-            *o *= v;
         }
     }
 
@@ -122,13 +143,13 @@ impl LinearModel {
     /// they explain nothing to the person who wrote the text.
     pub fn explain(&self, features: &[Feature], label: usize, top: usize) -> Vec<(u32, u32, f32)> {
         let l = self.labels.len();
-        let v = scale(features);
+        let scale = Scale::of(features);
         let mut spans: Vec<(u32, u32, f32)> = Vec::new();
         for f in features {
             if f.start == f.end || f.bucket >= self.featurizer.buckets() {
                 continue;
             }
-            let w = self.weights[f.bucket as usize * l + label] * v;
+            let w = self.weights[f.bucket as usize * l + label] * scale.value(f);
             match spans.iter_mut().find(|s| s.0 == f.start && s.1 == f.end) {
                 Some(s) => s.2 += w,
                 None => spans.push((f.start, f.end, w)),
@@ -196,8 +217,9 @@ pub fn train(
                 };
                 g[k] = (sigmoid(logits[k]) - if y { 1.0 } else { 0.0 }) * weight;
             }
-            let v = scale(&ex.features);
+            let scale = Scale::of(&ex.features);
             for f in &ex.features {
+                let v = scale.value(f);
                 let base = f.bucket as usize * l;
                 for k in 0..l {
                     let w = &mut model.weights[base + k];

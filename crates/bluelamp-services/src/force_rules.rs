@@ -31,6 +31,8 @@ pub struct ForceEngines {
     builtin: Arc<Engine>,
     /// A model given at start instead of the built-in one, applied to every force.
     model: Option<Arc<Learned>>,
+    /// The rules alone, no model at all (see [`ForceEngines::rules_only`]).
+    rules_only: bool,
     compiled: Mutex<HashMap<ForceId, (i64, Arc<Engine>)>>,
 }
 
@@ -39,6 +41,7 @@ impl Default for ForceEngines {
         ForceEngines {
             builtin: Arc::new(Engine::builtin()),
             model: None,
+            rules_only: false,
             compiled: Mutex::new(HashMap::new()),
         }
     }
@@ -63,8 +66,30 @@ impl ForceEngines {
         Ok(ForceEngines {
             builtin: Arc::new(builtin),
             model,
+            rules_only: false,
             compiled: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The deterministic rules alone, for every force. The end-to-end tests of what the
+    /// platform does with a decision use it, so that their fixtures do not move when
+    /// the model is retrained; the model's judgement is measured on the blind split.
+    pub fn rules_only() -> ForceEngines {
+        ForceEngines {
+            builtin: Arc::new(Engine::builtin().rules_only()),
+            model: None,
+            rules_only: true,
+            compiled: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A force's freshly compiled engine with this server's choice of model.
+    fn finish(&self, engine: Engine) -> Engine {
+        match (&self.model, self.rules_only) {
+            (_, true) => engine.rules_only(),
+            (Some(model), false) => engine.with_model(Arc::clone(model)),
+            (None, false) => engine,
+        }
     }
 
     /// The built-in rules alone (a caller outside any force).
@@ -95,11 +120,7 @@ impl ForceEngines {
                  A force administrator must correct them on the rules page before posts can be checked."
             ))
         })?;
-        let engine = match &self.model {
-            Some(model) => engine.with_model(Arc::clone(model)),
-            None => engine,
-        };
-        let engine = Arc::new(engine);
+        let engine = Arc::new(self.finish(engine));
         self.remember(force, version, Arc::clone(&engine));
         Ok(engine)
     }
@@ -239,11 +260,7 @@ pub async fn save(
     draft.after = Some(json!({ "version": saved.version, "rules": rules }).to_string());
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
-    let engine = match &engines.model {
-        Some(model) => engine.with_model(Arc::clone(model)),
-        None => engine,
-    };
-    engines.remember(force.id, saved.version, Arc::new(engine));
+    engines.remember(force.id, saved.version, Arc::new(engines.finish(engine)));
     tracing::info!(force.id = %force.id, rules.version = saved.version,
         "force {} saved governance rules version {}", force.code, saved.version);
     Ok(saved)

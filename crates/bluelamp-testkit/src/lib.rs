@@ -72,7 +72,35 @@ impl TestApp {
         .await
     }
 
+    /// A server whose governance check is the deterministic rules alone: what the
+    /// end-to-end tests use, so that their fixtures (a post that publishes, one that is
+    /// held) do not move when the model is retrained.
     pub async fn spawn_with(config: WebConfig) -> TestApp {
+        Self::start(
+            config,
+            bluelamp_services::force_rules::ForceEngines::rules_only(),
+        )
+        .await
+    }
+
+    /// A server with the full check, the built-in model included, as `serve` runs it.
+    pub async fn spawn_with_model() -> TestApp {
+        let engines = bluelamp_services::force_rules::ForceEngines::load(None)
+            .expect("the built-in check loads");
+        Self::start(
+            WebConfig {
+                cookie_secure: false,
+                ..WebConfig::default()
+            },
+            engines,
+        )
+        .await
+    }
+
+    async fn start(
+        config: WebConfig,
+        engines: bluelamp_services::force_rules::ForceEngines,
+    ) -> TestApp {
         let backend = backend_for_this_run();
         let db = TestDatabase::create(backend)
             .await
@@ -86,7 +114,7 @@ impl TestApp {
         let mut config = config;
         config.public_base_url = base.clone();
         config.media_dir = db.data_dir.clone().unwrap().join("media");
-        let state = AppState::new(store.clone(), config);
+        let state = AppState::new(store.clone(), config).with_governance(engines);
         let runner = bluelamp_web::workers::spawn(state.clone(), Vec::new()).await;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {

@@ -293,3 +293,66 @@ async fn an_analyst_reports_a_post_from_its_staff_page() {
         json!(["child-identity"])
     );
 }
+
+/// With the full check (the built-in model, as `serve` runs it), phrasing no rule
+/// knows is held for a supervisor, and the finding points at the words that decided.
+#[tokio::test]
+async fn the_learned_check_holds_mockery_no_rule_knows_and_points_at_the_words() {
+    let app = TestApp::spawn_with_model().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let text = "Absolute state of the drunk lad we picked up last night, couldn't even spell his own name 😂";
+    let page = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": text})),
+        )
+        .await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    let post = page.json()["post"].clone();
+    assert_eq!(post["decision"], "hold", "{post}");
+    assert_eq!(
+        post["status"], "pending",
+        "held for a supervisor even though the sergeant may post without approval"
+    );
+    let learned: Vec<&serde_json::Value> = post["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["rule"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("learned-")
+        })
+        .collect();
+    assert!(!learned.is_empty(), "{post}");
+    for f in learned {
+        assert_ne!(
+            f["severity"], "refuse",
+            "a learned finding never refuses: {f}"
+        );
+        let (s, e) = (
+            f["start"].as_u64().unwrap() as usize,
+            f["end"].as_u64().unwrap() as usize,
+        );
+        assert!(s < e && e <= text.len(), "{f}");
+        assert!(
+            f["message"].as_str().unwrap().contains(&text[s..e]),
+            "the message quotes the words it points at: {f}"
+        );
+        assert!(!f["basis"].as_str().unwrap_or_default().is_empty());
+    }
+    // The same draft through the check endpoint gives the same decision.
+    let checked = sergeant
+        .api(
+            "POST",
+            "/api/v1/check",
+            Some(&token),
+            Some(json!({"text": text, "context": {"account_kind": "personal"}})),
+        )
+        .await;
+    assert_eq!(checked.json()["decision"], "hold", "{}", checked.body);
+}

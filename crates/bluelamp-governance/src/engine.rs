@@ -665,7 +665,7 @@ impl Engine {
         };
         let signals = rules::run_all(self, draft, &norm, &mut out, duplicates);
         if let Some(learned) = &self.learned {
-            let so_far = Report::from_findings(out.findings.clone());
+            let so_far = &out.findings;
             // The force's own numbers read to the model as "101" (same length, so the
             // spans still point at the original text): it learned what a private
             // number looks like, not this force's switchboard.
@@ -681,9 +681,9 @@ impl Engine {
                 None => draft,
             };
             let features =
-                learned::draft_features(&learned.model.featurizer, draft, &so_far, &signals);
+                learned::draft_features(&learned.model.featurizer, draft, so_far, &signals);
             let own = |span: &str| self.is_force_own(span);
-            for f in learned::judge(learned, content, &features, &so_far, &own) {
+            for f in learned::judge(learned, content, &features, so_far, &own) {
                 out.emit_orig(&f.rule, f.start, f.end, &f.words, None, None);
             }
         }

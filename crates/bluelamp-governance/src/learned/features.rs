@@ -3,7 +3,7 @@
 
 use bluelamp_judgement::{Feature, Featurizer};
 
-use crate::model::{AccountKind, CaseStatus, Draft, PostKind, Report};
+use crate::model::{AccountKind, CaseStatus, Draft, Finding, PostKind};
 use crate::rules::Signals;
 
 /// The feature schema the weights were trained for.
@@ -15,7 +15,7 @@ pub const SCHEMA: &str = "governance-v3";
 pub fn draft_features(
     featurizer: &Featurizer,
     draft: &Draft,
-    rules: &Report,
+    rules: &[Finding],
     signals: &Signals,
 ) -> Vec<Feature> {
     let mut out = Vec::with_capacity(draft.text.len() * 4 + 128);
@@ -89,7 +89,7 @@ pub fn draft_features(
             featurizer.token(t, &mut out);
         }
     }
-    for f in &rules.findings {
+    for f in rules {
         featurizer.token_pair("rule", &f.rule, &mut out);
         featurizer.token_pair(f.category.as_str(), f.severity.as_str(), &mut out);
     }

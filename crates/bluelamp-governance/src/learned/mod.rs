@@ -19,7 +19,7 @@ pub use features::{draft_features, SCHEMA};
 use bluelamp_judgement::codec;
 use bluelamp_judgement::{Feature, LinearModel, ModelError};
 
-use crate::model::{Category, Report, Severity};
+use crate::model::{Category, Finding, Severity};
 
 /// The model's outputs, in the order of the weights file: one per category a writer
 /// labels, and `review`, which says "a supervisor should see this" whatever the
@@ -80,13 +80,13 @@ pub(crate) fn judge(
     learned: &Learned,
     text: &str,
     features: &[Feature],
-    rules: &Report,
+    rules: &[Finding],
     force_own: &dyn Fn(&str) -> bool,
 ) -> Vec<LearnedFinding> {
     let model = &learned.model;
     let logits = model.logits(features);
     let fired = model.fired(&logits);
-    let found: Vec<Category> = rules.categories();
+    let found: Vec<Category> = rules.iter().map(|f| f.category).collect();
     let mut out = Vec::new();
     let mut holds_added = false;
     for (i, label) in LABELS.iter().enumerate().take(LABELS.len() - 1) {
@@ -107,7 +107,7 @@ pub(crate) fn judge(
     // "A supervisor should see this", with nothing yet holding the draft: hold it under
     // the category the model leans to most among those that hold.
     let review = LABELS.len() - 1;
-    let already_held = rules.findings.iter().any(|f| f.severity >= Severity::Hold);
+    let already_held = rules.iter().any(|f| f.severity >= Severity::Hold);
     if fired[review] && !already_held && !holds_added {
         let best = (0..review - 2)
             .filter_map(|i| Category::parse(LABELS[i]).map(|c| (i, c)))

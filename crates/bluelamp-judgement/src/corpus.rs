@@ -16,18 +16,10 @@ pub struct CorpusError {
 /// Reads every non-blank line of `text` as a `T`. Blank lines are allowed (editors add
 /// them); anything else that is not a `T` is an error naming its line.
 pub fn parse_jsonl<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, CorpusError> {
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = serde_json::from_str(line).map_err(|e| CorpusError {
-            line: i + 1,
-            message: e.to_string(),
-        })?;
-        out.push(record);
-    }
-    Ok(out)
+    Ok(parse_jsonl_numbered(text)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect())
 }
 
 /// Like [`parse_jsonl`], keeping each record's line number (for checks that need to

@@ -6,8 +6,22 @@
 
 use bluelamp_governance::corpus::parse_corpus;
 use bluelamp_governance::Decision;
-use bluelamp_testkit::TestApp;
+use bluelamp_testkit::{Client, TestApp};
 use serde_json::json;
+
+/// Composes a post on the account and returns it as the API answered.
+async fn compose(client: &Client, token: &str, account: i64, text: &str) -> serde_json::Value {
+    let page = client
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{account}/posts"),
+            Some(token),
+            Some(json!({ "text": text })),
+        )
+        .await;
+    assert_eq!(page.status, 201, "{}", page.body);
+    page.json()["post"].clone()
+}
 
 /// Held by the check (a private person's phone number), allowed by the author's role.
 const HELD: &str =
@@ -19,16 +33,7 @@ async fn approving_a_held_post_needs_a_reason_and_records_an_example() {
     let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
     let (sergeant, sergeant_token) = app.ready_to_post("sgt.evans").await;
     let beat = officer.account_id(&officer_token, "pcmorgan").await;
-    let page = officer
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{beat}/posts"),
-            Some(&officer_token),
-            Some(json!({"text": HELD})),
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let post = page.json()["post"].clone();
+    let post = compose(&officer, &officer_token, beat, HELD).await;
     assert_eq!(post["decision"], "hold", "{post}");
     let id = post["id"].as_i64().unwrap();
     let approve = format!("/api/v1/posts/{id}/approve");
@@ -116,16 +121,7 @@ async fn a_published_post_can_be_reported_by_the_force_and_by_nobody_else() {
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
     let beat = sergeant.account_id(&token, "pcmorgan").await;
     let text = "Thanks to everyone who came to the beat surgery at the library today.";
-    let page = sergeant
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{beat}/posts"),
-            Some(&token),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let post = page.json()["post"].clone();
+    let post = compose(&sergeant, &token, beat, text).await;
     let id = post["id"].as_i64().unwrap();
     let report = format!("/api/v1/posts/{id}/report");
 
@@ -252,15 +248,15 @@ async fn an_analyst_reports_a_post_from_its_staff_page() {
     let app = TestApp::spawn().await;
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
     let beat = sergeant.account_id(&token, "pcmorgan").await;
-    let page = sergeant
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{beat}/posts"),
-            Some(&token),
-            Some(json!({"text": "Lovely sunny day for the school fete."})),
-        )
-        .await;
-    let id = page.json()["post"]["id"].as_i64().unwrap();
+    let id = compose(
+        &sergeant,
+        &token,
+        beat,
+        "Lovely sunny day for the school fete.",
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
     let view = sergeant.get(&format!("/staff/posts/{id}")).await;
     assert!(
         view.body
@@ -302,16 +298,7 @@ async fn the_learned_check_holds_mockery_no_rule_knows_and_points_at_the_words()
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
     let beat = sergeant.account_id(&token, "pcmorgan").await;
     let text = "Absolute state of the drunk lad we picked up last night, couldn't even spell his own name 😂";
-    let page = sergeant
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{beat}/posts"),
-            Some(&token),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(page.status, 201, "{}", page.body);
-    let post = page.json()["post"].clone();
+    let post = compose(&sergeant, &token, beat, text).await;
     assert_eq!(post["decision"], "hold", "{post}");
     assert_eq!(
         post["status"], "pending",

@@ -263,8 +263,10 @@ pub async fn detail(
                     label for="approve-text" { "Text (edit before approving if needed; the edit is checked again and the original kept)" }
                     textarea id="approve-text" name="text" { (post.text) }
                     @if post.decision == "hold" {
-                        label for="approve-reason" { "Why it may go out although the check held it (recorded, and the check learns from it)" }
-                        input type="text" id="approve-reason" name="reason" required maxlength="2000";
+                        // Not `required`: an edit that clears the check needs no reason,
+                        // and the server says so when one is missing.
+                        label for="approve-reason" { "Why it may go out although the check held it (needed unless your edit clears the check; recorded, and the check learns from it)" }
+                        input type="text" id="approve-reason" name="reason" maxlength="2000";
                     }
                     button type="submit" id="approve" { "Approve" }
                 }

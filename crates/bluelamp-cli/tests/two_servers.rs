@@ -119,7 +119,7 @@ async fn two_servers_on_one_postgresql_share_pages_jobs_deliveries_and_lockouts(
             "POST",
             &format!("/api/v1/accounts/{account}/posts"),
             Some(&token),
-            Some(json!({"text": "Beach car park open again from noon.", "scheduled_at": format!("{}Z", &soon[..19])})),
+            Some(json!({"text": "The beach car park is open again.", "scheduled_at": format!("{}Z", &soon[..19])})),
         )
         .await;
     assert_eq!(scheduled.status, 201, "{}", scheduled.body);
@@ -130,7 +130,7 @@ async fn two_servers_on_one_postgresql_share_pages_jobs_deliveries_and_lockouts(
     })
     .await;
     eventually("B's feed to show the scheduled post", async || {
-        public_b.get(feed).await.body.contains("Beach car park")
+        public_b.get(feed).await.body.contains("beach car park is open")
     })
     .await;
     // Give a second process every chance to publish or deliver it again.

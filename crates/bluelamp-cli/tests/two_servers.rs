@@ -130,7 +130,11 @@ async fn two_servers_on_one_postgresql_share_pages_jobs_deliveries_and_lockouts(
     })
     .await;
     eventually("B's feed to show the scheduled post", async || {
-        public_b.get(feed).await.body.contains("beach car park is open")
+        public_b
+            .get(feed)
+            .await
+            .body
+            .contains("beach car park is open")
     })
     .await;
     // Give a second process every chance to publish or deliver it again.

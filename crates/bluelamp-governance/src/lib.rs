@@ -23,6 +23,7 @@ pub mod corpus;
 mod engine;
 pub mod learned;
 pub mod length;
+mod lexicon;
 mod model;
 mod names;
 mod normalise;

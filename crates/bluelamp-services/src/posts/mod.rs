@@ -15,9 +15,12 @@ use crate::auth::entry;
 use crate::force_rules::ForceEngines;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
 
+mod drafts;
 mod edits;
 mod scheduling;
 
+use drafts::photo_descriptions;
+pub(crate) use drafts::stored_draft;
 use edits::{approve_edit, reject_edit};
 
 use crate::membership::posting_member;
@@ -224,40 +227,6 @@ fn draft_request(
         "channels": compose.channels,
         "media": alts.iter().map(|alt| json!({"alt": alt})).collect::<Vec<_>>(),
     })
-}
-
-/// A stored post as the check reads it now (its body, account, kind, channels, photos'
-/// descriptions and the force's election period): what a feedback example records.
-pub(crate) async fn stored_draft(
-    conn: &mut AnyConnection,
-    post: &posts::Post,
-) -> ServiceResult<serde_json::Value> {
-    let account = accounts::get(conn, post.account_id).await?;
-    let force = forces::get(conn, post.force_id).await?;
-    let alts = photo_descriptions(conn, post.id).await?;
-    let compose = Compose {
-        kind: Some(post.kind.clone()),
-        channels: post.channels.clone(),
-        ..Compose::default()
-    };
-    Ok(draft_request(
-        &post.body,
-        account.kind,
-        &compose,
-        &alts,
-        force.settings.pre_election,
-    ))
-}
-
-async fn photo_descriptions(
-    conn: &mut AnyConnection,
-    post: i64,
-) -> ServiceResult<Vec<Option<String>>> {
-    Ok(media::for_post(conn, post)
-        .await?
-        .into_iter()
-        .map(|m| (!m.alt.is_empty()).then_some(m.alt))
-        .collect())
 }
 
 fn findings_json(report: &Report) -> serde_json::Value {

@@ -95,6 +95,11 @@ enum Command {
         #[command(subcommand)]
         command: commands::governance::GovernanceCommand,
     },
+    /// Inbox triage. `--jsonl` reads lines `{"id", "text", "channel"}` on standard input
+    /// and writes `{"id", "labels", "primary", "urgent", "priority"}` in input order;
+    /// with no flag, triages one message read from standard input and explains it.
+    /// Subcommands file, score and train the triage corpus.
+    Triage(commands::triage::TriageArgs),
     /// Show the configuration in effect, secrets redacted.
     Config {
         #[command(flatten)]

@@ -191,6 +191,8 @@ impl Role {
             "read" => true,
             "write" => !matches!(self, Role::Analyst | Role::Partner),
             "admin" => matches!(self, Role::ForceAdmin | Role::ServerAdmin),
+            // A connector delivering messages from a network: set up by an administrator.
+            "inbound" => matches!(self, Role::ForceAdmin | Role::ServerAdmin),
             _ => false,
         }
     }

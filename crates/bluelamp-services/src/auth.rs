@@ -351,7 +351,9 @@ pub async fn choose_force(
 }
 
 /// The scopes an API token may carry.
-pub const TOKEN_SCOPES: [&str; 3] = ["read", "write", "admin"];
+/// `inbound` is a connector's scope: it may only deliver messages to the inbox
+/// (`POST /api/v1/inbound`) and read nothing.
+pub const TOKEN_SCOPES: [&str; 4] = ["read", "write", "admin", "inbound"];
 
 /// Create an API token; the secret is returned once and only its hash is kept.
 pub async fn create_api_token(
@@ -380,7 +382,7 @@ pub async fn create_api_token(
     if let Some(bad) = scopes.iter().find(|s| !TOKEN_SCOPES.contains(&s.as_str())) {
         return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
             "scopes",
-            format!("unknown scope '{bad}'; use read, write or admin"),
+            format!("unknown scope '{bad}'; use read, write, admin or inbound"),
         )));
     }
     if let Some(beyond) = scopes.iter().find(|s| !staff.role.may_hold_scope(s)) {

@@ -14,6 +14,7 @@ pub mod federation;
 pub mod force_rules;
 pub mod forces;
 pub mod governance_feedback;
+pub mod inbox;
 pub mod jobs;
 pub mod media;
 pub(crate) mod membership;

@@ -13,6 +13,7 @@ pub mod federation;
 pub mod feedback;
 pub mod force_rules;
 pub mod forces;
+pub mod inbox;
 pub mod jobs;
 mod leased_queue;
 pub mod media;
@@ -343,6 +344,12 @@ fn migrator(backend: Backend) -> Migrator {
             "governance_feedback",
             include_str!("../migrations/sqlite/0011_governance_feedback.sql"),
             include_str!("../migrations/postgres/0011_governance_feedback.sql"),
+        ),
+        (
+            12,
+            "inbox",
+            include_str!("../migrations/sqlite/0012_inbox.sql"),
+            include_str!("../migrations/postgres/0012_inbox.sql"),
         ),
     ];
     let migrations = files

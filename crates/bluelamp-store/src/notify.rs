@@ -12,6 +12,10 @@ use crate::Result;
 /// Public pages or feeds of a force changed; the payload is the force id.
 pub const PUBLIC_CHANGED: &str = "bluelamp_public_changed";
 
+/// An urgent message (emergency, safeguarding) reached a force's inbox; the payload
+/// is the force id.
+pub const INBOX_URGENT: &str = "bluelamp_inbox_urgent";
+
 /// Queue `payload` on `channel` for every listener, delivered at commit.
 pub async fn announce(conn: &mut AnyConnection, channel: &str, payload: &str) -> Result<()> {
     if conn.backend_name() != "PostgreSQL" {

@@ -2,12 +2,11 @@
 //! governance check's learned half, and the feedback export. Scoring only ever prints
 //! aggregate figures: it is how the blind split is read.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use bluelamp_governance::corpus::{evaluate, parse_corpus, LabelledDraft};
 use bluelamp_governance::learned::{training, Learned};
 use bluelamp_governance::Engine;
@@ -182,15 +181,7 @@ pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
             options.category_beta = category_beta;
             let mut drafts = Vec::new();
             for path in &corpus {
-                if path
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().contains("blind"))
-                {
-                    bail!(
-                        "{}: the blind split is never a training input",
-                        path.display()
-                    );
-                }
+                super::corpus_files::refuse_blind(path)?;
                 drafts.extend(read_corpus(path)?);
             }
             let rules = Engine::builtin_rules_only().context("loading the governance rules")?;
@@ -235,53 +226,7 @@ fn load_model(path: &Path) -> anyhow::Result<Learned> {
 }
 
 fn split_batch(batch: &Path, train: &Path, blind: &Path, percent: u32) -> anyhow::Result<ExitCode> {
-    let text =
-        std::fs::read_to_string(batch).with_context(|| format!("reading {}", batch.display()))?;
-    // Validate the whole batch first: a bad line files nothing.
-    let drafts = parse_corpus(&text).with_context(|| format!("{}", batch.display()))?;
-    let mut known = std::collections::HashSet::new();
-    for path in [train, blind] {
-        if let Ok(existing) = std::fs::read_to_string(path) {
-            for d in parse_corpus(&existing).with_context(|| format!("{}", path.display()))? {
-                known.insert(d.id);
-            }
-        }
-    }
-    if let Some(d) = drafts.iter().find(|d| known.contains(&d.id)) {
-        bail!(
-            "{}: the id `{}` is already in the corpus",
-            batch.display(),
-            d.id
-        );
-    }
-    let (mut to_train, mut to_blind) = (String::new(), String::new());
-    let lines = text.lines().filter(|l| !l.trim().is_empty());
-    for (line, d) in lines.zip(&drafts) {
-        let target = if split::is_blind(SPLIT_SALT, &d.id, percent) {
-            &mut to_blind
-        } else {
-            &mut to_train
-        };
-        target.push_str(line.trim_end());
-        target.push('\n');
-    }
-    for (path, add) in [(train, &to_train), (blind, &to_blind)] {
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
-        f.write_all(add.as_bytes())
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    println!(
-        "{}: {} drafts; {} to {}, {} to {}",
-        batch.display(),
-        drafts.len(),
-        to_train.lines().count(),
-        train.display(),
-        to_blind.lines().count(),
-        blind.display()
-    );
-    Ok(ExitCode::SUCCESS)
+    super::corpus_files::file_batch(batch, train, blind, percent, SPLIT_SALT, |text| {
+        Ok(parse_corpus(text)?.into_iter().map(|d| d.id).collect())
+    })
 }

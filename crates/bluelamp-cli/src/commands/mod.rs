@@ -2,8 +2,10 @@
 //! server in [`serve`].
 
 pub mod audit;
+mod corpus_files;
 pub mod governance;
 mod serve;
+pub mod triage;
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -194,6 +196,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         } => print!("{}", load_config(&store)?.show()?),
         Command::Check(args) => return Ok(crate::check::run(args)),
         Command::Governance { command } => return governance::run(command).await,
+        Command::Triage(args) => return triage::run(args).await,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,273 @@
+//! `bluelamp triage`: triage messages from the command line (the `--jsonl` contract
+//! forces and outside evaluators score it with), and file, score and train the triage
+//! corpus. Scoring only ever prints aggregate figures: it is how the blind split is read.
+
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use bluelamp_judgement::{codec, split};
+use bluelamp_triage::training;
+use bluelamp_triage::{parse_corpus, Channel, Evaluation, LabelledMessage, Triager};
+use clap::{Args, Subcommand};
+
+/// The corpus's salt for the blind split: changing it would reshuffle every batch.
+const SPLIT_SALT: &str = "triage";
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct TriageArgs {
+    #[command(subcommand)]
+    command: Option<TriageCommand>,
+    /// Read JSON lines `{"id", "text", "channel"}` and write one result line per input
+    /// line, in input order.
+    #[arg(long)]
+    jsonl: bool,
+    /// Triage with this weights file instead of the built-in one.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// The channel of the single message read from standard input.
+    #[arg(long)]
+    channel: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum TriageCommand {
+    /// File a writer's batch: every line validated, then each message to the training
+    /// or blind split by a hash of its id. Prints counts only.
+    Split {
+        batch: PathBuf,
+        #[arg(long, default_value = "corpus/triage/train.jsonl")]
+        train: PathBuf,
+        #[arg(long, default_value = "corpus/triage/blind.jsonl")]
+        blind: PathBuf,
+        #[arg(long, default_value_t = split::DEFAULT_BLIND_PERCENT)]
+        blind_percent: u32,
+    },
+    /// Score triage on a labelled file; prints aggregate figures and the floors only.
+    Score {
+        file: PathBuf,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// Exit 1 when a floor does not hold.
+        #[arg(long)]
+        floors: bool,
+    },
+    /// Train on the training split(s) and write the weights file.
+    Train {
+        #[arg(long = "corpus", required = true)]
+        corpus: Vec<PathBuf>,
+        #[arg(long, default_value = "crates/bluelamp-triage/data/model.bin")]
+        out: PathBuf,
+        #[arg(long)]
+        epochs: Option<u32>,
+        #[arg(long)]
+        bits: Option<u32>,
+        #[arg(long)]
+        char_min: Option<u32>,
+        #[arg(long)]
+        char_max: Option<u32>,
+        #[arg(long)]
+        l2: Option<f32>,
+        #[arg(long)]
+        margin: Option<f32>,
+        #[arg(long)]
+        beta: Option<f64>,
+    },
+}
+
+/// One input line of the `--jsonl` contract. The id is echoed back as given.
+#[derive(serde::Deserialize)]
+struct Input {
+    id: serde_json::Value,
+    text: String,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+pub async fn run(args: TriageArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Some(TriageCommand::Split {
+            batch,
+            train,
+            blind,
+            blind_percent,
+        }) => super::corpus_files::file_batch(
+            &batch,
+            &train,
+            &blind,
+            blind_percent,
+            SPLIT_SALT,
+            |text| Ok(parse_corpus(text)?.into_iter().map(|m| m.id).collect()),
+        ),
+        Some(TriageCommand::Score {
+            file,
+            model,
+            floors,
+        }) => {
+            let triager = load(model.as_deref())?;
+            let messages = read_corpus(&file)?;
+            let mut evaluation = Evaluation::new();
+            for m in &messages {
+                evaluation.add(m, &triager.triage(&m.text, Some(m.channel)));
+            }
+            println!("{}", evaluation.markdown());
+            let failed = evaluation.floors().iter().any(|f| !f.holds());
+            Ok(if floors && failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Some(TriageCommand::Train {
+            corpus,
+            out,
+            epochs,
+            bits,
+            char_min,
+            char_max,
+            l2,
+            margin,
+            beta,
+        }) => {
+            let mut options = training::Options::default();
+            if let Some(v) = epochs {
+                options.train.epochs = v;
+            }
+            if let Some(v) = bits {
+                anyhow::ensure!((8..=24).contains(&v), "--bits must be 8 to 24");
+                options.featurizer.bits = v;
+            }
+            if let Some(v) = char_min {
+                options.featurizer.char_min = v;
+            }
+            if let Some(v) = char_max {
+                options.featurizer.char_max = v;
+            }
+            if let Some(v) = l2 {
+                options.train.l2 = v;
+            }
+            if let Some(v) = margin {
+                options.margin = v;
+            }
+            if let Some(v) = beta {
+                options.beta = v;
+            }
+            let mut messages = Vec::new();
+            for path in &corpus {
+                super::corpus_files::refuse_blind(path)?;
+                messages.extend(read_corpus(path)?);
+            }
+            let started = std::time::Instant::now();
+            let trained = training::train(&messages, &options);
+            let bytes = codec::encode(&trained.model);
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "trained on {} messages in {:.1} s; wrote {} ({} bytes)\n\n## Five-fold cross-validation on the training split\n\n{}",
+                messages.len(),
+                started.elapsed().as_secs_f64(),
+                out.display(),
+                bytes.len(),
+                trained.cross_validation.markdown()
+            );
+            println!("## Precision at each recall, out of fold\n\n| output | recall | precision |\n| --- | ---: | ---: |");
+            for (name, curve) in &trained.curves {
+                for (r, p) in curve {
+                    println!("| {name} | {r:.2} | {p:.3} |");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        None if args.jsonl => jsonl(&load(args.model.as_deref())?),
+        None => {
+            let triager = load(args.model.as_deref())?;
+            let channel = match args.channel.as_deref() {
+                None => None,
+                Some(c) => Some(Channel::parse(c).with_context(|| {
+                    format!("unknown channel `{c}` (fediverse, bluesky, x, facebook, email, web)")
+                })?),
+            };
+            let mut text = String::new();
+            std::io::stdin()
+                .take(1 << 20)
+                .read_to_string(&mut text)
+                .context("reading standard input")?;
+            let result = triager.triage(text.trim_end(), channel);
+            println!("{}", serde_json::to_string_pretty(&result)?);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The `--jsonl` contract. A line that is not an input is named on standard error and
+/// skipped; every other line is answered in order, and the exit code is 3 if any was
+/// skipped, so nothing is lost silently.
+fn jsonl(triager: &Triager) -> anyhow::Result<ExitCode> {
+    let stdin = std::io::stdin().lock();
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut features = Vec::new();
+    let mut logits = Vec::new();
+    let mut bad = 0usize;
+    let mut unknown_channels = std::collections::BTreeSet::new();
+    for (i, line) in stdin.lines().enumerate() {
+        let line = line.context("reading standard input")?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let input: Input = match serde_json::from_str(&line) {
+            Ok(input) => input,
+            Err(error) => {
+                eprintln!("line {}: {error}", i + 1);
+                bad += 1;
+                continue;
+            }
+        };
+        let channel = input.channel.as_deref().and_then(|c| {
+            let parsed = Channel::parse(c);
+            if parsed.is_none() {
+                unknown_channels.insert(c.to_string());
+            }
+            parsed
+        });
+        let t = triager.triage_with(&input.text, channel, &mut features, &mut logits);
+        let record = serde_json::json!({
+            "id": input.id,
+            "labels": t.labels,
+            "primary": t.primary,
+            "urgent": t.urgent,
+            "priority": t.priority,
+        });
+        serde_json::to_writer(&mut out, &record)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    if !unknown_channels.is_empty() {
+        eprintln!(
+            "note: unknown channels triaged without a channel: {}",
+            unknown_channels.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(if bad > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn load(model: Option<&Path>) -> anyhow::Result<Triager> {
+    match model {
+        Some(path) => {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            Triager::from_bytes(&bytes).with_context(|| format!("{}", path.display()))
+        }
+        None => Triager::builtin().context("loading the built-in triage model"),
+    }
+}
+
+fn read_corpus(path: &Path) -> anyhow::Result<Vec<LabelledMessage>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_corpus(&text).with_context(|| format!("{}", path.display()))
+}

@@ -1,0 +1,382 @@
+//! What staff do with inbox messages. Every change is an inbox event (shown on the
+//! message) and an audit entry; nothing is ever deleted: hiding keeps the message for
+//! review, and restoring it needs a reason.
+
+use bluelamp_domain::{Action, Invalid, Role, UserId};
+use bluelamp_store::inbox::{self as store, Event, Filter, Message};
+use bluelamp_store::{audit, users, AnyConnection, Store};
+use bluelamp_triage::{Category, Priority};
+use serde_json::{json, Value};
+
+use super::STATUSES;
+use crate::auth::entry;
+use crate::{ServiceError, ServiceResult, Staff};
+
+/// The longest note, reason or team name kept.
+pub const MAX_NOTE_CHARS: usize = 4_000;
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(Invalid::new(field, message))
+}
+
+fn may_read(staff: &Staff) -> ServiceResult<bluelamp_domain::ForceId> {
+    staff.require_scope("read")?;
+    staff.authorize(Action::HandleMessages)?;
+    staff
+        .force_id
+        .ok_or_else(|| invalid("force", "choose a force first"))
+}
+
+fn may_write(staff: &Staff) -> ServiceResult<bluelamp_domain::ForceId> {
+    staff.require_scope("write")?;
+    may_read(staff)
+}
+
+fn text_field<'a>(field: &'static str, value: &'a str, required: bool) -> ServiceResult<&'a str> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(invalid(field, "must not be empty; say why in a sentence"));
+    }
+    let n = v.chars().count();
+    if n > MAX_NOTE_CHARS {
+        return Err(invalid(
+            field,
+            format!("is {n} characters long; at most {MAX_NOTE_CHARS}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// The force's messages matching `filter`.
+pub async fn list(store: &Store, staff: &Staff, filter: &Filter) -> ServiceResult<Vec<Message>> {
+    let force = may_read(staff)?;
+    if let Some(c) = &filter.category {
+        if Category::parse(c).is_none() {
+            return Err(invalid(
+                "category",
+                format!("`{c}` is not a triage category"),
+            ));
+        }
+    }
+    if let Some(p) = &filter.priority {
+        if Priority::parse(p).is_none() {
+            return Err(invalid("priority", "use critical, high, normal or low"));
+        }
+    }
+    if let Some(s) = &filter.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(invalid(
+                "status",
+                "use new, assigned, waiting, answered or closed",
+            ));
+        }
+    }
+    let mut conn = store.read().await?;
+    Ok(store::list(&mut conn, force, filter).await?)
+}
+
+/// One message with what was done to it and the sender's other messages.
+#[derive(Debug, serde::Serialize)]
+pub struct MessageView {
+    pub message: Message,
+    pub events: Vec<Event>,
+    /// The same sender's other messages to this force, newest first.
+    pub history: Vec<Message>,
+}
+
+pub async fn get(store: &Store, staff: &Staff, id: i64) -> ServiceResult<MessageView> {
+    let force = may_read(staff)?;
+    let mut conn = store.read().await?;
+    let message = store::get(&mut conn, id)
+        .await?
+        .filter(|m| m.force_id == force)
+        .ok_or(ServiceError::NotFound("message"))?;
+    let events = store::events(&mut conn, id).await?;
+    let history = store::list(
+        &mut conn,
+        force,
+        &Filter {
+            author_handle: Some(message.author_handle.clone()),
+            limit: 50,
+            ..Filter::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .filter(|m| m.id != id)
+    .collect();
+    Ok(MessageView {
+        message,
+        events,
+        history,
+    })
+}
+
+/// Loads a message of the staff member's force inside a write transaction.
+async fn own_message(conn: &mut AnyConnection, staff: &Staff, id: i64) -> ServiceResult<Message> {
+    let force = may_write(staff)?;
+    store::get(conn, id)
+        .await?
+        .filter(|m| m.force_id == force)
+        .ok_or(ServiceError::NotFound("message"))
+}
+
+async fn record(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    message: &Message,
+    kind: &str,
+    detail: Value,
+) -> ServiceResult<()> {
+    store::add_event(
+        conn,
+        message,
+        kind,
+        &detail,
+        staff.user_id,
+        &staff.audit_label(),
+    )
+    .await?;
+    let mut e = entry(staff, &format!("inbox.{kind}"), "inbox_message", message.id);
+    e.after = Some(detail.to_string());
+    audit::append(conn, e).await?;
+    Ok(())
+}
+
+/// Assigns to a person of the same force (who may handle messages) or a team.
+pub async fn assign(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    assignee: Option<UserId>,
+    team: Option<&str>,
+) -> ServiceResult<()> {
+    let team = match team.map(|t| text_field("team", t, false)).transpose()? {
+        Some("") | None => None,
+        Some(t) if t.chars().count() > 80 => return Err(invalid("team", "at most 80 characters")),
+        Some(t) => Some(t),
+    };
+    if assignee.is_none() && team.is_none() {
+        return Err(invalid("assignee", "choose a person or a team"));
+    }
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    if let Some(user) = assignee {
+        let u = users::get(&mut tx, user)
+            .await
+            .map_err(|_| ServiceError::NotFound("user"))?;
+        if u.force_id != Some(message.force_id)
+            || u.disabled
+            || u.role.authorize(Action::HandleMessages).is_err()
+        {
+            return Err(invalid(
+                "assignee",
+                "assign to an active colleague who handles messages",
+            ));
+        }
+    }
+    store::assign(&mut tx, id, assignee, team).await?;
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "assigned",
+        json!({"assignee": assignee.map(|u| u.0), "team": team}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_status(store: &Store, staff: &Staff, id: i64, status: &str) -> ServiceResult<()> {
+    if !STATUSES.contains(&status) {
+        return Err(invalid(
+            "status",
+            "use new, assigned, waiting, answered or closed",
+        ));
+    }
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    store::set_status(&mut tx, id, status).await?;
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "status",
+        json!({"from": message.status, "to": status}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An internal note, never shown to the sender.
+pub async fn note(store: &Store, staff: &Staff, id: i64, text: &str) -> ServiceResult<()> {
+    let text = text_field("note", text, true)?;
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    record(&mut tx, staff, &message, "note", json!({"text": text})).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Hides a message from every public view. It stays, in the review queue.
+pub async fn hide(store: &Store, staff: &Staff, id: i64, reason: &str) -> ServiceResult<()> {
+    let reason = text_field("reason", reason, true)?;
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    store::set_hidden(&mut tx, id, Some(reason)).await?;
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "hidden",
+        json!({"reason": reason}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Restores a hidden message, with the reviewer's reason (the legitimate critic is
+/// never silently lost). Reviewers: supervisors, comms and administrators.
+pub async fn restore(store: &Store, staff: &Staff, id: i64, reason: &str) -> ServiceResult<()> {
+    if !matches!(
+        staff.role,
+        Role::Supervisor | Role::Comms | Role::ForceAdmin | Role::ServerAdmin
+    ) {
+        return Err(ServiceError::Forbidden(
+            "Restoring a hidden message is for a reviewer: a supervisor, comms or an administrator.".into(),
+        ));
+    }
+    let reason = text_field("reason", reason, true)?;
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    if message.hidden_at.is_none() {
+        return Err(ServiceError::Conflict("This message is not hidden.".into()));
+    }
+    store::set_hidden(&mut tx, id, None).await?;
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "restored",
+        json!({"reason": reason, "was_hidden_for": message.hidden_reason}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A person overrules the triage: the new labels (the primary follows the guide's
+/// precedence, the priority the labels) are stored, and the overrule is kept as a
+/// labelled example for the next training round.
+pub async fn overrule(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    labels: &[String],
+    urgent: bool,
+) -> ServiceResult<()> {
+    let mut parsed = Vec::new();
+    for l in labels {
+        let c = Category::parse(l)
+            .ok_or_else(|| invalid("labels", format!("`{l}` is not a triage category")))?;
+        if !parsed.contains(&c) {
+            parsed.push(c);
+        }
+    }
+    if parsed.is_empty() {
+        return Err(invalid("labels", "choose at least one category"));
+    }
+    parsed.sort();
+    let urgent =
+        urgent || parsed.contains(&Category::Emergency) || parsed.contains(&Category::Safeguarding);
+    let primary = Category::primary_of(&parsed).unwrap_or(Category::Other);
+    let priority = Priority::of(&parsed, urgent);
+    let names: Vec<&str> = parsed.iter().map(|c| c.as_str()).collect();
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    store::set_triage(
+        &mut tx,
+        id,
+        &names,
+        primary.as_str(),
+        urgent,
+        priority.as_str(),
+    )
+    .await?;
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "overruled",
+        json!({
+            "from": {"labels": message.labels, "primary": message.primary, "urgent": message.urgent},
+            "to": {"labels": names, "primary": primary.as_str(), "urgent": urgent},
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An officer going off duty hands every open message assigned to them to a team.
+/// Returns how many moved.
+pub async fn hand_over(store: &Store, staff: &Staff, team: &str) -> ServiceResult<usize> {
+    let force = may_write(staff)?;
+    let team = text_field("team", team, true)?;
+    let me = staff
+        .user_id
+        .ok_or_else(|| invalid("user", "hand over is for a signed-in person"))?;
+    let mut tx = store.write().await?;
+    let moved = store::hand_over(&mut tx, force, me, team).await?;
+    for id in &moved {
+        if let Some(message) = store::get(&mut tx, *id).await? {
+            store::add_event(
+                &mut tx,
+                &message,
+                "handed-over",
+                &json!({"team": team}),
+                staff.user_id,
+                &staff.audit_label(),
+            )
+            .await?;
+        }
+    }
+    let mut e = entry(staff, "inbox.hand-over", "user", me.0);
+    e.after = Some(json!({"team": team, "messages": moved.len()}).to_string());
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(moved.len())
+}
+
+/// Every overrule as a labelled example in the triage corpus format
+/// (`corpus/triage/LABELLING.md`), for a labeller to confirm before training.
+pub async fn export_overrules(
+    store: &Store,
+    force_code: Option<&str>,
+) -> ServiceResult<Vec<Value>> {
+    let mut conn = store.read().await?;
+    let force = match force_code {
+        Some(code) => Some(bluelamp_store::forces::by_code(&mut conn, code).await?.id),
+        None => None,
+    };
+    let mut out = Vec::new();
+    for e in store::events_of_kind(&mut conn, force, "overruled").await? {
+        let Some(m) = store::get(&mut conn, e.message_id).await? else {
+            continue;
+        };
+        let to = &e.detail["to"];
+        out.push(json!({
+            "id": format!("overrule-{}", e.id),
+            "channel": m.channel,
+            "text": m.body,
+            "labels": to["labels"],
+            "primary": to["primary"],
+            "urgent": to["urgent"],
+            "note": format!("overruled by {} on {}; the triage said {}", e.user_label, e.created_at, e.detail["from"]["labels"]),
+        }));
+    }
+    Ok(out)
+}

@@ -1,0 +1,410 @@
+//! The inbox (migration 0012): messages from the public on every channel, stored once
+//! per force, channel and external id, with their triage; and what staff did with
+//! them (events).
+
+use bluelamp_domain::{AccountId, ForceId, UserId};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::{get_bool, now_text, Result};
+
+/// A message as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub force_id: ForceId,
+    pub account_id: Option<AccountId>,
+    pub channel: String,
+    pub external_id: String,
+    pub author_handle: String,
+    pub author_name: Option<String>,
+    pub author_url: Option<String>,
+    /// As the sender wrote it; always rendered escaped.
+    pub body: String,
+    pub media: serde_json::Value,
+    pub reply_to: Option<String>,
+    pub conversation: Option<String>,
+    pub sent_at: String,
+    pub received_at: String,
+    pub labels: Vec<String>,
+    pub primary: String,
+    pub urgent: bool,
+    pub priority: String,
+    pub evidence: serde_json::Value,
+    pub status: String,
+    pub assignee_id: Option<UserId>,
+    pub team: Option<String>,
+    pub hidden_at: Option<String>,
+    pub hidden_reason: Option<String>,
+    pub auto_reply: Option<String>,
+}
+
+/// What to store.
+pub struct NewMessage<'a> {
+    pub force_id: ForceId,
+    pub account_id: Option<AccountId>,
+    pub channel: &'a str,
+    pub external_id: &'a str,
+    pub author_handle: &'a str,
+    pub author_name: Option<&'a str>,
+    pub author_url: Option<&'a str>,
+    pub body: &'a str,
+    pub media: &'a serde_json::Value,
+    pub reply_to: Option<&'a str>,
+    pub conversation: Option<&'a str>,
+    pub sent_at: Option<&'a str>,
+    pub labels: &'a [&'a str],
+    pub primary: &'a str,
+    pub urgent: bool,
+    pub priority: &'a str,
+    pub evidence: &'a serde_json::Value,
+    pub auto_reply: Option<&'a str>,
+    /// Hidden on arrival (abuse), with the reason shown to reviewers.
+    pub hidden_reason: Option<&'a str>,
+}
+
+const COLUMNS: &str = "id, force_id, account_id, channel, external_id, author_handle, \
+    author_name, author_url, body, media, reply_to, conversation, sent_at, received_at, \
+    labels, primary_category, urgent, priority, evidence, status, assignee_id, team, \
+    hidden_at, hidden_reason, auto_reply";
+
+fn from_row(r: &AnyRow) -> Result<Message> {
+    let media: String = r.try_get("media")?;
+    let labels: String = r.try_get("labels")?;
+    let evidence: String = r.try_get("evidence")?;
+    Ok(Message {
+        id: r.try_get("id")?,
+        force_id: ForceId(r.try_get("force_id")?),
+        account_id: r.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
+        channel: r.try_get("channel")?,
+        external_id: r.try_get("external_id")?,
+        author_handle: r.try_get("author_handle")?,
+        author_name: r.try_get("author_name")?,
+        author_url: r.try_get("author_url")?,
+        body: r.try_get("body")?,
+        media: serde_json::from_str(&media).unwrap_or(serde_json::Value::Null),
+        reply_to: r.try_get("reply_to")?,
+        conversation: r.try_get("conversation")?,
+        sent_at: r.try_get("sent_at")?,
+        received_at: r.try_get("received_at")?,
+        labels: serde_json::from_str(&labels).unwrap_or_default(),
+        primary: r.try_get("primary_category")?,
+        urgent: get_bool(r, "urgent")?,
+        priority: r.try_get("priority")?,
+        evidence: serde_json::from_str(&evidence).unwrap_or(serde_json::Value::Null),
+        status: r.try_get("status")?,
+        assignee_id: r.try_get::<Option<i64>, _>("assignee_id")?.map(UserId),
+        team: r.try_get("team")?,
+        hidden_at: r.try_get("hidden_at")?,
+        hidden_reason: r.try_get("hidden_reason")?,
+        auto_reply: r.try_get("auto_reply")?,
+    })
+}
+
+/// Stores a message; `None` when this force already has it (same channel and
+/// external id), so a resend is one message.
+pub async fn insert(conn: &mut AnyConnection, m: &NewMessage<'_>) -> Result<Option<i64>> {
+    let now = now_text();
+    let hidden_at = m.hidden_reason.map(|_| now.clone());
+    let row = sqlx::query(
+        "INSERT INTO inbox_messages (force_id, account_id, channel, external_id, author_handle, \
+         author_name, author_url, body, media, reply_to, conversation, sent_at, received_at, \
+         labels, primary_category, urgent, priority, evidence, status, auto_reply, hidden_at, \
+         hidden_reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+         $18, 'new', $19, $20, $21) \
+         ON CONFLICT (force_id, channel, external_id) DO NOTHING RETURNING id",
+    )
+    .bind(m.force_id.0)
+    .bind(m.account_id.map(|a| a.0))
+    .bind(m.channel)
+    .bind(m.external_id)
+    .bind(m.author_handle)
+    .bind(m.author_name)
+    .bind(m.author_url)
+    .bind(m.body)
+    .bind(m.media.to_string())
+    .bind(m.reply_to)
+    .bind(m.conversation)
+    .bind(m.sent_at.unwrap_or(&now))
+    .bind(&now)
+    .bind(serde_json::to_string(m.labels).unwrap_or_else(|_| "[]".into()))
+    .bind(m.primary)
+    .bind(m.urgent)
+    .bind(m.priority)
+    .bind(m.evidence.to_string())
+    .bind(m.auto_reply)
+    .bind(hidden_at)
+    .bind(m.hidden_reason)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}
+
+/// The id of the message a force already has on this channel with this external id.
+pub async fn find_external(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    channel: &str,
+    external_id: &str,
+) -> Result<Option<i64>> {
+    let row = sqlx::query(
+        "SELECT id FROM inbox_messages WHERE force_id = $1 AND channel = $2 AND external_id = $3",
+    )
+    .bind(force.0)
+    .bind(channel)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Message>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbox_messages WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Which messages to list. Empty strings and `None` mean "any".
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub category: Option<String>,
+    pub priority: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub account_id: Option<AccountId>,
+    pub assignee_id: Option<UserId>,
+    pub team: Option<String>,
+    /// `Some(true)`: only hidden (the review queue); `Some(false)`: only visible.
+    pub hidden: Option<bool>,
+    pub author_handle: Option<String>,
+    /// Newest first, at most this many, ids below `before` when set.
+    pub limit: i64,
+    pub before: Option<i64>,
+}
+
+/// A force's messages matching `filter`, urgent first then newest first.
+pub async fn list(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    filter: &Filter,
+) -> Result<Vec<Message>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbox_messages WHERE force_id = $1 \
+         AND ($2 = '' OR labels LIKE $3) \
+         AND ($4 = '' OR priority = $4) \
+         AND ($5 = '' OR channel = $5) \
+         AND ($6 = '' OR status = $6) \
+         AND ($7 = 0 OR account_id = $7) \
+         AND ($8 = 0 OR assignee_id = $8) \
+         AND ($9 = '' OR team = $9) \
+         AND ($10 = 0 OR ($10 = 1 AND hidden_at IS NOT NULL) OR ($10 = 2 AND hidden_at IS NULL)) \
+         AND ($11 = '' OR author_handle = $11) \
+         AND ($12 = 0 OR id < $12) \
+         ORDER BY CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, id DESC \
+         LIMIT $13"
+    ))
+    .bind(force.0)
+    .bind(filter.category.as_deref().unwrap_or(""))
+    .bind(format!(
+        "%\"{}\"%",
+        filter.category.as_deref().unwrap_or("")
+    ))
+    .bind(filter.priority.as_deref().unwrap_or(""))
+    .bind(filter.channel.as_deref().unwrap_or(""))
+    .bind(filter.status.as_deref().unwrap_or(""))
+    .bind(filter.account_id.map_or(0, |a| a.0))
+    .bind(filter.assignee_id.map_or(0, |u| u.0))
+    .bind(filter.team.as_deref().unwrap_or(""))
+    .bind(match filter.hidden {
+        None => 0i64,
+        Some(true) => 1,
+        Some(false) => 2,
+    })
+    .bind(filter.author_handle.as_deref().unwrap_or(""))
+    .bind(filter.before.unwrap_or(0))
+    .bind(filter.limit.clamp(1, 500))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
+pub async fn set_status(conn: &mut AnyConnection, id: i64, status: &str) -> Result<()> {
+    sqlx::query("UPDATE inbox_messages SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn assign(
+    conn: &mut AnyConnection,
+    id: i64,
+    assignee: Option<UserId>,
+    team: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE inbox_messages SET assignee_id = $1, team = $2, \
+         status = CASE WHEN status = 'new' THEN 'assigned' ELSE status END WHERE id = $3",
+    )
+    .bind(assignee.map(|u| u.0))
+    .bind(team)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Hands every open message assigned to `from` to `team`; returns how many.
+pub async fn hand_over(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    from: UserId,
+    team: &str,
+) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "UPDATE inbox_messages SET assignee_id = NULL, team = $1 \
+         WHERE force_id = $2 AND assignee_id = $3 AND status NOT IN ('answered', 'closed') \
+         RETURNING id",
+    )
+    .bind(team)
+    .bind(force.0)
+    .bind(from.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get("id").map_err(Into::into))
+        .collect()
+}
+
+/// Hides (`Some(reason)`) or restores (`None`) a message. Never deletes it.
+pub async fn set_hidden(conn: &mut AnyConnection, id: i64, reason: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE inbox_messages SET hidden_at = $1, hidden_reason = $2 WHERE id = $3")
+        .bind(reason.map(|_| now_text()))
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the triage after a person overruled it.
+pub async fn set_triage(
+    conn: &mut AnyConnection,
+    id: i64,
+    labels: &[&str],
+    primary: &str,
+    urgent: bool,
+    priority: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE inbox_messages SET labels = $1, primary_category = $2, urgent = $3, priority = $4 \
+         WHERE id = $5",
+    )
+    .bind(serde_json::to_string(labels).unwrap_or_else(|_| "[]".into()))
+    .bind(primary)
+    .bind(urgent)
+    .bind(priority)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts per status and the hidden count, for the inbox's summary line.
+pub async fn counts(conn: &mut AnyConnection, force: ForceId) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT status, COUNT(*) AS n FROM inbox_messages WHERE force_id = $1 GROUP BY status \
+         ORDER BY status",
+    )
+    .bind(force.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+        .collect()
+}
+
+/// Something a person did with a message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub message_id: i64,
+    pub kind: String,
+    pub detail: serde_json::Value,
+    pub user_id: Option<UserId>,
+    pub user_label: String,
+    pub created_at: String,
+}
+
+pub async fn add_event(
+    conn: &mut AnyConnection,
+    message: &Message,
+    kind: &str,
+    detail: &serde_json::Value,
+    user: Option<UserId>,
+    user_label: &str,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO inbox_events (message_id, force_id, kind, detail, user_id, user_label, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(message.id)
+    .bind(message.force_id.0)
+    .bind(kind)
+    .bind(detail.to_string())
+    .bind(user.map(|u| u.0))
+    .bind(user_label)
+    .bind(now_text())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("id")?)
+}
+
+fn event_from_row(r: &AnyRow) -> Result<Event> {
+    let detail: String = r.try_get("detail")?;
+    Ok(Event {
+        id: r.try_get("id")?,
+        message_id: r.try_get("message_id")?,
+        kind: r.try_get("kind")?,
+        detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
+        user_id: r.try_get::<Option<i64>, _>("user_id")?.map(UserId),
+        user_label: r.try_get("user_label")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+pub async fn events(conn: &mut AnyConnection, message: i64) -> Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT id, message_id, kind, detail, user_id, user_label, created_at FROM inbox_events \
+         WHERE message_id = $1 ORDER BY id",
+    )
+    .bind(message)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+/// Every event of one kind in a force (or all forces), oldest first: the overrules
+/// export reads these.
+pub async fn events_of_kind(
+    conn: &mut AnyConnection,
+    force: Option<ForceId>,
+    kind: &str,
+) -> Result<Vec<Event>> {
+    let rows = sqlx::query(
+        "SELECT id, message_id, kind, detail, user_id, user_label, created_at FROM inbox_events \
+         WHERE ($1 = 0 OR force_id = $1) AND kind = $2 ORDER BY id",
+    )
+    .bind(force.map_or(0, |f| f.0))
+    .bind(kind)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(event_from_row).collect()
+}

@@ -202,9 +202,20 @@ impl FromRequestParts<AppState> for ApiStaff {
                 )
                 .into());
             };
-            return Ok(ApiStaff(
-                auth_service::bearer(&state.store, secret, ip).await?,
-            ));
+            let staff = auth_service::bearer(&state.store, secret, ip).await?;
+            // A connector's token (only `inbound`) delivers messages and does nothing
+            // else, whatever a read use case forgets to check.
+            let connector_only = staff
+                .scopes
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|s| s == "inbound"));
+            if connector_only && !parts.uri.path().ends_with("/inbound") {
+                return Err(ServiceError::Forbidden(
+                    "this API token only delivers messages (POST /api/v1/inbound)".into(),
+                )
+                .into());
+            }
+            return Ok(ApiStaff(staff));
         }
         let Some(value) = cookie(parts, SESSION_COOKIE) else {
             return Err(ServiceError::Unauthenticated("log in or send an API token".into()).into());

@@ -40,6 +40,7 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                                 li { a href="/staff" { "Home" } }
                                 li { a href="/staff/accounts" { "Accounts" } }
                                 li { a href="/staff/posts" { "Posts" } }
+                                li { a href="/staff/inbox" { "Inbox" } }
                                 li { a href="/staff/users" { "Users" } }
                                 li { a href="/staff/policy" { "Policy" } }
                                 li { a href="/staff/audit" { "Audit trail" } }

@@ -114,6 +114,9 @@ pub struct AppState {
     pub public_cache: Arc<public::cache::PublicCache>,
     /// The federation HTTP client and key caches.
     pub federation: Arc<federation::FederationState>,
+    /// Urgent arrivals, by force id: the staff inbox's live alerts listen here. Fed
+    /// by this process's own deliveries and, on PostgreSQL, by every other process.
+    pub inbox_alerts: Arc<tokio::sync::broadcast::Sender<String>>,
     pub started: Instant,
 }
 
@@ -147,6 +150,7 @@ impl AppState {
                 LOGIN_FAILURES_PER_WINDOW,
                 300,
             )),
+            inbox_alerts: Arc::new(tokio::sync::broadcast::channel(64).0),
             started: Instant::now(),
         }
     }
@@ -170,6 +174,7 @@ pub async fn serve(
     // Other server processes on the same PostgreSQL announce their changes.
     let changes =
         public::cache::listen_for_changes(state.store.clone(), state.public_cache.clone());
+    let alerts = staff::inbox_alerts_from_other_processes(&state);
     let app = router(state);
     let served = axum::serve(
         listener,
@@ -177,8 +182,8 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await;
-    if let Some(changes) = changes {
-        changes.abort();
+    for task in [changes, alerts].into_iter().flatten() {
+        task.abort();
     }
     served
 }

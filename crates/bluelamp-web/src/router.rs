@@ -52,6 +52,19 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES)),
         )
         .route("/check", post(api::check))
+        .route(
+            "/inbound",
+            post(api::inbox::deliver).layer(DefaultBodyLimit::max(api::inbox::MAX_INBOUND_BODY)),
+        )
+        .route("/inbox", get(api::inbox::list))
+        .route("/inbox/hand-over", post(api::inbox::hand_over))
+        .route("/inbox/{id}", get(api::inbox::get))
+        .route("/inbox/{id}/assign", post(api::inbox::assign))
+        .route("/inbox/{id}/status", post(api::inbox::status))
+        .route("/inbox/{id}/notes", post(api::inbox::note))
+        .route("/inbox/{id}/hide", post(api::inbox::hide))
+        .route("/inbox/{id}/restore", post(api::inbox::restore))
+        .route("/inbox/{id}/overrule", post(api::inbox::overrule))
         .route("/tokens", get(api::list_tokens).post(api::create_token))
         .route("/tokens/{id}", axum::routing::delete(api::revoke_token))
         .fallback(api::not_found)
@@ -71,6 +84,7 @@ pub fn router(state: AppState) -> Router {
             get(crate::uploads::serve_thumbnail),
         )
         .route("/assets/compose.js", get(compose_script))
+        .route("/assets/inbox.js", get(inbox_script))
         // Federation (ActivityPub): discovery, actors on the force's domain
         // (chosen by Host), the inboxes (body limit -> 413) and the staff inbox.
         .route("/.well-known/webfinger", get(fed::discovery::webfinger))
@@ -95,7 +109,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/tags/{tag}", get(public::tag_page))
         .route("/forces/{code}/tags/{tag}", get(public::force_tag_page))
-        .route("/staff/inbox", get(fed::staff::page))
+        .route("/staff/fediverse", get(fed::staff::page))
         .route("/staff/inbox/block", post(fed::staff::block))
         .merge(staff::routes())
         .merge(public::subscribe::routes())
@@ -199,6 +213,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         crate::layout::STYLESHEET,
+    )
+        .into_response()
+}
+
+async fn inbox_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/inbox.js"),
     )
         .into_response()
 }

@@ -372,5 +372,44 @@ async fn store_message(
         },
     )
     .await?;
+    // The same reply, triaged, in the one inbox of every channel.
+    let inbound = crate::inbox::ingest::Inbound {
+        channel: "fediverse".into(),
+        external_id: object_id.into(),
+        author: crate::inbox::ingest::Author {
+            handle: who.into(),
+            name: actor.name.clone(),
+            url: who.starts_with("https://").then(|| who.to_string()),
+        },
+        text: bluelamp_federation::html::to_plain_text(&html),
+        media: object
+            .attachments
+            .iter()
+            .filter_map(|a| {
+                a.url
+                    .as_ref()
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+                    .map(|url| crate::inbox::ingest::Media {
+                        url: url.clone(),
+                        kind: a.media_type.clone(),
+                        alt: a.name.clone(),
+                    })
+            })
+            .take(crate::inbox::ingest::MAX_MEDIA)
+            .collect(),
+        reply_to: object.in_reply_to.clone(),
+        conversation: None,
+        sent_at: object.published.clone().filter(|p| {
+            time::OffsetDateTime::parse(p, &time::format_description::well_known::Rfc3339).is_ok()
+        }),
+        account_id: Some(account.0),
+    };
+    let outcome = crate::inbox::ingest::ingest_in(conn, force.id, &inbound).await?;
+    if outcome.status == "invalid" {
+        tracing::debug!(
+            "fediverse reply {object_id} not triaged: {:?}",
+            outcome.error
+        );
+    }
     Ok(Received::Processed)
 }

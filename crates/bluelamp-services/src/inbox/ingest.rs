@@ -213,33 +213,39 @@ pub async fn deliver(
     ingest(store, force, messages).await
 }
 
-/// The one path into the inbox, for every channel. Returns one outcome per message.
+/// The one path into the inbox, for every channel. Returns one outcome per message;
+/// everything valid is committed before this returns.
 pub async fn ingest(
     store: &Store,
     force: ForceId,
     messages: &[Inbound],
 ) -> ServiceResult<Vec<Outcome>> {
-    let triager = triager()?;
     let mut tx = store.write().await?;
     let mut outcomes = Vec::with_capacity(messages.len());
-    let mut urgent = false;
     for m in messages {
-        let outcome = match validate(m) {
-            Err(e) => Outcome::invalid(e),
-            Ok(channel) => {
-                let o = ingest_one(&mut tx, force, channel, m, triager).await?;
-                urgent |= o.urgent == Some(true) && o.status == "created";
-                o
-            }
-        };
-        outcomes.push(outcome);
-    }
-    if urgent {
-        // Every server process's staff pages hear of it when this commits.
-        notify::announce(&mut tx, notify::INBOX_URGENT, &force.0.to_string()).await?;
+        outcomes.push(ingest_in(&mut tx, force, m).await?);
     }
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// One message, on the caller's transaction (the fediverse inbox stores its copy of
+/// a reply in the same transaction). An urgent new message is announced to every
+/// server process's staff pages when the transaction commits.
+pub async fn ingest_in(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    m: &Inbound,
+) -> ServiceResult<Outcome> {
+    let channel = match validate(m) {
+        Err(e) => return Ok(Outcome::invalid(e)),
+        Ok(channel) => channel,
+    };
+    let outcome = ingest_one(conn, force, channel, m, triager()?).await?;
+    if outcome.urgent == Some(true) && outcome.status == "created" {
+        notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
+    }
+    Ok(outcome)
 }
 
 async fn ingest_one(

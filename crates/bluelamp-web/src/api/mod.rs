@@ -3,6 +3,7 @@
 
 pub(crate) mod extract;
 pub mod forces;
+pub mod inbox;
 pub mod subscriptions;
 
 use axum::extract::{Path, Query, State};

@@ -68,7 +68,7 @@ pub async fn page(
             button type="submit" { "Block" }
         }
     };
-    Ok(staff_page(&context, "Fediverse inbox", content).into_response())
+    Ok(staff_page(&context, "Fediverse replies, reports and blocks", content).into_response())
 }
 
 #[derive(Deserialize)]
@@ -81,5 +81,5 @@ pub async fn block(
     form: StaffForm<BlockForm>,
 ) -> Result<Response, PageError> {
     services::federation::block(&state.store, &form.session.staff, &form.form.target).await?;
-    Ok(done("/staff/inbox", "blocked"))
+    Ok(done("/staff/fediverse", "blocked"))
 }

@@ -3,6 +3,7 @@
 //! that is not public. Hot documents are served from [`cache`].
 
 pub mod cache;
+pub mod contact;
 pub mod feeds;
 pub mod subscribe;
 

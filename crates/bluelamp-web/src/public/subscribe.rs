@@ -42,6 +42,10 @@ pub const SUBSCRIBE_CSRF_COOKIE: &str = "bl_subscribe_csrf";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/forces/{code}/subscribe", get(form).post(submit))
+        .route(
+            "/forces/{code}/contact",
+            get(super::contact::form).post(super::contact::submit),
+        )
         .route("/subscriptions/confirm/{token}", get(confirm))
         .route("/subscriptions/confirm/{token}/resend", post(resend))
         .route(

@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 mod force;
 mod home;
+mod inbox;
 mod login;
 mod policy;
 mod posts;
@@ -64,6 +65,16 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/posts/{id}/unshare", post(posts::unshare))
         .route("/staff/scheduling/pause", post(posts::pause))
         .route("/staff/scheduling/resume", post(posts::resume))
+        .route("/staff/inbox", get(inbox::page))
+        .route("/staff/inbox/alerts", get(inbox::alerts))
+        .route("/staff/inbox/hand-over", post(inbox::hand_over))
+        .route("/staff/inbox/{id}", get(inbox::detail))
+        .route("/staff/inbox/{id}/status", post(inbox::status))
+        .route("/staff/inbox/{id}/assign", post(inbox::assign))
+        .route("/staff/inbox/{id}/notes", post(inbox::note))
+        .route("/staff/inbox/{id}/hide", post(inbox::hide))
+        .route("/staff/inbox/{id}/restore", post(inbox::restore))
+        .route("/staff/inbox/{id}/overrule", post(inbox::overrule))
         .route("/staff/audit", get(audit::page))
         .route("/staff/settings", get(settings::page))
         .route("/staff/settings/password", post(settings::change_password))
@@ -74,6 +85,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/tokens", post(settings::create_token))
         .route("/staff/tokens/{id}/revoke", post(settings::revoke_token))
 }
+
+pub(crate) use inbox::{announce_urgent, inbox_alerts_from_other_processes};
 
 /// A staff page with the navigation for this session.
 pub(crate) fn staff_page(context: &SessionContext, title: &str, content: Markup) -> Markup {

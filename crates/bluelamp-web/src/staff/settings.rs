@@ -82,6 +82,7 @@ pub async fn page(
                     label { input type="checkbox" name="read" value="true" checked; " read" }
                     label { input type="checkbox" name="write" value="true"; " write" }
                     label { input type="checkbox" name="admin" value="true"; " admin" }
+                    label { input type="checkbox" name="inbound" value="true"; " inbound (a connector that delivers messages to the inbox, and nothing else)" }
                 }
                 button type="submit" { "Create token" }
             }
@@ -192,6 +193,8 @@ pub struct TokenForm {
     write: Option<String>,
     #[serde(default)]
     admin: Option<String>,
+    #[serde(default)]
+    inbound: Option<String>,
 }
 
 pub async fn create_token(
@@ -202,6 +205,7 @@ pub async fn create_token(
         ("read", &form.form.read),
         ("write", &form.form.write),
         ("admin", &form.form.admin),
+        ("inbound", &form.form.inbound),
     ]
     .into_iter()
     .filter(|(_, value)| value.as_deref() == Some("true"))

@@ -1,0 +1,409 @@
+//! The inbox: connectors deliver through `POST /api/v1/inbound` (a token with the
+//! `inbound` scope and nothing else), every message is triaged and stored once, staff
+//! handle it, and the refusals hold: weaker tokens, other roles, another force's ids.
+
+use bluelamp_testkit::TestApp;
+use serde_json::{json, Value};
+
+fn message(external_id: &str, text: &str) -> Value {
+    json!({
+        "channel": "x",
+        "external_id": external_id,
+        "author": {"handle": "@someone", "name": "Some One", "url": "https://x.example/someone"},
+        "text": text,
+    })
+}
+
+async fn connector(app: &TestApp) -> String {
+    app.logged_in("chief.admin")
+        .await
+        .new_api_token("x connector", &["inbound"])
+        .await
+}
+
+#[tokio::test]
+async fn a_connector_delivers_once_and_bad_messages_are_named_without_losing_the_rest() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    let fifty: Vec<Value> = (0..50)
+        .map(|i| json!({"url": format!("https://x.example/{i}.jpg")}))
+        .collect();
+    let mut too_many = message("m-4", "look at these");
+    too_many["media"] = Value::Array(fifty);
+    let mut unknown = message("m-5", "hello");
+    unknown["channel"] = json!("telex");
+    let batch = json!({"messages": [
+        message("m-1", "Thank you to the officers who found my dad last night, brilliant work"),
+        message("m-2", "<script>alert(1)</script> is anyone there?"),
+        message("m-1", "Thank you to the officers who found my dad last night, brilliant work"),
+        too_many,
+        unknown,
+        message("m-6", &"a".repeat(20_001)),
+        message("m-7", "help"),
+    ]});
+    let r = admin
+        .api("POST", "/api/v1/inbound", Some(&token), Some(batch.clone()))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = r.json();
+    let statuses: Vec<&str> = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "created",
+            "created",
+            "duplicate",
+            "invalid",
+            "invalid",
+            "invalid",
+            "created"
+        ]
+    );
+    assert_eq!(body["results"][3]["field"], "media");
+    assert_eq!(body["results"][4]["field"], "channel");
+    assert_eq!(body["results"][5]["field"], "text");
+    // The bare cry for help is an emergency: urgent, with the 999 reply for the channel.
+    assert_eq!(body["results"][6]["primary"], "emergency");
+    assert!(body["results"][6]["auto_reply"]
+        .as_str()
+        .unwrap()
+        .contains("999"));
+    // Sent again: every one is a duplicate of what is stored, nothing new.
+    let again = admin
+        .api("POST", "/api/v1/inbound", Some(&token), Some(batch))
+        .await
+        .json();
+    assert_eq!(again["created"], 0);
+    assert_eq!(again["duplicates"], 4);
+
+    // Staff see them; the script is shown as text, never run.
+    let comms = app.logged_in("comms.lewis").await;
+    let page = comms.get("/staff/inbox").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("<script>alert(1)"));
+    assert!(page.body.contains("found my dad"));
+}
+
+#[tokio::test]
+async fn tokens_and_roles_that_may_not_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    // The connector's token reads nothing.
+    for path in ["/api/v1/inbox", "/api/v1/posts", "/api/v1/me/../inbox"] {
+        let r = admin.api("GET", path, Some(&token), None).await;
+        assert!(
+            r.status == 403 || r.status == 404,
+            "{path}: {} {}",
+            r.status,
+            r.body
+        );
+    }
+    // A read-write token may not deliver.
+    let officer = app.logged_in("pc.morgan").await;
+    let rw = officer.new_api_token("mine", &["read", "write"]).await;
+    let r = officer
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&rw),
+            Some(json!({"messages": [message("z", "hi")]})),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // An officer may not hold an inbound token at all.
+    let page = officer
+        .submit(
+            "/staff/settings",
+            "/staff/tokens",
+            &[("name", "sneaky"), ("inbound", "true")],
+        )
+        .await;
+    assert_ne!(page.status, 200, "{}", page.body);
+    // Analysts and partners cannot read the inbox.
+    for username in ["analyst.price", "partner.council"] {
+        let client = app.logged_in(username).await;
+        assert_eq!(client.get("/staff/inbox").await.status, 403, "{username}");
+        assert_eq!(client.get("/staff/inbox/1").await.status, 403, "{username}");
+    }
+}
+
+#[tokio::test]
+async fn hiding_keeps_the_message_and_only_a_reviewer_restores_it_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    let r = admin
+        .api("POST", "/api/v1/inbound", Some(&token), Some(json!({"messages": [message("c-1", "Three hours to turn up to a burglary. Useless response, I want to complain.")]})))
+        .await
+        .json();
+    let id = r["results"][0]["id"].as_i64().unwrap();
+    let officer = app.logged_in("pc.morgan").await;
+    let officer_token = officer.new_api_token("rw", &["read", "write"]).await;
+    let hide = |reason: &str| json!({"reason": reason});
+    let r = officer
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/hide"),
+            Some(&officer_token),
+            Some(hide("   ")),
+        )
+        .await;
+    assert_eq!(r.status, 400, "a blank reason: {}", r.body);
+    let r = officer
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/hide"),
+            Some(&officer_token),
+            Some(hide("looked like abuse")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let queue = officer
+        .api(
+            "GET",
+            "/api/v1/inbox?hidden=true",
+            Some(&officer_token),
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        queue.as_array().unwrap().iter().any(|m| m["id"] == id),
+        "hidden messages wait for review"
+    );
+    let r = officer
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/restore"),
+            Some(&officer_token),
+            Some(hide("fair criticism")),
+        )
+        .await;
+    assert_eq!(r.status, 403, "an officer is not a reviewer: {}", r.body);
+    let sergeant = app.logged_in("sgt.evans").await;
+    let sgt_token = sergeant.new_api_token("rw", &["read", "write"]).await;
+    let r = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/restore"),
+            Some(&sgt_token),
+            Some(hide("sharp but fair criticism, not abuse")),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let view = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{id}"),
+            Some(&sgt_token),
+            None,
+        )
+        .await
+        .json();
+    assert!(view["message"]["hidden_at"].is_null());
+    let kinds: Vec<&str> = view["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["hidden", "restored"]);
+
+    // An overrule is recorded with the new labels, the primary by the guide's order.
+    let r = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/overrule"),
+            Some(&sgt_token),
+            Some(json!({"labels": ["question", "complaint"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let view = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{id}"),
+            Some(&sgt_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(view["message"]["primary"], "complaint");
+    let exported = bluelamp_services::inbox::handling::export_overrules(&app.store, None)
+        .await
+        .unwrap();
+    assert_eq!(exported.len(), 1);
+    assert_eq!(exported[0]["labels"], json!(["complaint", "question"]));
+    let r = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/overrule"),
+            Some(&sgt_token),
+            Some(json!({"labels": ["gossip"]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+
+    // Assign to me, then hand over at the end of the shift.
+    let me = sergeant
+        .api("GET", "/api/v1/me", Some(&sgt_token), None)
+        .await
+        .json();
+    assert_eq!(me["username"], "sgt.evans");
+    let page = sergeant
+        .submit(
+            &format!("/staff/inbox/{id}"),
+            &format!("/staff/inbox/{id}/assign"),
+            &[("me", "1")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let r = sergeant
+        .api(
+            "POST",
+            "/api/v1/inbox/hand-over",
+            Some(&sgt_token),
+            Some(json!({"team": "late shift"})),
+        )
+        .await
+        .json();
+    assert_eq!(r["handed_over"], 1);
+    let view = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{id}"),
+            Some(&sgt_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(view["message"]["team"], "late shift");
+    assert!(view["message"]["assignee_id"].is_null());
+}
+
+#[tokio::test]
+async fn another_forces_message_is_not_found() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    let r = admin
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&token),
+            Some(json!({"messages": [message("o-1", "is the bypass open?")]})),
+        )
+        .await
+        .json();
+    let id = r["results"][0]["id"].as_i64().unwrap();
+    // A second force with its own administrator.
+    let root = app.logged_in("admin").await;
+    let root_token = root
+        .new_api_token("root", &["read", "write", "admin"])
+        .await;
+    let r = root
+        .api(
+            "POST",
+            "/api/v1/forces",
+            Some(&root_token),
+            Some(json!({"code": "other", "name": "Other Constabulary", "domain": "other.example"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = root.api("POST", "/api/v1/users", Some(&root_token), Some(json!({"username": "other.admin", "display_name": "Other Admin", "role": "force-admin", "force": "other", "password": "another-long-password-2026"}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let other = app.client();
+    assert_eq!(
+        other
+            .log_in("other.admin", "another-long-password-2026")
+            .await
+            .status,
+        303
+    );
+    let other_token = other.new_api_token("rw", &["read", "write"]).await;
+    for path in [format!("/api/v1/inbox/{id}"), format!("/staff/inbox/{id}")] {
+        let r = if path.starts_with("/api") {
+            other.api("GET", &path, Some(&other_token), None).await
+        } else {
+            other.get(&path).await
+        };
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+    }
+    let r = other
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/hide"),
+            Some(&other_token),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let list = other
+        .api("GET", "/api/v1/inbox", Some(&other_token), None)
+        .await
+        .json();
+    assert_eq!(list.as_array().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn the_public_contact_form_reaches_the_inbox_and_answers_an_emergency_at_once() {
+    let app = TestApp::spawn().await;
+    let public = app.client();
+    let form = public.get("/forces/demo/contact").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("call 999"));
+    let sent = public
+        .submit(
+            "/forces/demo/contact",
+            "/forces/demo/contact",
+            &[
+                ("name", "Pat"),
+                ("contact", "pat@example.org"),
+                (
+                    "message",
+                    "There's a man outside my house with a knife right now, please help",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    assert!(sent.body.contains("WEB-"), "a reference: {}", sent.body);
+    assert!(
+        sent.body.contains("call 999"),
+        "the emergency reply: {}",
+        sent.body
+    );
+    // An empty message is refused beside the field, the rest kept.
+    let empty = public
+        .submit(
+            "/forces/demo/contact",
+            "/forces/demo/contact",
+            &[("name", "Pat"), ("message", "  ")],
+        )
+        .await;
+    assert_eq!(empty.status, 400, "{}", empty.body);
+    assert!(
+        empty.body.contains("value=\"Pat\""),
+        "the input is kept: {}",
+        empty.body
+    );
+    let comms = app.logged_in("comms.lewis").await;
+    let page = comms.get("/staff/inbox?priority=critical").await;
+    assert!(
+        page.body.contains("with a knife right now"),
+        "{}",
+        page.body
+    );
+}

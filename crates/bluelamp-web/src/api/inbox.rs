@@ -1,0 +1,209 @@
+//! `/api/v1/inbound` (connectors deliver messages) and `/api/v1/inbox/…` (staff read
+//! and handle them). Handlers extract, call one use case, render.
+
+use axum::extract::{Path, Query, State};
+use bluelamp_domain::{AccountId, UserId};
+use bluelamp_services::inbox::{handling, ingest};
+use bluelamp_store::inbox::Filter;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ok, ApiJson, ApiResult};
+use crate::auth::ApiStaff;
+use crate::AppState;
+
+/// The largest `POST /api/v1/inbound` body: a full batch of long messages.
+pub const MAX_INBOUND_BODY: usize = 8 * 1024 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    pub messages: Vec<ingest::Inbound>,
+}
+
+/// A batch from a connector. 200 with one outcome per message, in order: created,
+/// duplicate (already here: the same channel and external id) or invalid (with the
+/// field); every created or duplicate message is committed before this answers.
+pub async fn deliver(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<Delivery>,
+) -> ApiResult {
+    let outcomes = ingest::deliver(&state.store, &staff, &input.messages).await?;
+    crate::staff::announce_urgent(&state, staff.force_id, &outcomes);
+    let count = |s: &str| outcomes.iter().filter(|o| o.status == s).count();
+    ok(json!({
+        "created": count("created"),
+        "duplicates": count("duplicate"),
+        "invalid": count("invalid"),
+        "results": outcomes,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    category: Option<String>,
+    priority: Option<String>,
+    channel: Option<String>,
+    status: Option<String>,
+    assignee: Option<i64>,
+    team: Option<String>,
+    account: Option<i64>,
+    /// `true`: only hidden messages (the review queue).
+    hidden: Option<bool>,
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl ListQuery {
+    pub(crate) fn filter(self) -> Filter {
+        let some = |v: Option<String>| v.filter(|s| !s.is_empty());
+        Filter {
+            category: some(self.category),
+            priority: some(self.priority),
+            channel: some(self.channel),
+            status: some(self.status),
+            assignee_id: self.assignee.map(UserId),
+            team: some(self.team),
+            account_id: self.account.map(AccountId),
+            hidden: self.hidden,
+            author_handle: None,
+            limit: self.limit.unwrap_or(100),
+            before: self.before,
+        }
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Query(query): Query<ListQuery>,
+) -> ApiResult {
+    ok(handling::list(&state.store, &staff, &query.filter()).await?)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(handling::get(&state.store, &staff, id).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    #[serde(default)]
+    assignee: Option<i64>,
+    #[serde(default)]
+    team: Option<String>,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Assign>,
+) -> ApiResult {
+    handling::assign(
+        &state.store,
+        &staff,
+        id,
+        input.assignee.map(UserId),
+        input.team.as_deref(),
+    )
+    .await?;
+    ok(json!({"assigned": id}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Status {
+    status: String,
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Status>,
+) -> ApiResult {
+    handling::set_status(&state.store, &staff, id, &input.status).await?;
+    ok(json!({"status": input.status}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Note {
+    text: String,
+}
+
+pub async fn note(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Note>,
+) -> ApiResult {
+    handling::note(&state.store, &staff, id, &input.text).await?;
+    ok(json!({"noted": id}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reason {
+    reason: String,
+}
+
+pub async fn hide(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Reason>,
+) -> ApiResult {
+    handling::hide(&state.store, &staff, id, &input.reason).await?;
+    ok(json!({"hidden": id}))
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Reason>,
+) -> ApiResult {
+    handling::restore(&state.store, &staff, id, &input.reason).await?;
+    ok(json!({"restored": id}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrule {
+    labels: Vec<String>,
+    #[serde(default)]
+    urgent: bool,
+}
+
+pub async fn overrule(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Overrule>,
+) -> ApiResult {
+    handling::overrule(&state.store, &staff, id, &input.labels, input.urgent).await?;
+    ok(json!({"overruled": id}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandOver {
+    team: String,
+}
+
+pub async fn hand_over(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<HandOver>,
+) -> ApiResult {
+    let moved = handling::hand_over(&state.store, &staff, &input.team).await?;
+    ok(json!({"handed_over": moved, "team": input.team.trim()}))
+}

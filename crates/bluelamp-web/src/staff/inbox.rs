@@ -1,0 +1,460 @@
+//! `/staff/inbox`: the triaged inbox of every channel. The list filters by category,
+//! priority, channel, status, assignee and the review queue (hidden messages); a
+//! message's page shows the words that decided its triage, its history and the
+//! sender's other messages, with forms to assign, answer, note, hide or restore, and
+//! overrule. Urgent arrivals are announced live (`/staff/inbox/alerts`, server-sent
+//! events) and the page still works without JavaScript.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use bluelamp_domain::UserId;
+use bluelamp_services::inbox::{handling, STATUSES};
+use bluelamp_store::inbox::Message;
+use bluelamp_triage::{Category, Channel, Priority};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::{StaffForm, StaffSession};
+use crate::error::PageError;
+use crate::layout::{csrf_field, notice};
+use crate::staff::{done, staff_page};
+use crate::AppState;
+
+fn select(name: &str, label: &str, options: &[&str], chosen: Option<&str>) -> Markup {
+    html! {
+        label for=(name) { (label) }
+        select id=(name) name=(name) {
+            option value="" { "Any" }
+            @for o in options {
+                option value=(o) selected[chosen == Some(*o)] { (o) }
+            }
+        }
+    }
+}
+
+fn short_time(t: &str) -> String {
+    // Stored as RFC 3339 UTC; shown as "2026-11-30 18:04 UTC".
+    let t = t.replace('T', " ");
+    format!("{} UTC", t.get(..16).unwrap_or(&t))
+}
+
+fn badge(m: &Message) -> Markup {
+    html! {
+        span class=(format!("badge priority-{}", m.priority)) { (m.priority) }
+        @if m.urgent { " " span.badge.urgent { "urgent" } }
+        " " strong { (Category::parse(&m.primary).map(Category::title).unwrap_or("Other")) }
+        @for l in m.labels.iter().filter(|l| **l != m.primary) { " · " (l) }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    done: Option<String>,
+    #[serde(flatten)]
+    list: ListQueryForm,
+}
+
+/// The list form's fields (strings, so an empty select means "any").
+#[derive(Deserialize, Default)]
+pub struct ListQueryForm {
+    category: Option<String>,
+    priority: Option<String>,
+    channel: Option<String>,
+    status: Option<String>,
+    review: Option<String>,
+    mine: Option<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let q = query.list;
+    let review = q.review.as_deref() == Some("1");
+    let mine = q.mine.as_deref() == Some("1");
+    let some = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+    let filter = bluelamp_store::inbox::Filter {
+        category: some(&q.category),
+        priority: some(&q.priority),
+        channel: some(&q.channel),
+        status: some(&q.status),
+        assignee_id: mine.then_some(context.staff.user_id).flatten(),
+        hidden: Some(review),
+        limit: 200,
+        ..Default::default()
+    };
+    let messages = handling::list(&state.store, &context.staff, &filter).await?;
+    let message = match query.done.as_deref() {
+        Some("handed-over") => Some("Your open messages are handed over to the team."),
+        _ => None,
+    };
+    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    let priorities: Vec<&str> = Priority::ALL.iter().map(|p| p.as_str()).collect();
+    let channels: Vec<&str> = Channel::ALL.iter().map(|c| c.as_str()).collect();
+    let content = html! {
+        (notice(message))
+        div id="inbox-alerts" role="status" aria-live="assertive" {}
+        form.filters method="get" action="/staff/inbox" {
+            (select("category", "Category", &categories, q.category.as_deref()))
+            (select("priority", "Priority", &priorities, q.priority.as_deref()))
+            (select("channel", "Channel", &channels, q.channel.as_deref()))
+            (select("status", "Status", &STATUSES, q.status.as_deref()))
+            label { input type="checkbox" name="mine" value="1" checked[mine]; " Assigned to me" }
+            label { input type="checkbox" name="review" value="1" checked[review]; " Review queue (hidden messages)" }
+            button type="submit" { "Show" }
+        }
+        p { (messages.len()) " message" @if messages.len() != 1 { "s" } @if review { " hidden, waiting for review" } "." }
+        @if messages.is_empty() { p { "Nothing here." } }
+        ol.inbox {
+            @for m in &messages {
+                li {
+                    article.inbound {
+                        p.meta { (badge(m)) " · " (m.channel) " · " (m.author_name.as_deref().unwrap_or(&m.author_handle)) " · " (short_time(&m.received_at)) " · " (m.status) }
+                        // Stored exactly as sent; maud escapes it.
+                        p.content { (m.body.chars().take(280).collect::<String>()) @if m.body.chars().count() > 280 { "…" } }
+                        a href=(format!("/staff/inbox/{}", m.id)) { "Open message " (m.id) }
+                    }
+                }
+            }
+        }
+        h2 { "Going off duty?" }
+        form method="post" action="/staff/inbox/hand-over" {
+            (csrf_field(&context.session.csrf_token))
+            label for="team" { "Hand every open message assigned to you to this team" }
+            input type="text" id="team" name="team" required maxlength="80" autocomplete="off";
+            button type="submit" { "Hand over" }
+        }
+        p { a href="/staff/fediverse" { "Fediverse reports and blocks" } }
+        script src="/assets/inbox.js" defer {}
+    };
+    Ok(staff_page(&context, "Inbox", content).into_response())
+}
+
+pub async fn detail(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+    Path(id): Path<i64>,
+    Query(query): Query<crate::staff::Done>,
+) -> Result<Response, PageError> {
+    let view = handling::get(&state.store, &context.staff, id).await?;
+    let m = &view.message;
+    let csrf = &context.session.csrf_token;
+    let action = |a: &str| format!("/staff/inbox/{id}/{a}");
+    let message = query.done.as_deref().map(|d| match d {
+        "assigned" => "Assigned.",
+        "status" => "Status changed.",
+        "noted" => "Note added.",
+        "hidden" => "Hidden from public view; it waits in the review queue.",
+        "restored" => "Restored; your reason is recorded.",
+        "overruled" => "Triage overruled; your labels are recorded for the next training round.",
+        _ => "Done.",
+    });
+    let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
+    let content = html! {
+        (notice(message))
+        p.meta { (badge(m)) }
+        @if let Some(reply) = &m.auto_reply { p.callout { strong { "Sent at once: " } (reply) } }
+        @if let Some(reason) = &m.hidden_reason { p.callout { strong { "Hidden from public view: " } (reason) } }
+        dl {
+            dt { "From" } dd { (m.author_name.as_deref().unwrap_or("")) " " code { (m.author_handle) } }
+            dt { "Channel" } dd { (m.channel) }
+            dt { "Received" } dd { (short_time(&m.received_at)) }
+            dt { "Status" } dd { (m.status) @if let Some(t) = &m.team { " · team " (t) } @if let Some(u) = m.assignee_id { " · assigned to user " (u.0) } }
+        }
+        blockquote.content { @for line in m.body.lines() { (line) br; } }
+        @if let Some(items) = m.media.as_array() {
+            @for a in items { p { "Attachment: " code { (a["url"].as_str().unwrap_or_default()) } @if let Some(alt) = a["alt"].as_str() { " — " (alt) } } }
+        }
+        h2 { "Why triage said so" }
+        @if let Some(items) = m.evidence.as_array() {
+            ul { @for e in items { li { (e["category"].as_str().unwrap_or_default()) ": " (e["words"].as_str().unwrap_or_default()) } } }
+        }
+        form method="post" action=(action("overrule")) {
+            (csrf_field(csrf))
+            fieldset {
+                legend { "Overrule the triage" }
+                @for c in &categories {
+                    label { input type="checkbox" name="labels" value=(c) checked[m.labels.iter().any(|l| l == c)]; " " (c) }
+                }
+                label { input type="checkbox" name="urgent" value="1" checked[m.urgent]; " urgent" }
+            }
+            button type="submit" { "Save labels" }
+        }
+        h2 { "Handle" }
+        form method="post" action=(action("status")) {
+            (csrf_field(csrf))
+            (select("status", "Status", &STATUSES, Some(m.status.as_str())))
+            button type="submit" { "Change status" }
+        }
+        form method="post" action=(action("assign")) {
+            (csrf_field(csrf))
+            label for="assign-team" { "Assign to a team" }
+            input type="text" id="assign-team" name="team" maxlength="80";
+            label { input type="checkbox" name="me" value="1"; " or to me" }
+            button type="submit" { "Assign" }
+        }
+        form method="post" action=(action("notes")) {
+            (csrf_field(csrf))
+            label for="note" { "Internal note (never shown to the sender)" }
+            textarea id="note" name="text" rows="3" required maxlength="4000" {}
+            button type="submit" { "Add note" }
+        }
+        @if m.hidden_at.is_some() {
+            form method="post" action=(action("restore")) {
+                (csrf_field(csrf))
+                label for="restore-reason" { "Restore to public view: why?" }
+                input type="text" id="restore-reason" name="reason" required maxlength="4000";
+                button type="submit" { "Restore" }
+            }
+        } @else {
+            form method="post" action=(action("hide")) {
+                (csrf_field(csrf))
+                label for="hide-reason" { "Hide from public view (kept for review): why?" }
+                input type="text" id="hide-reason" name="reason" required maxlength="4000";
+                button.secondary type="submit" { "Hide" }
+            }
+        }
+        h2 { "History" }
+        @if view.events.is_empty() { p { "Nothing done yet." } }
+        ol { @for e in &view.events { li { (short_time(&e.created_at)) " · " (e.user_label) " · " (e.kind) " " code { (e.detail.to_string()) } } } }
+        h2 { "Other messages from this sender" }
+        @if view.history.is_empty() { p { "None." } }
+        ul { @for h in &view.history { li { a href=(format!("/staff/inbox/{}", h.id)) { (short_time(&h.received_at)) " · " (h.channel) " · " (h.primary) } } } }
+        p { a href="/staff/inbox" { "Back to the inbox" } }
+    };
+    Ok(staff_page(&context, &format!("Message {id}"), content).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct StatusForm {
+    status: String,
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<StatusForm>,
+) -> Result<Response, PageError> {
+    handling::set_status(&state.store, &context.staff, id, &form.status).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "status"))
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    me: Option<String>,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<AssignForm>,
+) -> Result<Response, PageError> {
+    let me: Option<UserId> = form.me.is_some().then_some(context.staff.user_id).flatten();
+    let team = Some(form.team.as_str()).filter(|t| !t.trim().is_empty());
+    handling::assign(&state.store, &context.staff, id, me, team).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "assigned"))
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    text: String,
+}
+
+pub async fn note(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<NoteForm>,
+) -> Result<Response, PageError> {
+    handling::note(&state.store, &context.staff, id, &form.text).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "noted"))
+}
+
+#[derive(Deserialize)]
+pub struct ReasonForm {
+    reason: String,
+}
+
+pub async fn hide(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<ReasonForm>,
+) -> Result<Response, PageError> {
+    handling::hide(&state.store, &context.staff, id, &form.reason).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "hidden"))
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<ReasonForm>,
+) -> Result<Response, PageError> {
+    handling::restore(&state.store, &context.staff, id, &form.reason).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "restored"))
+}
+
+/// Checkbox lists arrive as repeated fields; `serde_urlencoded` cannot collect them
+/// into a `Vec`, so the form is read as pairs.
+pub async fn overrule(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form: pairs,
+    }: StaffForm<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let labels: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "labels")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let urgent = pairs.iter().any(|(k, _)| k == "urgent");
+    handling::overrule(&state.store, &context.staff, id, &labels, urgent).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "overruled"))
+}
+
+#[derive(Deserialize)]
+pub struct HandOverForm {
+    team: String,
+}
+
+pub async fn hand_over(
+    State(state): State<AppState>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<HandOverForm>,
+) -> Result<Response, PageError> {
+    handling::hand_over(&state.store, &context.staff, &form.team).await?;
+    Ok(done("/staff/inbox", "handed-over"))
+}
+
+/// Server-sent events: one `urgent` event whenever an urgent message reaches this
+/// force's inbox, from any server process (PostgreSQL NOTIFY) or this one.
+pub async fn alerts(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+) -> Result<Response, PageError> {
+    // The same permission as reading the inbox.
+    handling::list(
+        &state.store,
+        &context.staff,
+        &bluelamp_store::inbox::Filter {
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let force = context
+        .staff
+        .force_id
+        .map(|f| f.0.to_string())
+        .unwrap_or_default();
+    let mut receiver = state.inbox_alerts.subscribe();
+    let stream = async_stream(move |tx| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(f) if f == force => {
+                    if tx
+                        .send(Ok(Event::default()
+                            .event("urgent")
+                            .data("An urgent message has arrived.")))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+/// A stream fed by a task (no extra crate for one generator).
+fn async_stream<F, Fut>(
+    producer: F,
+) -> tokio_stream::wrappers::ReceiverStream<Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(producer(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// Relays other server processes' urgent arrivals (PostgreSQL NOTIFY) to this
+/// process's live alerts, until aborted. On SQLite one process owns the store and
+/// announces its own arrivals directly.
+pub(crate) fn inbox_alerts_from_other_processes(
+    state: &AppState,
+) -> Option<tokio::task::JoinHandle<()>> {
+    use bluelamp_store::notify::INBOX_URGENT;
+    if state.store.backend() != bluelamp_store::Backend::Postgres {
+        return None;
+    }
+    let store = state.store.clone();
+    let alerts = state.inbox_alerts.clone();
+    Some(tokio::spawn(async move {
+        loop {
+            match store.listen(&[INBOX_URGENT]).await {
+                Ok(Some(mut listener)) => {
+                    while let Ok(force) = listener.recv().await {
+                        let _ = alerts.send(force);
+                    }
+                }
+                Ok(None) => return,
+                Err(error) => tracing::warn!("cannot listen for urgent inbox messages: {error}"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }))
+}
+
+/// Tells this process's open inbox pages about urgent arrivals it stored itself (on
+/// PostgreSQL the NOTIFY reaches them too; a repeated alert only repeats a banner).
+pub(crate) fn announce_urgent(
+    state: &AppState,
+    force: Option<bluelamp_domain::ForceId>,
+    outcomes: &[bluelamp_services::inbox::ingest::Outcome],
+) {
+    if state.store.backend() == bluelamp_store::Backend::Postgres {
+        return;
+    }
+    if let Some(force) = force {
+        if outcomes
+            .iter()
+            .any(|o| o.status == "created" && o.urgent == Some(true))
+        {
+            let _ = state.inbox_alerts.send(force.0.to_string());
+        }
+    }
+}

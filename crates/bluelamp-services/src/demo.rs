@@ -146,7 +146,44 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         ..posts::Compose::default()
     };
     posts::compose(store, &engine, &as_admin, chiefs.id, &welcome).await?;
+    seed_inbox(store, force.id).await?;
     Ok(true)
+}
+
+/// A few messages from the public, one of each kind a desk meets, so the inbox shows
+/// triage working (written for the demo; not from the corpus).
+async fn seed_inbox(store: &Store, force: bluelamp_domain::ForceId) -> ServiceResult<()> {
+    use crate::inbox::ingest::{ingest, Author, Inbound};
+    let examples = [
+        ("x", "@worried_resident", "Is it true the town centre is being looted tonight? My daughter is out there"),
+        ("fediverse", "https://mastodon.example/users/jo", "Massive thanks to the officers who found my grandad last night, you were brilliant"),
+        ("facebook", "Sam Price", "Three hours to turn up to a burglary. Great job as usual."),
+        ("email", "resident@example.org", "Someone has been dealing from the white van parked on Mill Lane every evening around 9pm."),
+        ("web", "web visitor", "my bike was stolen from outside the library yesterday afternoon, what do I do?"),
+        ("bluesky", "@late.night", "i dont think i can keep going, nobody would notice if i wasnt here"),
+        ("x", "@crypto_gains_4u", "Earn 500 a day from home!! click http://spam.example now"),
+    ];
+    let messages: Vec<Inbound> = examples
+        .iter()
+        .enumerate()
+        .map(|(i, (channel, handle, text))| Inbound {
+            channel: (*channel).into(),
+            external_id: format!("demo-{i}"),
+            author: Author {
+                handle: (*handle).into(),
+                name: None,
+                url: None,
+            },
+            text: (*text).into(),
+            media: Vec::new(),
+            reply_to: None,
+            conversation: None,
+            sent_at: None,
+            account_id: None,
+        })
+        .collect();
+    ingest(store, force, &messages).await?;
+    Ok(())
 }
 
 fn display_name(username: &str) -> String {

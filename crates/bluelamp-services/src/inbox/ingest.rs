@@ -270,9 +270,10 @@ async fn ingest_one(
     let evidence = serde_json::to_value(&t.evidence).unwrap_or_default();
     let emergency = t.labels.contains(&Category::Emergency);
     let auto_reply = emergency.then_some(EMERGENCY_REPLY);
-    // Abuse that the model is sure of (it is the primary) is hidden from public view
-    // on arrival and goes to the review queue; nothing is deleted.
-    let hidden = (t.primary == Category::Abuse).then_some("triage: abuse");
+    // Abuse that leads the triage is hidden from public view on arrival and goes to
+    // the review queue; nothing is deleted. Never an urgent message: a cry for help
+    // that also swears must stay in plain sight.
+    let hidden = (t.primary == Category::Abuse && !t.urgent).then_some("triage: abuse");
     let media = serde_json::to_value(&m.media).unwrap_or_default();
     let inserted = store::insert(
         conn,

@@ -84,7 +84,7 @@ pub async fn page(
         channel: some(&q.channel),
         status: some(&q.status),
         assignee_id: mine.then_some(context.staff.user_id).flatten(),
-        hidden: Some(review),
+        hidden: review.then_some(true),
         limit: 200,
         ..Default::default()
     };
@@ -117,6 +117,10 @@ pub async fn page(
                         p.meta { (badge(m)) " · " (m.channel) " · " (m.author_name.as_deref().unwrap_or(&m.author_handle)) " · " (short_time(&m.received_at)) " · " (m.status) }
                         // Stored exactly as sent; maud escapes it.
                         p.content { (m.body.chars().take(280).collect::<String>()) @if m.body.chars().count() > 280 { "…" } }
+                        @if let Some(items) = m.media.as_array() {
+                            @for a in items { p.hint { "Attachment" @if let Some(alt) = a["alt"].as_str() { ": " (alt) } } }
+                        }
+                        @if m.hidden_at.is_some() { p.hint { "Hidden from public view, waiting for review." } }
                         a href=(format!("/staff/inbox/{}", m.id)) { "Open message " (m.id) }
                     }
                 }

@@ -15,7 +15,12 @@ fn run(input: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -34,7 +39,10 @@ fn every_line_is_answered_in_order_with_exactly_the_contract_fields() {
     .join("\n");
     let (code, out, err) = run(&input);
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["id"], "a");
     assert_eq!(lines[1]["id"], 7);
@@ -57,10 +65,18 @@ fn a_bad_line_is_named_and_nothing_else_is_lost() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("line 2"), "{err}");
     assert!(err.contains("line 3"), "{err}");
-    assert!(err.contains("telex"), "unknown channels are reported: {err}");
+    assert!(
+        err.contains("telex"),
+        "unknown channels are reported: {err}"
+    );
     let ids: Vec<String> = out
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(ids, ["a", "d"]);
 }

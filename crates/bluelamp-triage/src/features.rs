@@ -133,13 +133,41 @@ const VULNERABLE: &[&str] = &[
     "stalking",
 ];
 
-fn contains_phrase(lower: &str, words: &[String], list: &[&str]) -> bool {
-    list.iter().any(|p| {
-        if p.contains(' ') || p.contains('-') {
-            lower.contains(p)
-        } else {
-            words.iter().any(|w| w == p)
+/// A cue list split once into its single words (looked up in a set) and its phrases
+/// (searched in the text): a long e-mail costs one set lookup per word, not one string
+/// comparison per word and cue.
+struct Cues {
+    words: std::collections::HashSet<&'static str>,
+    phrases: Vec<&'static str>,
+}
+
+impl Cues {
+    fn new(list: &[&'static str]) -> Cues {
+        let (phrases, words): (Vec<&str>, Vec<&str>) = list
+            .iter()
+            .partition(|p| p.contains(' ') || p.contains('-'));
+        Cues {
+            words: words.into_iter().collect(),
+            phrases,
         }
+    }
+
+    fn found(&self, lower: &str, words: &[String]) -> bool {
+        words.iter().any(|w| self.words.contains(w.as_str()))
+            || self.phrases.iter().any(|p| lower.contains(p))
+    }
+}
+
+fn cue_lists() -> &'static [(&'static str, Cues); 5] {
+    static LISTS: std::sync::OnceLock<[(&'static str, Cues); 5]> = std::sync::OnceLock::new();
+    LISTS.get_or_init(|| {
+        [
+            ("weapon", Cues::new(WEAPON)),
+            ("now", Cues::new(NOW)),
+            ("harm-self", Cues::new(HARM_SELF)),
+            ("danger", Cues::new(DANGER)),
+            ("vulnerable", Cues::new(VULNERABLE)),
+        ]
     })
 }
 
@@ -203,13 +231,10 @@ pub fn message_features(
     if is_bare_cry_for_help(text) {
         featurizer.token("bare-cry-for-help", out);
     }
-    let cues = [
-        ("weapon", contains_phrase(&lower, &w, WEAPON)),
-        ("now", contains_phrase(&lower, &w, NOW)),
-        ("harm-self", contains_phrase(&lower, &w, HARM_SELF)),
-        ("danger", contains_phrase(&lower, &w, DANGER)),
-        ("vulnerable", contains_phrase(&lower, &w, VULNERABLE)),
-    ];
+    let mut cues = [("", false); 5];
+    for (slot, (name, list)) in cues.iter_mut().zip(cue_lists()) {
+        *slot = (name, list.found(&lower, &w));
+    }
     for (name, on) in cues {
         if on {
             featurizer.token_pair("cue", name, out);

@@ -89,10 +89,22 @@ impl Triager {
     pub fn triage(&self, text: &str, channel: Option<Channel>) -> Triage {
         let mut features = Vec::with_capacity(64 + text.len() * 4);
         let mut logits = Vec::with_capacity(LABELS.len());
-        self.triage_with(text, channel, &mut features, &mut logits)
+        let mut t = self.triage_with(text, channel, &mut features, &mut logits);
+        for c in t.labels.clone() {
+            if c == t.primary
+                || matches!(
+                    c,
+                    Category::Emergency | Category::Safeguarding | Category::Abuse
+                )
+            {
+                t.evidence.extend(self.evidence(text, &features, c));
+            }
+        }
+        t
     }
 
-    /// As [`Triager::triage`], reusing the caller's buffers (for streams).
+    /// The decision alone (no evidence), reusing the caller's buffers: for streams
+    /// such as `bluelamp triage --jsonl`, where nobody reads the words.
     pub fn triage_with(
         &self,
         text: &str,
@@ -136,23 +148,12 @@ impl Triager {
             || labels.contains(&Category::Emergency)
             || labels.contains(&Category::Safeguarding);
         let priority = Priority::of(&labels, urgent);
-        let mut evidence = Vec::new();
-        for c in labels.iter().copied() {
-            if c == primary
-                || matches!(
-                    c,
-                    Category::Emergency | Category::Safeguarding | Category::Abuse
-                )
-            {
-                evidence.extend(self.evidence(text, features, c));
-            }
-        }
         Triage {
             labels,
             primary,
             urgent,
             priority,
-            evidence,
+            evidence: Vec::new(),
             rule,
         }
     }

@@ -20,6 +20,7 @@ pub mod media;
 pub mod notify;
 pub mod policies;
 pub mod posts;
+pub mod rumours;
 pub mod sessions;
 pub mod subscriptions;
 pub mod testing;
@@ -350,6 +351,12 @@ fn migrator(backend: Backend) -> Migrator {
             "inbox",
             include_str!("../migrations/sqlite/0012_inbox.sql"),
             include_str!("../migrations/postgres/0012_inbox.sql"),
+        ),
+        (
+            13,
+            "rumours",
+            include_str!("../migrations/sqlite/0013_rumours.sql"),
+            include_str!("../migrations/postgres/0013_rumours.sql"),
         ),
     ];
     let migrations = files

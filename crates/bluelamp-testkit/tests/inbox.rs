@@ -407,3 +407,99 @@ async fn the_public_contact_form_reaches_the_inbox_and_answers_an_emergency_at_o
         page.body
     );
 }
+
+/// Story 4 in small: many people ask about the same claim in their own words; they
+/// land in one rumour, and one published answer answers them all, each recorded.
+#[tokio::test]
+async fn messages_about_one_claim_become_one_rumour_answered_once() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    let openers = [
+        "is it true",
+        "heard that",
+        "people saying",
+        "someone said",
+        "my mate says",
+        "apparently",
+    ];
+    let claims = [
+        "the town centre is on fire and there are riots",
+        "there are riots in the town centre and shops on fire",
+        "riots in the town centre tonight, shops on fire",
+    ];
+    let mut messages = Vec::new();
+    for (i, opener) in openers.iter().enumerate() {
+        for (j, claim) in claims.iter().enumerate() {
+            messages.push(message(
+                &format!("r-{i}-{j}"),
+                &format!("{opener} {claim}?? is this true"),
+            ));
+        }
+    }
+    messages.push(message(
+        "other-1",
+        "what time does the front desk at the station open on Sunday?",
+    ));
+    let r = admin
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&token),
+            Some(json!({"messages": messages})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let officer = app.logged_in("sgt.evans").await;
+    let sgt = officer.new_api_token("rw", &["read", "write"]).await;
+    let clusters = officer
+        .api("GET", "/api/v1/rumours", Some(&sgt), None)
+        .await
+        .json();
+    let biggest = &clusters.as_array().unwrap()[0];
+    assert!(
+        biggest["size"].as_i64().unwrap() >= 12,
+        "most of the 18 land together: {clusters}"
+    );
+    let id = biggest["id"].as_i64().unwrap();
+
+    // A post that is not published, or another force's, is refused.
+    let r = officer
+        .api(
+            "POST",
+            &format!("/api/v1/rumours/{id}/answer"),
+            Some(&sgt),
+            Some(json!({"post_id": 999})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // The demo's published welcome post answers them all.
+    let r = officer
+        .api(
+            "POST",
+            &format!("/api/v1/rumours/{id}/answer"),
+            Some(&sgt),
+            Some(json!({"post_id": 1})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let answered = r.json();
+    assert_eq!(answered["answered"], biggest["size"]);
+    let reply = &answered["replies"][0];
+    assert_eq!(reply["channel"], "x");
+    assert!(reply["text"].as_str().unwrap().contains("Welcome"));
+    let view = officer
+        .api("GET", &format!("/api/v1/rumours/{id}"), Some(&sgt), None)
+        .await
+        .json();
+    assert_eq!(view["cluster"]["answer_post_id"], 1);
+    assert!(view["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["status"] == "answered"));
+    let page = officer.get(&format!("/staff/rumours/{id}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Answered with"));
+}

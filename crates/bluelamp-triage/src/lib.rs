@@ -13,6 +13,7 @@
 pub mod category;
 pub mod corpus;
 pub mod features;
+pub mod rumour;
 pub mod training;
 pub mod triager;
 

@@ -300,6 +300,11 @@ async fn ingest_one(
         },
     )
     .await?;
+    if let Some(id) = inserted {
+        if t.labels.contains(&Category::Rumour) {
+            super::rumours::cluster(conn, force, id, &m.text).await?;
+        }
+    }
     Ok(match inserted {
         Some(id) => Outcome {
             status: "created",

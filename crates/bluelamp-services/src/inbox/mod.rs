@@ -9,6 +9,7 @@
 
 pub mod handling;
 pub mod ingest;
+pub mod rumours;
 
 use std::sync::OnceLock;
 

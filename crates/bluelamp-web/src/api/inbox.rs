@@ -207,3 +207,35 @@ pub async fn hand_over(
     let moved = handling::hand_over(&state.store, &staff, &input.team).await?;
     ok(json!({"handed_over": moved, "team": input.team.trim()}))
 }
+
+pub async fn rumours(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    ok(bluelamp_services::inbox::rumours::list(&state.store, &staff).await?)
+}
+
+pub async fn rumour(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(bluelamp_services::inbox::rumours::get(&state.store, &staff, id).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    post_id: i64,
+}
+
+/// Answers every message of a rumour with one published post; returns the replies
+/// for the connectors to send, one per message on its own channel.
+pub async fn answer_rumour(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Answer>,
+) -> ApiResult {
+    let replies =
+        bluelamp_services::inbox::rumours::answer_all(&state.store, &staff, id, input.post_id)
+            .await?;
+    ok(json!({"answered": replies.len(), "replies": replies}))
+}

@@ -133,7 +133,7 @@ pub async fn page(
             input type="text" id="team" name="team" required maxlength="80" autocomplete="off";
             button type="submit" { "Hand over" }
         }
-        p { a href="/staff/fediverse" { "Fediverse reports and blocks" } }
+        p { a href="/staff/rumours" { "Rumours" } " · " a href="/staff/fediverse" { "Fediverse reports and blocks" } }
         script src="/assets/inbox.js" defer {}
     };
     Ok(staff_page(&context, "Inbox", content).into_response())

@@ -8,6 +8,7 @@ mod inbox;
 mod login;
 mod policy;
 mod posts;
+mod rumours;
 mod settings;
 mod users;
 
@@ -75,6 +76,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/inbox/{id}/hide", post(inbox::hide))
         .route("/staff/inbox/{id}/restore", post(inbox::restore))
         .route("/staff/inbox/{id}/overrule", post(inbox::overrule))
+        .route("/staff/rumours", get(rumours::page))
+        .route("/staff/rumours/{id}", get(rumours::detail))
+        .route("/staff/rumours/{id}/answer", post(rumours::answer))
         .route("/staff/audit", get(audit::page))
         .route("/staff/settings", get(settings::page))
         .route("/staff/settings/password", post(settings::change_password))

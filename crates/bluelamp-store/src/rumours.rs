@@ -39,30 +39,28 @@ fn from_row(r: &AnyRow) -> Result<Cluster> {
     })
 }
 
-/// Clusters of the force sharing at least one band key with a new message.
+/// Clusters of the force sharing at least one band key with a new message (one
+/// query for all the bands).
 pub async fn candidates(
     conn: &mut AnyConnection,
     force: ForceId,
     bands: &[String],
 ) -> Result<Vec<Cluster>> {
-    let mut out: Vec<Cluster> = Vec::new();
-    for band in bands {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM rumour_clusters WHERE id IN \
-             (SELECT cluster_id FROM rumour_bands WHERE force_id = $1 AND band_key = $2)"
-        ))
-        .bind(force.0)
-        .bind(band)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in &rows {
-            let c = from_row(row)?;
-            if !out.iter().any(|o| o.id == c.id) {
-                out.push(c);
-            }
-        }
+    if bands.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let placeholders: Vec<String> = (0..bands.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM rumour_clusters WHERE id IN \
+         (SELECT cluster_id FROM rumour_bands WHERE force_id = $1 AND band_key IN ({}))",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql).bind(force.0);
+    for band in bands {
+        query = query.bind(band);
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
+    rows.iter().map(from_row).collect()
 }
 
 pub async fn create(

@@ -22,6 +22,7 @@ pub mod notifications;
 pub mod policy;
 pub mod posts;
 pub mod public;
+pub mod referrals;
 pub mod runner;
 pub mod staff;
 pub mod subscriptions;

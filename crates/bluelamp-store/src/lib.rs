@@ -20,6 +20,7 @@ pub mod media;
 pub mod notify;
 pub mod policies;
 pub mod posts;
+pub mod referrals;
 pub mod rumours;
 pub mod sessions;
 pub mod subscriptions;
@@ -357,6 +358,12 @@ fn migrator(backend: Backend) -> Migrator {
             "rumours",
             include_str!("../migrations/sqlite/0013_rumours.sql"),
             include_str!("../migrations/postgres/0013_rumours.sql"),
+        ),
+        (
+            14,
+            "referrals",
+            include_str!("../migrations/sqlite/0014_referrals.sql"),
+            include_str!("../migrations/postgres/0014_referrals.sql"),
         ),
     ];
     let migrations = files

@@ -503,3 +503,172 @@ async fn messages_about_one_claim_become_one_rumour_answered_once() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Answered with"));
 }
+
+/// Story 7: a safeguarding message becomes a referral that the partner agency's user
+/// sees, and nothing else: not the message, not the inbox, not another agency's
+/// referral, by page, API or id guessing.
+#[tokio::test]
+async fn a_referral_reaches_its_partner_and_the_partner_sees_nothing_else() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    let admin_token = admin
+        .new_api_token("admin", &["read", "write", "admin"])
+        .await;
+    let r = admin
+        .api("POST", "/api/v1/inbound", Some(&token), Some(json!({"messages": [
+            message("s-1", "my neighbour is 89 and has dementia, she keeps going out at night in her nightie and her son takes her pension"),
+            message("s-2", "someone is dealing from the flat above the chip shop"),
+        ]})))
+        .await
+        .json();
+    let safeguarding = r["results"][0]["id"].as_i64().unwrap();
+    let other_message = r["results"][1]["id"].as_i64().unwrap();
+    let council = admin.api("POST", "/api/v1/partners", Some(&admin_token), Some(json!({"name": "County Council Adult Safeguarding", "contact": "safeguarding@council.example"}))).await;
+    assert_eq!(council.status, 201, "{}", council.body);
+    let council = council.json()["id"].as_i64().unwrap();
+    let health = admin
+        .api(
+            "POST",
+            "/api/v1/partners",
+            Some(&admin_token),
+            Some(json!({"name": "Health Board", "contact": "mash@health.example"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let r = admin
+        .api(
+            "POST",
+            &format!("/api/v1/partners/{council}/members"),
+            Some(&admin_token),
+            Some(json!({"username": "partner.council"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = admin
+        .api(
+            "POST",
+            &format!("/api/v1/partners/{council}/members"),
+            Some(&admin_token),
+            Some(json!({"username": "pc.morgan"})),
+        )
+        .await;
+    assert_eq!(
+        r.status, 400,
+        "only partner users join an agency: {}",
+        r.body
+    );
+
+    // The sergeant refers from the message's page.
+    let sergeant = app.logged_in("sgt.evans").await;
+    let page = sergeant.get(&format!("/staff/inbox/{safeguarding}")).await;
+    assert!(
+        page.body.contains("Refer to a partner agency"),
+        "{}",
+        page.body
+    );
+    let referred = sergeant
+        .submit(
+            &format!("/staff/inbox/{safeguarding}"),
+            &format!("/staff/inbox/{safeguarding}/refer"),
+            &[("agency_id", &council.to_string()), ("shared", "Older woman with dementia at 4 Mill Lane, possible financial abuse by a relative."), ("lawful_basis", "safeguarding-individuals-at-risk"), ("consent", "not-asked"), ("reasoning", "Risk of harm at night and of financial abuse; the sender is a neighbour.")],
+        )
+        .await;
+    assert_eq!(referred.status, 303, "{}", referred.body);
+    let sgt = sergeant.new_api_token("rw", &["read", "write"]).await;
+    let r = sergeant.api("POST", "/api/v1/referrals", Some(&sgt), Some(json!({"message_id": other_message, "agency_id": health, "shared": "x", "lawful_basis": "whim", "consent": "given", "reasoning": "y"}))).await;
+    assert_eq!(r.status, 400, "an unknown lawful basis: {}", r.body);
+    let r = sergeant.api("POST", "/api/v1/referrals", Some(&sgt), Some(json!({"message_id": other_message, "agency_id": health, "shared": "Address of a suspected drug flat", "lawful_basis": "public-task", "consent": "not-asked", "reasoning": "Children seen going in"}))).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let health_referral = r.json()["id"].as_i64().unwrap();
+
+    // The partner sees their referral, without the message id, and acknowledges it.
+    let partner = app.logged_in("partner.council").await;
+    let list = partner.get("/staff/referrals").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(
+        !list.body.contains("href=\"/staff/inbox\""),
+        "no inbox in a partner's navigation"
+    );
+    let partner_token = partner.new_api_token("read", &["read"]).await;
+    let mine = partner
+        .api("GET", "/api/v1/referrals", Some(&partner_token), None)
+        .await
+        .json();
+    let mine = mine.as_array().unwrap();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert!(
+        mine[0]["message_id"].is_null(),
+        "partners never get the message"
+    );
+    let id = mine[0]["id"].as_i64().unwrap();
+    let page = partner.get(&format!("/staff/referrals/{id}")).await;
+    assert!(page.body.contains("Older woman with dementia"));
+    let ack = partner
+        .submit(
+            &format!("/staff/referrals/{id}"),
+            &format!("/staff/referrals/{id}/update"),
+            &[("status", "acknowledged"), ("note", "Visit booked")],
+        )
+        .await;
+    assert_eq!(ack.status, 303, "{}", ack.body);
+    // Nothing else: another agency's referral, the messages, the inbox, by page and API.
+    assert_eq!(
+        partner
+            .get(&format!("/staff/referrals/{health_referral}"))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        partner
+            .api(
+                "GET",
+                &format!("/api/v1/referrals/{health_referral}"),
+                Some(&partner_token),
+                None
+            )
+            .await
+            .status,
+        404
+    );
+    for path in [
+        format!("/staff/inbox/{safeguarding}"),
+        "/staff/inbox".to_string(),
+        "/staff/rumours".to_string(),
+    ] {
+        assert_eq!(partner.get(&path).await.status, 403, "{path}");
+    }
+    for path in [
+        format!("/api/v1/inbox/{safeguarding}"),
+        "/api/v1/inbox".to_string(),
+        "/api/v1/partners".to_string(),
+    ] {
+        assert_eq!(
+            partner
+                .api("GET", &path, Some(&partner_token), None)
+                .await
+                .status,
+            403,
+            "{path}"
+        );
+    }
+    let r = partner
+        .api(
+            "POST",
+            &format!("/api/v1/referrals/{health_referral}/updates"),
+            Some(&partner_token),
+            Some(json!({"status": "closed"})),
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 404, "{}", r.body);
+    // The force sees the acknowledgement.
+    let view = sergeant
+        .api("GET", &format!("/api/v1/referrals/{id}"), Some(&sgt), None)
+        .await
+        .json();
+    assert_eq!(view["referral"]["status"], "acknowledged");
+    assert_eq!(view["updates"][0]["note"], "Visit booked");
+}

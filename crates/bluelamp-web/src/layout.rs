@@ -38,12 +38,18 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                         nav aria-label="Staff" {
                             ul {
                                 li { a href="/staff" { "Home" } }
-                                li { a href="/staff/accounts" { "Accounts" } }
-                                li { a href="/staff/posts" { "Posts" } }
-                                li { a href="/staff/inbox" { "Inbox" } }
-                                li { a href="/staff/users" { "Users" } }
-                                li { a href="/staff/policy" { "Policy" } }
-                                li { a href="/staff/audit" { "Audit trail" } }
+                                // A partner agency's users see their referrals and nothing else.
+                                @if nav.role != "partner" {
+                                    li { a href="/staff/accounts" { "Accounts" } }
+                                    li { a href="/staff/posts" { "Posts" } }
+                                    @if nav.role != "analyst" { li { a href="/staff/inbox" { "Inbox" } } }
+                                }
+                                @if nav.role != "analyst" { li { a href="/staff/referrals" { "Referrals" } } }
+                                @if nav.role != "partner" {
+                                    li { a href="/staff/users" { "Users" } }
+                                    li { a href="/staff/policy" { "Policy" } }
+                                    li { a href="/staff/audit" { "Audit trail" } }
+                                }
                                 li { a href="/staff/settings" { "My settings" } }
                             }
                         }

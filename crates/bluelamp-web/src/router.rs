@@ -65,6 +65,17 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox/{id}/hide", post(api::inbox::hide))
         .route("/inbox/{id}/restore", post(api::inbox::restore))
         .route("/inbox/{id}/overrule", post(api::inbox::overrule))
+        .route(
+            "/partners",
+            get(api::referrals::agencies).post(api::referrals::add_agency),
+        )
+        .route("/partners/{id}/members", post(api::referrals::add_member))
+        .route(
+            "/referrals",
+            get(api::referrals::list).post(api::referrals::create),
+        )
+        .route("/referrals/{id}", get(api::referrals::get))
+        .route("/referrals/{id}/updates", post(api::referrals::update))
         .route("/rumours", get(api::inbox::rumours))
         .route("/rumours/{id}", get(api::inbox::rumour))
         .route("/rumours/{id}/answer", post(api::inbox::answer_rumour))

@@ -4,6 +4,7 @@
 pub(crate) mod extract;
 pub mod forces;
 pub mod inbox;
+pub mod referrals;
 pub mod subscriptions;
 
 use axum::extract::{Path, Query, State};

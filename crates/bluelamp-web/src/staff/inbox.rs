@@ -146,6 +146,7 @@ pub async fn detail(
     Query(query): Query<crate::staff::Done>,
 ) -> Result<Response, PageError> {
     let view = handling::get(&state.store, &context.staff, id).await?;
+    let agencies = bluelamp_services::referrals::agencies(&state.store, &context.staff).await?;
     let m = &view.message;
     let csrf = &context.session.csrf_token;
     let action = |a: &str| format!("/staff/inbox/{id}/{a}");
@@ -223,6 +224,7 @@ pub async fn detail(
                 button.secondary type="submit" { "Hide" }
             }
         }
+        (crate::staff::refer_form(csrf, id, &agencies))
         h2 { "History" }
         @if view.events.is_empty() { p { "Nothing done yet." } }
         ol { @for e in &view.events { li { (short_time(&e.created_at)) " · " (e.user_label) " · " (e.kind) " " code { (e.detail.to_string()) } } } }

@@ -8,6 +8,7 @@ mod inbox;
 mod login;
 mod policy;
 mod posts;
+mod referrals;
 mod rumours;
 mod settings;
 mod users;
@@ -79,6 +80,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/rumours", get(rumours::page))
         .route("/staff/rumours/{id}", get(rumours::detail))
         .route("/staff/rumours/{id}/answer", post(rumours::answer))
+        .route("/staff/referrals", get(referrals::page))
+        .route("/staff/referrals/{id}", get(referrals::detail))
+        .route("/staff/referrals/{id}/update", post(referrals::update))
+        .route("/staff/inbox/{id}/refer", post(referrals::refer))
         .route("/staff/audit", get(audit::page))
         .route("/staff/settings", get(settings::page))
         .route("/staff/settings/password", post(settings::change_password))
@@ -91,6 +96,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub(crate) use inbox::{announce_urgent, inbox_alerts_from_other_processes};
+pub(crate) use referrals::refer_form;
 
 /// A staff page with the navigation for this session.
 pub(crate) fn staff_page(context: &SessionContext, title: &str, content: Markup) -> Markup {

@@ -146,13 +146,17 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         ..posts::Compose::default()
     };
     posts::compose(store, &engine, &as_admin, chiefs.id, &welcome).await?;
-    seed_inbox(store, force.id).await?;
+    seed_inbox(store, &as_admin, force.id).await?;
     Ok(true)
 }
 
 /// A few messages from the public, one of each kind a desk meets, so the inbox shows
 /// triage working (written for the demo; not from the corpus).
-async fn seed_inbox(store: &Store, force: bluelamp_domain::ForceId) -> ServiceResult<()> {
+async fn seed_inbox(
+    store: &Store,
+    admin: &Staff,
+    force: bluelamp_domain::ForceId,
+) -> ServiceResult<()> {
     use crate::inbox::ingest::{ingest, Author, Inbound};
     let examples = [
         ("x", "@worried_resident", "Is it true the town centre is being looted tonight? My daughter is out there"),
@@ -162,6 +166,8 @@ async fn seed_inbox(store: &Store, force: bluelamp_domain::ForceId) -> ServiceRe
         ("web", "web visitor", "my bike was stolen from outside the library yesterday afternoon, what do I do?"),
         ("bluesky", "@late.night", "i dont think i can keep going, nobody would notice if i wasnt here"),
         ("x", "@crypto_gains_4u", "Earn 500 a day from home!! click http://spam.example now"),
+        ("x", "@townwatch", "heard the retail park is on fire and there are riots, is it true??"),
+        ("facebook", "Dee Hughes", "people saying riots at the retail park and it's on fire, is this true"),
     ];
     let messages: Vec<Inbound> = examples
         .iter()
@@ -182,7 +188,31 @@ async fn seed_inbox(store: &Store, force: bluelamp_domain::ForceId) -> ServiceRe
             account_id: None,
         })
         .collect();
-    ingest(store, force, &messages).await?;
+    let outcomes = ingest(store, force, &messages).await?;
+    // A partner agency, its user, and one referral of the message that shows risk.
+    let agency = crate::referrals::add_agency(
+        store,
+        admin,
+        "County Council Adult Safeguarding",
+        "safeguarding@council.example",
+    )
+    .await?;
+    crate::referrals::add_member(store, admin, agency, "partner.council").await?;
+    if let Some(id) = outcomes.get(5).and_then(|o| o.id) {
+        crate::referrals::create(
+            store,
+            admin,
+            &crate::referrals::NewReferralInput {
+                message_id: id,
+                agency_id: agency,
+                shared: "A Bluesky user wrote that they cannot keep going and that nobody would notice if they were gone. Handle @late.night.",
+                lawful_basis: "vital-interests",
+                consent: "not-asked",
+                reasoning: "Risk to life expressed to the force; the mental health crisis team can make contact sooner than we can.",
+            },
+        )
+        .await?;
+    }
     Ok(())
 }
 

@@ -242,7 +242,8 @@ pub struct Client {
 }
 
 impl Client {
-    fn cookie_header(&self) -> String {
+    /// The session cookies, for a request the helpers do not cover (a stream).
+    pub fn cookie_header(&self) -> String {
         let jar = self.cookies.lock().unwrap();
         jar.iter()
             .map(|(k, v)| format!("{k}={v}"))

@@ -524,7 +524,7 @@ async fn a_referral_reaches_its_partner_and_the_partner_sees_nothing_else() {
         .json();
     let safeguarding = r["results"][0]["id"].as_i64().unwrap();
     let other_message = r["results"][1]["id"].as_i64().unwrap();
-    let council = admin.api("POST", "/api/v1/partners", Some(&admin_token), Some(json!({"name": "County Council Adult Safeguarding", "contact": "safeguarding@council.example"}))).await;
+    let council = admin.api("POST", "/api/v1/partners", Some(&admin_token), Some(json!({"name": "County Council Children's Services", "contact": "mash@council.example"}))).await;
     assert_eq!(council.status, 201, "{}", council.body);
     let council = council.json()["id"].as_i64().unwrap();
     let health = admin
@@ -598,12 +598,16 @@ async fn a_referral_reaches_its_partner_and_the_partner_sees_nothing_else() {
         .await
         .json();
     let mine = mine.as_array().unwrap();
-    assert_eq!(mine.len(), 1, "{mine:?}");
+    // The demo force's own referral (to the adult team) and this one; not the health board's.
+    assert_eq!(mine.len(), 2, "{mine:?}");
     assert!(
-        mine[0]["message_id"].is_null(),
+        mine.iter().all(|r| r["message_id"].is_null()),
         "partners never get the message"
     );
-    let id = mine[0]["id"].as_i64().unwrap();
+    assert!(mine.iter().all(|r| r["agency_id"] != health));
+    let id = mine.iter().find(|r| r["agency_id"] == council).unwrap()["id"]
+        .as_i64()
+        .unwrap();
     let page = partner.get(&format!("/staff/referrals/{id}")).await;
     assert!(page.body.contains("Older woman with dementia"));
     let ack = partner
@@ -671,4 +675,51 @@ async fn a_referral_reaches_its_partner_and_the_partner_sees_nothing_else() {
         .json();
     assert_eq!(view["referral"]["status"], "acknowledged");
     assert_eq!(view["updates"][0]["note"], "Visit booked");
+}
+
+/// The live alert: an officer's open inbox hears of an emergency the moment it is
+/// delivered (server-sent events), with no reload.
+#[tokio::test]
+async fn an_emergency_is_announced_live_to_the_open_inbox() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let comms = app.logged_in("comms.lewis").await;
+    let mut stream = comms
+        .http
+        .get(format!("{}/staff/inbox/alerts", comms.base))
+        .header("cookie", comms.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let admin = app.logged_in("chief.admin").await;
+    let r = admin
+        .api("POST", "/api/v1/inbound", Some(&token), Some(json!({"messages": [message("e-1", "HELP there's a man with a knife outside my door right now")]})))
+        .await
+        .json();
+    assert_eq!(r["results"][0]["urgent"], true, "{r}");
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !seen.contains("event: urgent") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("the alert arrives in time")
+            .unwrap()
+            .expect("the stream stays open");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    // Analysts may not listen.
+    let analyst = app.logged_in("analyst.price").await;
+    let refused = analyst
+        .http
+        .get(format!("{}/staff/inbox/alerts", analyst.base))
+        .header("cookie", analyst.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
-use bluelamp_judgement::split;
+use bluelamp_judgement::{split, Featurizer, TrainOptions};
 
 /// Files `batch` into `train` and `blind`. `ids` parses a whole corpus file (validating
 /// every line) and returns its ids in line order.
@@ -80,4 +80,53 @@ pub fn refuse_blind(path: &Path) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// The experiment knobs both models' training takes (the defaults made the committed
+/// weights).
+#[derive(clap::Args, Debug, Default)]
+pub struct ModelKnobs {
+    #[arg(long)]
+    epochs: Option<u32>,
+    /// log2 of the number of hashed feature buckets.
+    #[arg(long)]
+    bits: Option<u32>,
+    /// Character n-gram lengths (0 and 0 for none).
+    #[arg(long)]
+    char_min: Option<u32>,
+    #[arg(long)]
+    char_max: Option<u32>,
+    #[arg(long)]
+    l2: Option<f32>,
+    #[arg(long)]
+    learning_rate: Option<f32>,
+}
+
+impl ModelKnobs {
+    pub fn apply(
+        &self,
+        featurizer: &mut Featurizer,
+        train: &mut TrainOptions,
+    ) -> anyhow::Result<()> {
+        if let Some(v) = self.bits {
+            anyhow::ensure!((8..=24).contains(&v), "--bits must be 8 to 24");
+            featurizer.bits = v;
+        }
+        if let Some(v) = self.char_min {
+            featurizer.char_min = v;
+        }
+        if let Some(v) = self.char_max {
+            featurizer.char_max = v;
+        }
+        if let Some(v) = self.epochs {
+            train.epochs = v;
+        }
+        if let Some(v) = self.l2 {
+            train.l2 = v;
+        }
+        if let Some(v) = self.learning_rate {
+            train.learning_rate = v;
+        }
+        Ok(())
+    }
 }

@@ -66,19 +66,8 @@ pub enum GovernanceCommand {
         corpus: Vec<PathBuf>,
         #[arg(long, default_value = "crates/bluelamp-governance/data/model.bin")]
         out: PathBuf,
-        /// Experiment knobs (the defaults made the committed weights).
-        #[arg(long)]
-        epochs: Option<u32>,
-        #[arg(long)]
-        bits: Option<u32>,
-        #[arg(long)]
-        char_min: Option<u32>,
-        #[arg(long)]
-        char_max: Option<u32>,
-        #[arg(long)]
-        l2: Option<f32>,
-        #[arg(long)]
-        learning_rate: Option<f32>,
+        #[command(flatten)]
+        knobs: super::corpus_files::ModelKnobs,
         /// The share of must-stop drafts the check should stop in cross-validation.
         #[arg(long)]
         stop_rate: Option<f64>,
@@ -146,35 +135,12 @@ pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
         GovernanceCommand::Train {
             corpus,
             out,
-            epochs,
-            bits,
-            char_min,
-            char_max,
-            l2,
-            learning_rate,
+            knobs,
             stop_rate,
             category_beta,
         } => {
             let mut options = training::Options::default();
-            if let Some(v) = epochs {
-                options.train.epochs = v;
-            }
-            if let Some(v) = bits {
-                anyhow::ensure!((8..=24).contains(&v), "--bits must be 8 to 24");
-                options.featurizer.bits = v;
-            }
-            if let Some(v) = char_min {
-                options.featurizer.char_min = v;
-            }
-            if let Some(v) = char_max {
-                options.featurizer.char_max = v;
-            }
-            if let Some(v) = l2 {
-                options.train.l2 = v;
-            }
-            if let Some(v) = learning_rate {
-                options.train.learning_rate = v;
-            }
+            knobs.apply(&mut options.featurizer, &mut options.train)?;
             if let Some(v) = stop_rate {
                 options.stop_rate = v;
             }

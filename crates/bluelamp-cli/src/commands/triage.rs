@@ -60,16 +60,8 @@ pub enum TriageCommand {
         corpus: Vec<PathBuf>,
         #[arg(long, default_value = "crates/bluelamp-triage/data/model.bin")]
         out: PathBuf,
-        #[arg(long)]
-        epochs: Option<u32>,
-        #[arg(long)]
-        bits: Option<u32>,
-        #[arg(long)]
-        char_min: Option<u32>,
-        #[arg(long)]
-        char_max: Option<u32>,
-        #[arg(long)]
-        l2: Option<f32>,
+        #[command(flatten)]
+        knobs: super::corpus_files::ModelKnobs,
         #[arg(long)]
         margin: Option<f32>,
         #[arg(long)]
@@ -123,31 +115,12 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<ExitCode> {
         Some(TriageCommand::Train {
             corpus,
             out,
-            epochs,
-            bits,
-            char_min,
-            char_max,
-            l2,
+            knobs,
             margin,
             beta,
         }) => {
             let mut options = training::Options::default();
-            if let Some(v) = epochs {
-                options.train.epochs = v;
-            }
-            if let Some(v) = bits {
-                anyhow::ensure!((8..=24).contains(&v), "--bits must be 8 to 24");
-                options.featurizer.bits = v;
-            }
-            if let Some(v) = char_min {
-                options.featurizer.char_min = v;
-            }
-            if let Some(v) = char_max {
-                options.featurizer.char_max = v;
-            }
-            if let Some(v) = l2 {
-                options.train.l2 = v;
-            }
+            knobs.apply(&mut options.featurizer, &mut options.train)?;
             if let Some(v) = margin {
                 options.margin = v;
             }

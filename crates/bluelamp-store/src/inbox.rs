@@ -142,6 +142,80 @@ pub async fn insert(conn: &mut AnyConnection, m: &NewMessage<'_>) -> Result<Opti
     row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
 }
 
+/// Stores many messages with multi-row inserts (one statement per [`ROWS_PER_INSERT`]
+/// rows instead of one per message: on SQLite each statement costs more than the row).
+/// Returns, per message in order, its new id or `None` when the force already had it
+/// (or it repeats an earlier message of the same call).
+pub async fn insert_many(
+    conn: &mut AnyConnection,
+    messages: &[NewMessage<'_>],
+) -> Result<Vec<Option<i64>>> {
+    let now = now_text();
+    let mut created: std::collections::HashMap<(String, String), i64> =
+        std::collections::HashMap::new();
+    for chunk in messages.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO inbox_messages (force_id, account_id, channel, external_id, author_handle, \
+             author_name, author_url, body, media, reply_to, conversation, sent_at, received_at, \
+             labels, primary_category, urgent, priority, evidence, status, auto_reply, hidden_at, \
+             hidden_reason) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 21;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let p: Vec<String> = (1..=21).map(|k| format!("${}", b + k)).collect();
+            sql.push_str(&format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'new', {}, {}, {})",
+                p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
+                p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20]
+            ));
+        }
+        sql.push_str(" ON CONFLICT (force_id, channel, external_id) DO NOTHING RETURNING id, channel, external_id");
+        let mut query = sqlx::query(&sql);
+        for m in chunk {
+            query = query
+                .bind(m.force_id.0)
+                .bind(m.account_id.map(|a| a.0))
+                .bind(m.channel)
+                .bind(m.external_id)
+                .bind(m.author_handle)
+                .bind(m.author_name)
+                .bind(m.author_url)
+                .bind(m.body)
+                .bind(m.media.to_string())
+                .bind(m.reply_to)
+                .bind(m.conversation)
+                .bind(m.sent_at.unwrap_or(&now).to_string())
+                .bind(now.clone())
+                .bind(serde_json::to_string(m.labels).unwrap_or_else(|_| "[]".into()))
+                .bind(m.primary)
+                .bind(m.urgent)
+                .bind(m.priority)
+                .bind(m.evidence.to_string())
+                .bind(m.auto_reply)
+                .bind(m.hidden_reason.map(|_| now.clone()))
+                .bind(m.hidden_reason);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            created.insert(
+                (row.try_get("channel")?, row.try_get("external_id")?),
+                row.try_get("id")?,
+            );
+        }
+    }
+    // The first message of each key gets the id; a repeat within the call does not.
+    Ok(messages
+        .iter()
+        .map(|m| created.remove(&(m.channel.to_string(), m.external_id.to_string())))
+        .collect())
+}
+
+/// Rows per multi-row insert: 21 parameters each, well under SQLite's and
+/// PostgreSQL's parameter limits.
+pub const ROWS_PER_INSERT: usize = 200;
+
 /// The id of the message a force already has on this channel with this external id.
 pub async fn find_external(
     conn: &mut AnyConnection,

@@ -63,6 +63,20 @@ pub async fn list(store: &Store, staff: &Staff, filter: &Filter) -> ServiceResul
             return Err(invalid("priority", "use critical, high, normal or low"));
         }
     }
+    if let Some(c) = &filter.channel {
+        if bluelamp_triage::Channel::parse(c).is_none() {
+            return Err(invalid(
+                "channel",
+                "use fediverse, bluesky, x, facebook, email or web",
+            ));
+        }
+    }
+    if !(1..=500).contains(&filter.limit) {
+        return Err(invalid("limit", "from 1 to 500"));
+    }
+    if filter.team.as_ref().is_some_and(|t| t.chars().count() > 80) {
+        return Err(invalid("team", "at most 80 characters"));
+    }
     if let Some(s) = &filter.status {
         if !STATUSES.contains(&s.as_str()) {
             return Err(invalid(
@@ -326,6 +340,9 @@ pub async fn overrule(
 pub async fn hand_over(store: &Store, staff: &Staff, team: &str) -> ServiceResult<usize> {
     let force = may_write(staff)?;
     let team = text_field("team", team, true)?;
+    if team.chars().count() > 80 {
+        return Err(invalid("team", "at most 80 characters"));
+    }
     let me = staff
         .user_id
         .ok_or_else(|| invalid("user", "hand over is for a signed-in person"))?;

@@ -210,20 +210,64 @@ pub async fn deliver(
             ),
         )));
     }
-    ingest(store, force, messages).await
+    let outcomes = ingest(store, force, messages).await?;
+    // Nothing in the request could be taken: the request itself is refused, naming
+    // the first message's problem (nothing was stored, so nothing is lost).
+    if !outcomes.is_empty() && outcomes.iter().all(|o| o.status == "invalid") {
+        let first = &outcomes[0];
+        let field = first.field.clone().unwrap_or_default();
+        return Err(ServiceError::Invalid(Invalid::new(
+            "messages",
+            format!(
+                "no message could be accepted; the first: {field} {}",
+                first.error.as_deref().unwrap_or("is invalid")
+            ),
+        )));
+    }
+    Ok(outcomes)
 }
 
 /// The one path into the inbox, for every channel. Returns one outcome per message;
-/// everything valid is committed before this returns.
+/// everything valid is committed before this returns. A batch is triaged first, then
+/// stored with multi-row inserts, then its rumours are clustered in arrival order.
 pub async fn ingest(
     store: &Store,
     force: ForceId,
     messages: &[Inbound],
 ) -> ServiceResult<Vec<Outcome>> {
+    let triager = triager()?;
     let mut tx = store.write().await?;
-    let mut outcomes = Vec::with_capacity(messages.len());
+    let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
     for m in messages {
-        outcomes.push(ingest_in(&mut tx, force, m).await?);
+        prepared.push(match validate(m) {
+            Err(e) => Err(e),
+            Ok(channel) => Ok(prepare(&mut tx, force, channel, m, triager).await?),
+        });
+    }
+    let valid: Vec<(&Inbound, &Prepared)> = messages
+        .iter()
+        .zip(&prepared)
+        .filter_map(|(m, p)| p.as_ref().ok().map(|p| (m, p)))
+        .collect();
+    let rows: Vec<NewMessage<'_>> = valid.iter().map(|(m, p)| p.row(force, m)).collect();
+    let ids = store::insert_many(&mut tx, &rows).await?;
+    let mut ids = ids.into_iter();
+    let mut outcomes = Vec::with_capacity(messages.len());
+    let mut urgent = false;
+    for (m, p) in messages.iter().zip(&prepared) {
+        let outcome = match p {
+            Err(e) => Outcome::invalid(e.clone()),
+            Ok(p) => {
+                let id = ids.next().flatten();
+                let o = finish(&mut tx, force, m, p, id).await?;
+                urgent |= o.urgent == Some(true);
+                o
+            }
+        };
+        outcomes.push(outcome);
+    }
+    if urgent {
+        notify::announce(&mut tx, notify::INBOX_URGENT, &force.0.to_string()).await?;
     }
     tx.commit().await?;
     Ok(outcomes)
@@ -241,20 +285,60 @@ pub async fn ingest_in(
         Err(e) => return Ok(Outcome::invalid(e)),
         Ok(channel) => channel,
     };
-    let outcome = ingest_one(conn, force, channel, m, triager()?).await?;
+    let p = prepare(conn, force, channel, m, triager()?).await?;
+    let inserted = store::insert(conn, &p.row(force, m)).await?;
+    let outcome = finish(conn, force, m, &p, inserted).await?;
     if outcome.urgent == Some(true) && outcome.status == "created" {
         notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
     }
     Ok(outcome)
 }
 
-async fn ingest_one(
+/// What triage decided about a message, ready to store.
+struct Prepared {
+    channel: Channel,
+    account: Option<AccountId>,
+    triage: bluelamp_triage::Triage,
+    labels: Vec<&'static str>,
+    evidence: serde_json::Value,
+    media: serde_json::Value,
+    auto_reply: Option<&'static str>,
+    hidden: Option<&'static str>,
+}
+
+impl Prepared {
+    fn row<'a>(&'a self, force: ForceId, m: &'a Inbound) -> NewMessage<'a> {
+        NewMessage {
+            force_id: force,
+            account_id: self.account,
+            channel: self.channel.as_str(),
+            external_id: &m.external_id,
+            author_handle: &m.author.handle,
+            author_name: m.author.name.as_deref(),
+            author_url: m.author.url.as_deref(),
+            body: &m.text,
+            media: &self.media,
+            reply_to: m.reply_to.as_deref(),
+            conversation: m.conversation.as_deref(),
+            sent_at: m.sent_at.as_deref(),
+            labels: &self.labels,
+            primary: self.triage.primary.as_str(),
+            urgent: self.triage.urgent,
+            priority: self.triage.priority.as_str(),
+            evidence: &self.evidence,
+            auto_reply: self.auto_reply,
+            hidden_reason: self.hidden,
+        }
+    }
+}
+
+async fn prepare(
     conn: &mut AnyConnection,
     force: ForceId,
     channel: Channel,
     m: &Inbound,
     triager: &bluelamp_triage::Triager,
-) -> ServiceResult<Outcome> {
+) -> ServiceResult<Prepared> {
     let account = match m.account_id {
         Some(id) => {
             // Only the force's own accounts; another force's id is as good as unknown.
@@ -265,59 +349,55 @@ async fn ingest_one(
         }
         None => None,
     };
-    let t = triager.triage(&m.text, Some(channel));
-    let labels: Vec<&str> = t.labels.iter().map(|c| c.as_str()).collect();
-    let evidence = serde_json::to_value(&t.evidence).unwrap_or_default();
-    let emergency = t.labels.contains(&Category::Emergency);
-    let auto_reply = emergency.then_some(EMERGENCY_REPLY);
+    let triage = triager.triage(&m.text, Some(channel));
+    let labels: Vec<&'static str> = triage.labels.iter().map(|c| c.as_str()).collect();
+    let evidence = serde_json::to_value(&triage.evidence).unwrap_or_default();
+    let auto_reply = triage
+        .labels
+        .contains(&Category::Emergency)
+        .then_some(EMERGENCY_REPLY);
     // Abuse that leads the triage is hidden from public view on arrival and goes to
     // the review queue; nothing is deleted. Never an urgent message: a cry for help
     // that also swears must stay in plain sight.
-    let hidden = (t.primary == Category::Abuse && !t.urgent).then_some("triage: abuse");
-    let media = serde_json::to_value(&m.media).unwrap_or_default();
-    let inserted = store::insert(
-        conn,
-        &NewMessage {
-            force_id: force,
-            account_id: account,
-            channel: channel.as_str(),
-            external_id: &m.external_id,
-            author_handle: &m.author.handle,
-            author_name: m.author.name.as_deref(),
-            author_url: m.author.url.as_deref(),
-            body: &m.text,
-            media: &media,
-            reply_to: m.reply_to.as_deref(),
-            conversation: m.conversation.as_deref(),
-            sent_at: m.sent_at.as_deref(),
-            labels: &labels,
-            primary: t.primary.as_str(),
-            urgent: t.urgent,
-            priority: t.priority.as_str(),
-            evidence: &evidence,
-            auto_reply,
-            hidden_reason: hidden,
-        },
-    )
-    .await?;
-    if let Some(id) = inserted {
-        if t.labels.contains(&Category::Rumour) {
-            super::rumours::cluster(conn, force, id, &m.text).await?;
-        }
-    }
+    let hidden = (triage.primary == Category::Abuse && !triage.urgent).then_some("triage: abuse");
+    Ok(Prepared {
+        channel,
+        account,
+        labels,
+        evidence,
+        media: serde_json::to_value(&m.media).unwrap_or_default(),
+        auto_reply,
+        hidden,
+        triage,
+    })
+}
+
+/// After the insert: cluster a new rumour, or find the stored id of a duplicate.
+async fn finish(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    m: &Inbound,
+    p: &Prepared,
+    inserted: Option<i64>,
+) -> ServiceResult<Outcome> {
     Ok(match inserted {
-        Some(id) => Outcome {
-            status: "created",
-            id: Some(id),
-            primary: Some(t.primary.as_str().to_string()),
-            urgent: Some(t.urgent),
-            auto_reply: auto_reply.map(str::to_string),
-            field: None,
-            error: None,
-        },
+        Some(id) => {
+            if p.triage.labels.contains(&Category::Rumour) {
+                super::rumours::cluster(conn, force, id, &m.text).await?;
+            }
+            Outcome {
+                status: "created",
+                id: Some(id),
+                primary: Some(p.triage.primary.as_str().to_string()),
+                urgent: Some(p.triage.urgent),
+                auto_reply: p.auto_reply.map(str::to_string),
+                field: None,
+                error: None,
+            }
+        }
         None => Outcome {
             status: "duplicate",
-            id: store::find_external(conn, force, channel.as_str(), &m.external_id).await?,
+            id: store::find_external(conn, force, p.channel.as_str(), &m.external_id).await?,
             primary: None,
             urgent: None,
             auto_reply: None,

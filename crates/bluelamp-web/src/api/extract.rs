@@ -88,7 +88,8 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
         serde_json::Value::Number(number) if !number.is_i64() && !number.is_u64() => {
             if let Some(float) = number.as_f64() {
                 // i64::MAX as f64 rounds up to 2^63, which does not fit: stay below it.
-                if float.fract() == 0.0 && float >= i64::MIN as f64 && float < i64::MAX as f64 {
+                // Likewise -2^63 as a float may have been a smaller number rounded up.
+                if float.fract() == 0.0 && float > i64::MIN as f64 && float < i64::MAX as f64 {
                     *number = serde_json::Number::from(float as i64);
                 }
             }

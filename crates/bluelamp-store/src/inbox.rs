@@ -105,41 +105,11 @@ fn from_row(r: &AnyRow) -> Result<Message> {
 /// Stores a message; `None` when this force already has it (same channel and
 /// external id), so a resend is one message.
 pub async fn insert(conn: &mut AnyConnection, m: &NewMessage<'_>) -> Result<Option<i64>> {
-    let now = now_text();
-    let hidden_at = m.hidden_reason.map(|_| now.clone());
-    let row = sqlx::query(
-        "INSERT INTO inbox_messages (force_id, account_id, channel, external_id, author_handle, \
-         author_name, author_url, body, media, reply_to, conversation, sent_at, received_at, \
-         labels, primary_category, urgent, priority, evidence, status, auto_reply, hidden_at, \
-         hidden_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, 'new', $19, $20, $21) \
-         ON CONFLICT (force_id, channel, external_id) DO NOTHING RETURNING id",
-    )
-    .bind(m.force_id.0)
-    .bind(m.account_id.map(|a| a.0))
-    .bind(m.channel)
-    .bind(m.external_id)
-    .bind(m.author_handle)
-    .bind(m.author_name)
-    .bind(m.author_url)
-    .bind(m.body)
-    .bind(m.media.to_string())
-    .bind(m.reply_to)
-    .bind(m.conversation)
-    .bind(m.sent_at.unwrap_or(&now))
-    .bind(&now)
-    .bind(serde_json::to_string(m.labels).unwrap_or_else(|_| "[]".into()))
-    .bind(m.primary)
-    .bind(m.urgent)
-    .bind(m.priority)
-    .bind(m.evidence.to_string())
-    .bind(m.auto_reply)
-    .bind(hidden_at)
-    .bind(m.hidden_reason)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+    Ok(insert_many(conn, std::slice::from_ref(m))
+        .await?
+        .into_iter()
+        .next()
+        .flatten())
 }
 
 /// Stores many messages with multi-row inserts (one statement per [`ROWS_PER_INSERT`]

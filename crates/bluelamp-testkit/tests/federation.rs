@@ -338,6 +338,7 @@ async fn one_remote_host_over_its_rate_is_answered_429_while_another_is_served()
     let busy = Remote::start().await;
     let quiet = Remote::start().await;
     let mut statuses = Vec::new();
+    let started = std::time::Instant::now();
     for n in 0..12 {
         let (status, _) = send_signed(
             &app,
@@ -349,7 +350,19 @@ async fn one_remote_host_over_its_rate_is_answered_429_while_another_is_served()
         statuses.push(status);
     }
     assert_eq!(&statuses[..10], &[202; 10], "{statuses:?}");
-    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    // The budget refills at one a second: a slow run (PostgreSQL, a busy machine) may
+    // legitimately earn one more acceptance per second it took, never more.
+    let earned = started.elapsed().as_secs() as usize;
+    let accepted = statuses.iter().filter(|s| **s == 202).count();
+    assert!(accepted <= 10 + earned, "{statuses:?} in {earned} s");
+    assert!(
+        statuses[10..].iter().all(|s| *s == 202 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        earned >= 2 || statuses.contains(&429),
+        "over its rate the host is refused: {statuses:?}"
+    );
     let (status, body) = send_signed(
         &app,
         "/inbox",

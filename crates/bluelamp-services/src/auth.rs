@@ -261,6 +261,7 @@ pub async fn session(
         scopes: None,
         ip,
         token_id: None,
+        app_account: None,
     };
     Ok(SessionContext {
         session,
@@ -449,6 +450,7 @@ pub async fn bearer(store: &Store, secret: &str, ip: Option<String>) -> ServiceR
         scopes: Some(token.scopes),
         ip,
         token_id: Some(token.id),
+        app_account: token.account_id,
     })
 }
 

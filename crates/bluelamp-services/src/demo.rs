@@ -74,6 +74,7 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         scopes: None,
         ip: None,
         token_id: None,
+        app_account: None,
     };
     policy::publish(store, &as_admin, "Social media policy", POLICY_TEXT).await?;
     let corporate = accounts::add_account(store, &as_admin, &accounts::AddAccount {

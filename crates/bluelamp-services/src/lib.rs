@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod client_apps;
 pub mod demo;
 pub mod error;
 pub mod federation;

@@ -19,6 +19,9 @@ pub struct Staff {
     pub ip: Option<String>,
     /// The API token this request came with, if any.
     pub token_id: Option<i64>,
+    /// The account a client app's token acts as (chosen at consent); `None` for
+    /// sessions and plain API tokens.
+    pub app_account: Option<bluelamp_domain::AccountId>,
 }
 
 impl Staff {
@@ -34,6 +37,7 @@ impl Staff {
             scopes: None,
             ip: None,
             token_id: None,
+            app_account: None,
         }
     }
 

@@ -33,6 +33,7 @@ async fn sergeant(store: &Store) -> (Staff, AccountId) {
         scopes: None,
         ip: None,
         token_id: None,
+        app_account: None,
     };
     policy::acknowledge(store, &staff, 1).await.unwrap();
     (staff, beat.id)

@@ -453,3 +453,38 @@ pub async fn events_of_kind(
     .await?;
     rows.iter().map(event_from_row).collect()
 }
+
+/// Visible messages addressed to any of `accounts` on a social network (what the
+/// officer running the account would see there anyway; e-mail and web-form
+/// messages stay in the inbox), in an id window, newest first: a client app's
+/// notifications.
+pub async fn addressed_window(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    accounts: &[AccountId],
+    window: &crate::paging::IdWindow,
+) -> Result<Vec<Message>> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Account ids are integers from our own rows: inlined, one query shape for both backends.
+    let list = accounts
+        .iter()
+        .map(|a| a.0.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let (clause, lower, upper) = window.clause("id", 2);
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM inbox_messages WHERE force_id = $1 AND hidden_at IS NULL \
+         AND channel IN ('fediverse', 'bluesky', 'x', 'facebook') \
+         AND account_id IN ({list}) AND {clause} LIMIT $4"
+    ))
+    .bind(force.0)
+    .bind(lower)
+    .bind(upper)
+    .bind(window.bounded_limit())
+    .fetch_all(&mut *conn)
+    .await?;
+    let messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(window.settle(messages))
+}

@@ -18,6 +18,8 @@ pub mod jobs;
 mod leased_queue;
 pub mod media;
 pub mod notify;
+pub mod oauth;
+pub mod paging;
 pub mod policies;
 pub mod posts;
 pub mod referrals;
@@ -364,6 +366,12 @@ fn migrator(backend: Backend) -> Migrator {
             "referrals",
             include_str!("../migrations/sqlite/0014_referrals.sql"),
             include_str!("../migrations/postgres/0014_referrals.sql"),
+        ),
+        (
+            15,
+            "client_apps",
+            include_str!("../migrations/sqlite/0015_client_apps.sql"),
+            include_str!("../migrations/postgres/0015_client_apps.sql"),
         ),
     ];
     let migrations = files

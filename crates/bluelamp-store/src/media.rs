@@ -128,6 +128,20 @@ pub async fn attach(
     Ok(())
 }
 
+/// Change the alt text of an upload not yet attached to a post (once attached,
+/// the post's own edit workflow owns it).
+pub async fn set_alt(conn: &mut AnyConnection, id: i64, alt: &str) -> Result<Media> {
+    let row = sqlx::query(&format!(
+        "UPDATE media SET alt = $1 WHERE id = $2 AND post_id IS NULL RETURNING {COLUMNS}"
+    ))
+    .bind(alt)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| StoreError::Conflict(format!("media {id} is already attached to a post")))?;
+    media_from(&row)
+}
+
 pub async fn for_post(conn: &mut AnyConnection, post: i64) -> Result<Vec<Media>> {
     let rows = sqlx::query(&format!(
         "SELECT {COLUMNS} FROM media WHERE post_id = $1 ORDER BY position"

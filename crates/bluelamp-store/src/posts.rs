@@ -529,3 +529,57 @@ pub async fn published_containing(
     .await?;
     rows.iter().map(post_from).collect()
 }
+
+/// A force's published posts (of one account, when given) in an id window,
+/// newest first: a client app's timeline.
+pub async fn published_window(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    account: Option<AccountId>,
+    window: &crate::paging::IdWindow,
+) -> Result<Vec<Post>> {
+    let (clause, lower, upper) = window.clause("id", 3);
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND status = 'published' \
+         AND ($2 = 0 OR account_id = $2) AND {clause} LIMIT $5"
+    ))
+    .bind(force.0)
+    .bind(account.map_or(0, |a| a.0))
+    .bind(lower)
+    .bind(upper)
+    .bind(window.bounded_limit())
+    .fetch_all(&mut *conn)
+    .await?;
+    let posts = rows.iter().map(post_from).collect::<Result<Vec<_>>>()?;
+    Ok(window.settle(posts))
+}
+
+/// Published replies to a post, oldest first.
+pub async fn published_replies(conn: &mut AnyConnection, post: i64) -> Result<Vec<Post>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE reply_to_post_id = $1 AND status = 'published' \
+         ORDER BY id LIMIT 200"
+    ))
+    .bind(post)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
+}
+
+/// A staff user's posts in one state (their scheduled posts), oldest first.
+pub async fn by_author_in_status(
+    conn: &mut AnyConnection,
+    author: UserId,
+    status: PostStatus,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE author_user_id = $1 AND status = $2 ORDER BY id LIMIT $3"
+    ))
+    .bind(author.0)
+    .bind(status.as_str())
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
+}

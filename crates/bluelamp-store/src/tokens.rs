@@ -1,6 +1,6 @@
 //! API tokens for the JSON API: stored as hashes, scoped, revocable.
 
-use bluelamp_domain::UserId;
+use bluelamp_domain::{AccountId, UserId};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -16,6 +16,10 @@ pub struct ApiToken {
     pub created_at: String,
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// The client app (Mastodon-compatible) the token was issued to, if any.
+    pub app_id: Option<i64>,
+    /// The account an app token acts as, chosen by its holder at consent.
+    pub account_id: Option<AccountId>,
 }
 
 fn token_from(row: &AnyRow) -> Result<ApiToken> {
@@ -28,10 +32,13 @@ fn token_from(row: &AnyRow) -> Result<ApiToken> {
         created_at: row.try_get("created_at")?,
         revoked_at: row.try_get("revoked_at")?,
         last_used_at: row.try_get("last_used_at")?,
+        app_id: row.try_get("app_id")?,
+        account_id: row.try_get::<Option<i64>, _>("account_id")?.map(AccountId),
     })
 }
 
-const COLUMNS: &str = "id, user_id, name, scopes, created_at, revoked_at, last_used_at";
+const COLUMNS: &str =
+    "id, user_id, name, scopes, created_at, revoked_at, last_used_at, app_id, account_id";
 
 pub async fn insert(
     conn: &mut AnyConnection,
@@ -52,6 +59,51 @@ pub async fn insert(
     .fetch_one(&mut *conn)
     .await?;
     token_from(&row)
+}
+
+/// A token issued to a client app through OAuth, acting as `account`.
+pub async fn insert_for_app(
+    conn: &mut AnyConnection,
+    user: UserId,
+    name: &str,
+    token_hash: &str,
+    scopes: &[String],
+    app: i64,
+    account: AccountId,
+) -> Result<ApiToken> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_at, app_id, account_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+    ))
+    .bind(user.0)
+    .bind(name)
+    .bind(token_hash)
+    .bind(scopes.join(" "))
+    .bind(now_text())
+    .bind(app)
+    .bind(account.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    token_from(&row)
+}
+
+/// Revoke the token with this hash if it was issued to `app` (OAuth revocation:
+/// an unknown token is not an error, RFC 7009).
+pub async fn revoke_app_token(
+    conn: &mut AnyConnection,
+    app: i64,
+    token_hash: &str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND app_id = $3 \
+         AND revoked_at IS NULL",
+    )
+    .bind(now_text())
+    .bind(token_hash)
+    .bind(app)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// The unrevoked token with this hash; marks it used.

@@ -112,6 +112,7 @@ pub async fn staff(app: &TestApp, username: &str) -> Staff {
         scopes: None,
         ip: None,
         token_id: None,
+        app_account: None,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod client_addr;
 pub mod error;
 pub mod federation;
 pub mod layout;
+pub mod mastodon;
 pub mod metrics;
 pub mod public;
 pub mod rate_limit;
@@ -110,6 +111,8 @@ pub struct AppState {
     /// failures spend it, so officers sharing one address (a station, a proxy)
     /// are never refused for logging in correctly.
     pub login_failures: Arc<rate_limit::KeyedLimiter<IpAddr>>,
+    /// Client-app registrations per address: registering needs no login.
+    pub app_registrations: Arc<rate_limit::KeyedLimiter<IpAddr>>,
     /// Rendered feeds and profile pages, kept for a moment (see public::cache).
     pub public_cache: Arc<public::cache::PublicCache>,
     /// The federation HTTP client and key caches.
@@ -150,6 +153,8 @@ impl AppState {
                 LOGIN_FAILURES_PER_WINDOW,
                 300,
             )),
+            // Thirty an hour: an office setting up everyone's phone at once fits.
+            app_registrations: Arc::new(rate_limit::KeyedLimiter::per_window(30, 3600)),
             inbox_alerts: Arc::new(tokio::sync::broadcast::channel(64).0),
             started: Instant::now(),
         }

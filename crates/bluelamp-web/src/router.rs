@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         .route("/staff/fediverse", get(fed::staff::page))
         .route("/staff/inbox/block", post(fed::staff::block))
         .merge(staff::routes())
+        .merge(crate::mastodon::routes())
         .merge(public::subscribe::routes())
         // Request spans for everything above; the public reads below are the hot path
         // a whole county refreshes at once, so they are counted in the metrics but

@@ -114,7 +114,14 @@ pub async fn get_account(
 ) -> ApiResult {
     let (account, members) =
         services::accounts::get_account(&state.store, &staff, AccountId(id)).await?;
-    ok(json!({"account": account, "members": members}))
+    // The same path is Mastodon's "account by id" for client apps: the answer
+    // carries Mastodon's Account fields too, beside Bluelamp's own two.
+    let mut body = crate::mastodon::reading::account_json(&state, &staff, AccountId(id))
+        .await
+        .unwrap_or_else(|_| json!({}));
+    body["account"] = json!(account);
+    body["members"] = json!(members);
+    ok(body)
 }
 
 pub async fn set_member(

@@ -84,10 +84,11 @@ pub async fn submit(
     settle_attempt(&state, address, &outcome);
     match outcome {
         Ok(session) => {
+            let after = crate::mastodon::oauth::after_login(&parts);
             let next = if session.second_factor_pending {
                 "/login/totp"
             } else {
-                "/staff"
+                after.as_str()
             };
             let max_age = auth_service::SESSION_HOURS * 3600;
             // Two cookies: AppendHeaders keeps both, where an array would overwrite.
@@ -184,7 +185,7 @@ pub async fn totp_submit(
     let outcome = auth_service::complete_second_factor(&state.store, &context, &form.code).await;
     settle_attempt(&state, address, &outcome);
     match outcome {
-        Ok(()) => Redirect::to("/staff").into_response(),
+        Ok(()) => Redirect::to(&crate::mastodon::oauth::after_login(&parts)).into_response(),
         Err(ServiceError::Unauthenticated(message)) => {
             let page = layout::page(
                 "Enter your code",

@@ -85,6 +85,11 @@ fn main() {
             "BLUELAMP_REQUIRE_PYTHON_PEERS",
         ),
         (
+            "bluelamp_has_mastodon_clients",
+            python_has("mastodon") && python_has("toot"),
+            "BLUELAMP_REQUIRE_PYTHON_PEERS",
+        ),
+        (
             "bluelamp_has_pasture",
             python_has("fediverse_pasture"),
             "BLUELAMP_REQUIRE_FEDIVERSE_PEERS",

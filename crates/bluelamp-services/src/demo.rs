@@ -147,7 +147,7 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         ..posts::Compose::default()
     };
     posts::compose(store, &engine, &as_admin, chiefs.id, &welcome).await?;
-    seed_inbox(store, &as_admin, force.id).await?;
+    seed_inbox(store, &as_admin, force.id, beat.id).await?;
     Ok(true)
 }
 
@@ -157,6 +157,7 @@ async fn seed_inbox(
     store: &Store,
     admin: &Staff,
     force: bluelamp_domain::ForceId,
+    beat: bluelamp_domain::AccountId,
 ) -> ServiceResult<()> {
     use crate::inbox::ingest::{ingest, Author, Inbound};
     let examples = [
@@ -186,7 +187,9 @@ async fn seed_inbox(
             reply_to: None,
             conversation: None,
             sent_at: None,
-            account_id: None,
+            // The fediverse thanks is a reply to PC Morgan: it shows in the
+            // officer's app as a notification too.
+            account_id: (*channel == "fediverse").then_some(beat.0),
         })
         .collect();
     let outcomes = ingest(store, force, &messages).await?;

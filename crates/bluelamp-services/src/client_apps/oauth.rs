@@ -89,7 +89,7 @@ pub fn parse_scopes(text: Option<&str>) -> Result<Vec<String>, OAuthError> {
     let mut scopes: Vec<String> = Vec::new();
     for scope in text
         .unwrap_or("")
-        .split(|c: char| c == ' ' || c == '+' || c == ',')
+        .split([' ', '+', ','])
     {
         let scope = scope.trim();
         if scope.is_empty() {
@@ -343,7 +343,7 @@ pub async fn consent(
     let registered: Vec<String> = app.scopes.split_whitespace().map(str::to_string).collect();
     if let Some(extra) = scopes
         .iter()
-        .find(|s| !covers(&registered, s) && !(s.as_str() == "profile"))
+        .find(|s| !covers(&registered, s) && s.as_str() != "profile")
     {
         return Err(OAuthError::new(
             "invalid_scope",

@@ -256,9 +256,8 @@ pub async fn authors(
     let mut conn = store.read().await?;
     let mut found = std::collections::HashMap::new();
     for view in statuses {
-        if !found.contains_key(&view.account.id) {
-            let counted = account_view(&mut conn, view.account.clone()).await?;
-            found.insert(view.account.id, counted);
+        if let std::collections::hash_map::Entry::Vacant(slot) = found.entry(view.account.id) {
+            slot.insert(account_view(&mut conn, view.account.clone()).await?);
         }
     }
     Ok(found)

@@ -87,10 +87,7 @@ impl From<bluelamp_store::StoreError> for OAuthError {
 /// Split and check a scope list; an empty list means `read`.
 pub fn parse_scopes(text: Option<&str>) -> Result<Vec<String>, OAuthError> {
     let mut scopes: Vec<String> = Vec::new();
-    for scope in text
-        .unwrap_or("")
-        .split([' ', '+', ','])
-    {
+    for scope in text.unwrap_or("").split([' ', '+', ',']) {
         let scope = scope.trim();
         if scope.is_empty() {
             continue;

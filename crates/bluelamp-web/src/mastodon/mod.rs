@@ -249,29 +249,33 @@ pub fn form_object(pairs: Vec<(String, String)>) -> Map<String, Value> {
     map
 }
 
-/// A text field (numbers and booleans are taken as written).
+/// A text field. Only text counts: a number or a list where text belongs is
+/// as if the field were missing, and the use case says what it needs.
 pub fn text(map: &Map<String, Value>, name: &str) -> Option<String> {
     match map.get(name)? {
         Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
 }
 
-/// A boolean as clients send it: `true`, `"true"`, `"1"`, `1`.
+/// A text field that must be text when present: anything else is refused.
+pub fn text_field(map: &Map<String, Value>, name: &str) -> Result<Option<String>, ClientError> {
+    match map.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ClientError::unprocessable(format!(
+            "Validation failed: {name} must be text"
+        ))),
+    }
+}
+
+/// A boolean as clients send it: `true` in JSON, `"1"` or `"true"` in a form.
 pub fn flag(map: &Map<String, Value>, name: &str) -> Result<bool, ClientError> {
     match map.get(name) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::Number(n)) => Ok(n.as_i64() == Some(1)),
-        Some(Value::String(s)) => match s.as_str() {
-            "true" | "1" | "True" | "on" => Ok(true),
-            "false" | "0" | "False" | "off" | "" => Ok(false),
-            _ => Err(ClientError::unprocessable(format!(
-                "Validation failed: {name} must be true or false"
-            ))),
-        },
+        Some(Value::String(s)) if s == "true" || s == "1" => Ok(true),
+        Some(Value::String(s)) if s == "false" || s == "0" => Ok(false),
         Some(_) => Err(ClientError::unprocessable(format!(
             "Validation failed: {name} must be true or false"
         ))),
@@ -377,5 +381,38 @@ pub fn routes() -> Router<AppState> {
     for (path, handlers) in table {
         router = both(router, path, handlers);
     }
-    router
+    router.layer(axum::middleware::map_response(mastodon_errors))
+}
+
+/// axum's own rejections (a multipart body that is not one, a method the
+/// route does not take) answer in plain text; apps expect `{"error": "..."}`.
+/// Rewritten here, in one place, keeping the status and headers. Pages (the
+/// consent page) and JSON pass untouched.
+async fn mastodon_errors(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = if text.is_empty() || status.is_server_error() {
+        status.canonical_reason().unwrap_or("Error").to_string()
+    } else {
+        text
+    };
+    let mut rewritten = ClientError::new(status, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
 }

@@ -64,10 +64,10 @@ pub async fn register_app(
         _ => service::RedirectUris::None,
     };
     let input = service::RegisterApp {
-        client_name: text(&body, "client_name").unwrap_or_default(),
+        client_name: super::text_field(&body, "client_name")?.unwrap_or_default(),
         redirect_uris,
-        scopes: text(&body, "scopes"),
-        website: text(&body, "website"),
+        scopes: super::text_field(&body, "scopes")?,
+        website: super::text_field(&body, "website")?,
     };
     let registered = service::register_app(&state.store, &input).await?;
     let app = &registered.app;

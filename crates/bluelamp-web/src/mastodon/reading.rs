@@ -27,14 +27,28 @@ pub struct Paging {
 }
 
 impl Paging {
-    pub fn window(&self, default_limit: i64, most: i64) -> IdWindow {
-        let id = |v: &Option<String>| v.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
-        IdWindow {
-            max_id: id(&self.max_id),
-            since_id: id(&self.since_id),
-            min_id: id(&self.min_id),
-            limit: id(&self.limit).unwrap_or(default_limit).clamp(1, most),
+    /// The id window asked for; a value that is not a number is refused (an
+    /// empty one means none).
+    pub fn window(&self, default_limit: i64, most: i64) -> Result<IdWindow, super::ClientError> {
+        fn number(name: &str, value: &Option<String>) -> Result<Option<i64>, super::ClientError> {
+            match value.as_deref() {
+                None | Some("") => Ok(None),
+                Some(text) => text.parse::<i64>().map(Some).map_err(|_| {
+                    super::ClientError::new(
+                        axum::http::StatusCode::BAD_REQUEST,
+                        format!("{name} must be a number"),
+                    )
+                }),
+            }
         }
+        Ok(IdWindow {
+            max_id: number("max_id", &self.max_id)?,
+            since_id: number("since_id", &self.since_id)?,
+            min_id: number("min_id", &self.min_id)?,
+            limit: number("limit", &self.limit)?
+                .unwrap_or(default_limit)
+                .clamp(1, most),
+        })
     }
 }
 
@@ -72,7 +86,7 @@ async fn page(
     path: &str,
 ) -> ClientResult {
     let staff = scoped(&staff.0, "read:statuses")?;
-    let window = paging.window(20, 40);
+    let window = paging.window(20, 40)?;
     let views = service::timeline(&state.store, &staff, which, &window).await?;
     let ids: Vec<i64> = views.iter().map(|v| v.post.id).collect();
     let mut response = axum::Json(render(state, &views).await?).into_response();
@@ -157,7 +171,7 @@ pub async fn notifications(
     Query(paging): Query<Paging>,
 ) -> ClientResult {
     let staff = scoped(&staff, "read:notifications")?;
-    let window = paging.window(15, 30);
+    let window = paging.window(15, 30)?;
     let messages = service::notifications(&state.store, &staff, &window).await?;
     let handle = match staff.app_account {
         Some(_) => Some(

@@ -9,7 +9,7 @@ use bluelamp_services::client_apps::statuses::{self as service, NewStatus, Poste
 use serde_json::{json, Value};
 
 use super::{
-    entities, flag, parse_id, path_id, scoped, text, ClientBody, ClientError, ClientResult,
+    entities, flag, parse_id, path_id, scoped, text_field, ClientBody, ClientError, ClientResult,
     ClientStaff,
 };
 use crate::AppState;
@@ -34,14 +34,14 @@ fn new_status(body: &serde_json::Map<String, Value>) -> Result<NewStatus, Client
         ));
     }
     Ok(NewStatus {
-        status: text(body, "status").unwrap_or_default(),
+        status: text_field(body, "status")?.unwrap_or_default(),
         media_ids,
         in_reply_to_id,
-        visibility: text(body, "visibility"),
+        visibility: text_field(body, "visibility")?,
         sensitive: flag(body, "sensitive")?,
-        spoiler_text: text(body, "spoiler_text"),
-        language: text(body, "language"),
-        scheduled_at: text(body, "scheduled_at"),
+        spoiler_text: text_field(body, "spoiler_text")?,
+        language: text_field(body, "language")?,
+        scheduled_at: text_field(body, "scheduled_at")?,
     })
 }
 
@@ -219,7 +219,7 @@ pub async fn media_update(
     ClientBody(body): ClientBody,
 ) -> ClientResult {
     let staff = scoped(&staff, "write:media")?;
-    let description = text(&body, "description");
+    let description = text_field(&body, "description")?;
     let item = service::describe_media(&state.store, &staff, path_id(&id)?, description.as_deref())
         .await?;
     super::ok(entities::media(&state, &item))

@@ -18,6 +18,9 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
         0
     };
     public_changed(conn, post).await?;
+    // A reply to an inbox message, published at last (after approval or at its
+    // time): the message is answered.
+    crate::inbox::replies::on_reply_published(conn, post).await?;
     // Federation: queue the post's Create for its followers (fan-out is a job).
     if sends_to(&post.channels, "fediverse") {
         crate::federation::on_published(conn, post).await?;

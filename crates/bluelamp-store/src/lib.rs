@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod canned;
 pub mod federation;
 pub mod feedback;
 pub mod force_rules;
@@ -372,6 +373,12 @@ fn migrator(backend: Backend) -> Migrator {
             "client_apps",
             include_str!("../migrations/sqlite/0015_client_apps.sql"),
             include_str!("../migrations/postgres/0015_client_apps.sql"),
+        ),
+        (
+            16,
+            "canned_replies",
+            include_str!("../migrations/sqlite/0016_canned_replies.sql"),
+            include_str!("../migrations/postgres/0016_canned_replies.sql"),
         ),
     ];
     let migrations = files

@@ -827,20 +827,30 @@ async fn replies_reach_the_app_as_notifications_and_live_over_sse_and_websocket(
         )
         .await;
     assert_eq!(one.status, 200);
-    // A reply to a member of the public is made from the inbox, not as a thread from the app.
+    // Replying to a notification answers the member of the public through the
+    // inbox: checked like any post, recorded with their message.
     let (status, body) = form(
         &client,
         "/api/v1/statuses",
         &token,
         &[
-            ("status", "Thank you!"),
+            ("status", "Thank you, Jo, we will pass it on to the team."),
             ("in_reply_to_id", notes[0]["status"]["id"].as_str().unwrap()),
         ],
         None,
     )
     .await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("inbox"));
+    assert_eq!(status, 200, "{body}");
+    let message = client
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{}", notes[0]["id"].as_str().unwrap()),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(message["message"]["status"], "answered", "{message}");
 
     let beat = {
         let (officer, officer_token) = app.ready_to_post("pc.morgan").await;

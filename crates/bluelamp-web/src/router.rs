@@ -65,6 +65,15 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox/{id}/hide", post(api::inbox::hide))
         .route("/inbox/{id}/restore", post(api::inbox::restore))
         .route("/inbox/{id}/overrule", post(api::inbox::overrule))
+        .route("/inbox/{id}/reply", post(api::inbox_replies::reply))
+        .route(
+            "/inbox/{id}/canned/{canned}",
+            get(api::inbox_replies::canned_for),
+        )
+        .route(
+            "/canned-replies",
+            get(api::inbox_replies::canned_list).post(api::inbox_replies::canned_add),
+        )
         .route(
             "/partners",
             get(api::referrals::agencies).post(api::referrals::add_agency),

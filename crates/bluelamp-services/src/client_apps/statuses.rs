@@ -246,7 +246,26 @@ pub async fn post_status(
     }
     let compose_input = to_compose(&mut conn, staff, input, &account).await?;
     drop(conn);
-    let submitted = compose(store, engines, staff, account.id, &compose_input).await?;
+    let submitted = match input.in_reply_to_id {
+        // A reply to a notification answers the member of the public through the
+        // inbox: recorded with their message, threaded under their note.
+        Some(parent) if parent >= views::MESSAGE_ID_BASE => {
+            let outcome = crate::inbox::replies::reply(
+                store,
+                engines,
+                staff,
+                parent - views::MESSAGE_ID_BASE,
+                &compose_input.text,
+                Some(account.id),
+            )
+            .await?;
+            crate::posts::Submitted {
+                post: outcome.post,
+                report: outcome.report,
+            }
+        }
+        _ => compose(store, engines, staff, account.id, &compose_input).await?,
+    };
     if let Some(key) = key {
         // Two identical requests racing: the second record is not kept (its post
         // is then seen twice, as it would be without a key).
@@ -317,10 +336,21 @@ async fn to_compose(
     }
     if let Some(parent) = input.in_reply_to_id {
         if parent >= views::MESSAGE_ID_BASE {
-            return Err(validation(
-                "in_reply_to_id",
-                "Answer members of the public from the inbox (/staff/inbox), where the reply is recorded with the message",
-            ));
+            if input
+                .scheduled_at
+                .as_deref()
+                .is_some_and(|a| !a.trim().is_empty())
+                || !refs.is_empty()
+            {
+                return Err(validation(
+                    "in_reply_to_id",
+                    "A reply to a member of the public is sent now and as text only",
+                ));
+            }
+            return Ok(Compose {
+                text: input.status.clone(),
+                ..Compose::default()
+            });
         }
         let post = posts::get(conn, parent)
             .await

@@ -127,7 +127,11 @@ pub async fn get(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Message
 }
 
 /// Loads a message of the staff member's force inside a write transaction.
-async fn own_message(conn: &mut AnyConnection, staff: &Staff, id: i64) -> ServiceResult<Message> {
+pub(super) async fn own_message(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+    id: i64,
+) -> ServiceResult<Message> {
     let force = may_write(staff)?;
     store::get(conn, id)
         .await?
@@ -135,7 +139,7 @@ async fn own_message(conn: &mut AnyConnection, staff: &Staff, id: i64) -> Servic
         .ok_or(ServiceError::NotFound("message"))
 }
 
-async fn record(
+pub(super) async fn record(
     conn: &mut AnyConnection,
     staff: &Staff,
     message: &Message,

@@ -6,9 +6,12 @@
 //!   before anything is acknowledged.
 //! - [`handling`]: what staff do with a message: read, assign, hand over, change its
 //!   status, add notes, hide and restore (never delete), overrule the triage.
+//! - [`replies`]: answering a message through the publishing path, and canned
+//!   replies with variables.
 
 pub mod handling;
 pub mod ingest;
+pub mod replies;
 pub mod rumours;
 
 use std::sync::OnceLock;

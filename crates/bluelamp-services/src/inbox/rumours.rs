@@ -89,7 +89,7 @@ pub async fn get(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Cluster
 
 /// One reply to send: the connector of `channel` posts `text` in answer to
 /// `external_id`.
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Reply {
     pub message_id: i64,
     pub channel: String,

@@ -85,6 +85,11 @@ pub struct Compose {
     /// Shown before the text, which readers open on purpose; blank means none.
     #[serde(default)]
     pub content_warning: Option<String>,
+    /// A reply to an inbox message goes out on that message's own channel only
+    /// (its connector sends it where Bluelamp does not post itself); set by the
+    /// inbox's reply use case, never read from a request.
+    #[serde(skip)]
+    pub reply_channel: Option<String>,
 }
 
 /// The force's recently published texts by account, keyed as the governance
@@ -320,7 +325,10 @@ pub async fn compose(
     staff.require_scope("write")?;
     let text = validate_text(&input.text)?;
     let content_warning = validate_content_warning(input.content_warning.as_deref())?;
-    let channels = workflow::choose_channels(&input.channels)?;
+    let channels = match &input.reply_channel {
+        Some(channel) => vec![channel.clone()],
+        None => workflow::choose_channels(&input.channels)?,
+    };
     let input = &Compose {
         channels,
         ..input.clone()

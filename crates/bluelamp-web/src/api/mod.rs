@@ -4,6 +4,7 @@
 pub(crate) mod extract;
 pub mod forces;
 pub mod inbox;
+pub mod inbox_replies;
 pub mod referrals;
 pub mod subscriptions;
 

@@ -81,6 +81,26 @@ pub async fn mentions_of(conn: &mut AnyConnection, post_id: i64) -> Result<Vec<M
         .collect())
 }
 
+/// The remote note a reply from the inbox answers, so it threads under it.
+async fn reply_target(
+    conn: &mut AnyConnection,
+    post: &posts::Post,
+) -> Result<Option<String>, WebError> {
+    if post.link_kind.as_deref() != Some(bluelamp_services::inbox::replies::LINK_KIND) {
+        return Ok(None);
+    }
+    let Some(id) = post.link_ref.as_deref().and_then(|r| r.parse::<i64>().ok()) else {
+        return Ok(None);
+    };
+    let message = bluelamp_store::inbox::get(conn, id)
+        .await
+        .map_err(internal)?;
+    Ok(message
+        .filter(|m| m.force_id == post.force_id && m.channel == "fediverse")
+        .map(|m| m.external_id)
+        .filter(|id| id.starts_with("https://") || id.starts_with("http://")))
+}
+
 /// A published post as a Note. Mentions come from `post_mentions` (resolved once,
 /// when the post went out), so the delivered Note and the served one agree.
 pub async fn note(
@@ -111,6 +131,7 @@ pub async fn note(
     let edited = (post.version > 1)
         .then_some(())
         .and(post.updated_at.as_deref());
+    let in_reply_to = reply_target(conn, post).await?;
     Ok(note_object(&NoteInfo {
         urls: &urls,
         post_id: &post_id,
@@ -119,7 +140,7 @@ pub async fn note(
         published: post.public_date(),
         updated: edited,
         url: &url,
-        in_reply_to: None,
+        in_reply_to: in_reply_to.as_deref(),
         attachments: &attachments,
         language: Some("en"),
         render: RenderContext {

@@ -164,7 +164,8 @@ impl FromRequestParts<AppState> for ClientStaff {
 }
 
 /// The staff user for one endpoint: the token must cover `scope` (`read:statuses`
-/// is covered by `read`); the use case then sees the broad scope it checks.
+/// is covered by `read`); the use case then sees the broad scopes it checks
+/// (`read`, or `read` and `write` for a write).
 pub fn scoped(staff: &Staff, scope: &str) -> Result<Staff, ClientError> {
     let broad = scope.split(':').next().unwrap_or(scope);
     let mut staff = staff.clone();
@@ -175,7 +176,11 @@ pub fn scoped(staff: &Staff, scope: &str) -> Result<Staff, ClientError> {
                 "This action is outside the authorized scopes",
             ));
         }
-        staff.scopes = Some(vec![broad.to_string()]);
+        // Writing reads what it writes about (the message a reply answers).
+        staff.scopes = Some(match broad {
+            "write" => vec!["read".to_string(), "write".to_string()],
+            other => vec![other.to_string()],
+        });
     }
     Ok(staff)
 }

@@ -74,6 +74,8 @@ pub async fn page(
     StaffSession(context): StaffSession,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, PageError> {
+    let canned =
+        bluelamp_services::inbox::replies::canned_replies(&state.store, &context.staff).await?;
     let q = query.list;
     let review = q.review.as_deref() == Some("1");
     let mine = q.mine.as_deref() == Some("1");
@@ -91,6 +93,7 @@ pub async fn page(
     let messages = handling::list(&state.store, &context.staff, &filter).await?;
     let message = match query.done.as_deref() {
         Some("handed-over") => Some("Your open messages are handed over to the team."),
+        Some("canned") => Some("The canned reply is saved."),
         _ => None,
     };
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
@@ -133,20 +136,49 @@ pub async fn page(
             input type="text" id="team" name="team" required maxlength="80" autocomplete="off";
             button type="submit" { "Hand over" }
         }
+        (super::inbox_replies::canned_section(&context.session.csrf_token, &canned))
         p { a href="/staff/rumours" { "Rumours" } " · " a href="/staff/fediverse" { "Fediverse reports and blocks" } }
         script src="/assets/inbox.js" defer {}
     };
     Ok(staff_page(&context, "Inbox", content).into_response())
 }
 
+#[derive(Deserialize, Default)]
+pub struct DetailQuery {
+    #[serde(default)]
+    done: Option<String>,
+    /// A canned reply to start the reply from.
+    #[serde(default)]
+    canned: Option<i64>,
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     StaffSession(context): StaffSession,
     Path(id): Path<i64>,
-    Query(query): Query<crate::staff::Done>,
+    Query(query): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
+    use bluelamp_services::inbox::replies;
     let view = handling::get(&state.store, &context.staff, id).await?;
     let agencies = bluelamp_services::referrals::agencies(&state.store, &context.staff).await?;
+    let reply_accounts = replies::reply_accounts(&state.store, &context.staff).await?;
+    let canned = replies::canned_replies(&state.store, &context.staff).await?;
+    // What the reply box holds: a chosen canned reply, the text the check just
+    // refused (with why), or nothing.
+    let last_refused = (query.done.as_deref() == Some("reply-refused"))
+        .then(|| view.events.iter().rev().find(|e| e.kind == "reply-refused"))
+        .flatten();
+    let refused_reason = last_refused.and_then(|e| e.detail["reason"].as_str().map(str::to_string));
+    let prefill = match (query.canned, last_refused) {
+        (Some(canned_id), _) => {
+            replies::canned_for(&state.store, &context.staff, canned_id, id).await?
+        }
+        (None, Some(event)) => event.detail["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        (None, None) => String::new(),
+    };
     let m = &view.message;
     let csrf = &context.session.csrf_token;
     let action = |a: &str| format!("/staff/inbox/{id}/{a}");
@@ -157,6 +189,9 @@ pub async fn detail(
         "hidden" => "Hidden from public view; it waits in the review queue.",
         "restored" => "Restored; your reason is recorded.",
         "overruled" => "Triage overruled; your labels are recorded for the next training round.",
+        "replied" => "Reply published; the message is answered.",
+        "reply-held" => "Reply sent for approval; the message is answered when it is published.",
+        "reply-refused" => "The governance check refused the reply; it was not sent.",
         _ => "Done.",
     });
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
@@ -224,6 +259,7 @@ pub async fn detail(
                 button.secondary type="submit" { "Hide" }
             }
         }
+        (super::inbox_replies::reply_section(csrf, m, &reply_accounts, &canned, &prefill, refused_reason.as_deref()))
         (crate::staff::refer_form(csrf, id, &agencies))
         h2 { "History" }
         @if view.events.is_empty() { p { "Nothing done yet." } }

@@ -5,6 +5,7 @@ mod audit;
 mod force;
 mod home;
 mod inbox;
+mod inbox_replies;
 mod login;
 mod policy;
 mod posts;
@@ -77,6 +78,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/inbox/{id}/hide", post(inbox::hide))
         .route("/staff/inbox/{id}/restore", post(inbox::restore))
         .route("/staff/inbox/{id}/overrule", post(inbox::overrule))
+        .route("/staff/inbox/{id}/reply", post(inbox_replies::reply))
+        .route("/staff/inbox/canned", post(inbox_replies::add_canned))
         .route("/staff/rumours", get(rumours::page))
         .route("/staff/rumours/{id}", get(rumours::detail))
         .route("/staff/rumours/{id}/answer", post(rumours::answer))

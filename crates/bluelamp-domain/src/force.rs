@@ -164,11 +164,74 @@ pub struct ForceSettings {
     pub require_totp: bool,
     /// The force is in a pre-election period (stricter political-neutrality checks).
     pub pre_election: bool,
+    /// When the inbox is staffed, "HH:MM-HH:MM" in the force's time zone. When
+    /// set, the inbox's response-time clocks run only inside these hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub office_hours: Option<String>,
+}
+
+/// Office hours: minutes after local midnight, start before end (a day shift).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfficeHours {
+    pub start_minute: u32,
+    pub end_minute: u32,
+}
+
+impl OfficeHours {
+    /// "08:00-20:00": two 24-hour times, the first earlier.
+    pub fn parse(text: &str) -> Result<OfficeHours, Invalid> {
+        let refuse = || {
+            Invalid::new(
+                "office_hours",
+                "give the hours as HH:MM-HH:MM in 24-hour time, the start earlier than the end, e.g. 08:00-20:00",
+            )
+        };
+        let minutes = |part: &str| -> Option<u32> {
+            let (h, m) = part.trim().split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+            (h < 24 && m < 60).then_some(h * 60 + m)
+        };
+        let (start, end) = text.split_once('-').ok_or_else(refuse)?;
+        let (start, end) = (
+            minutes(start).ok_or_else(refuse)?,
+            minutes(end).ok_or_else(refuse)?,
+        );
+        if start >= end {
+            return Err(refuse());
+        }
+        Ok(OfficeHours {
+            start_minute: start,
+            end_minute: end,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn office_hours_are_a_day_shift_in_24_hour_time() {
+        let hours = OfficeHours::parse("08:00-20:00").unwrap();
+        assert_eq!((hours.start_minute, hours.end_minute), (480, 1200));
+        for bad in [
+            "20:00-08:00",
+            "8:00-20:00",
+            "08:00",
+            "08:60-20:00",
+            "24:00-25:00",
+            "x",
+        ] {
+            assert_eq!(
+                OfficeHours::parse(bad).unwrap_err().field,
+                "office_hours",
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn codes_domains_and_zones_are_validated() {

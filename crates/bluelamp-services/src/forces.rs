@@ -89,6 +89,9 @@ pub struct ForceChanges {
     pub time_zone: Option<String>,
     #[serde(default)]
     pub logo_url: Option<String>,
+    /// "HH:MM-HH:MM" in the force's time zone; empty removes them.
+    #[serde(default)]
+    pub office_hours: Option<String>,
 }
 
 /// Change a force's settings: force administrators of that force, or the server
@@ -125,6 +128,14 @@ pub async fn change_settings(
     }
     if let Some(on) = changes.require_totp {
         settings.require_totp = on;
+    }
+    match changes.office_hours.as_deref().map(str::trim) {
+        None => {}
+        Some("") => settings.office_hours = None,
+        Some(hours) => {
+            bluelamp_domain::force::OfficeHours::parse(hours)?;
+            settings.office_hours = Some(hours.to_string());
+        }
     }
     forces::update_profile(
         &mut tx,

@@ -80,6 +80,9 @@ pub enum ForceCommand {
         /// The logo: an https:// address or a path on the force's site; "" removes it.
         #[arg(long)]
         logo: Option<String>,
+        /// Inbox office hours, HH:MM-HH:MM in the force's time zone; "" removes them.
+        #[arg(long)]
+        office_hours: Option<String>,
     },
 }
 
@@ -293,12 +296,14 @@ async fn force(store: &Store, cli: &Staff, command: ForceCommand) -> anyhow::Res
             require_totp,
             time_zone,
             logo,
+            office_hours,
         } => {
             let changes = services::forces::ForceChanges {
                 pre_election,
                 require_totp,
                 time_zone,
                 logo_url: logo,
+                office_hours,
             };
             let force =
                 services::forces::change_settings(store, cli, Some(&code), &changes).await?;

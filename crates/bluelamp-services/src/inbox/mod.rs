@@ -6,6 +6,8 @@
 //!   before anything is acknowledged.
 //! - [`handling`]: what staff do with a message: read, assign, hand over, change its
 //!   status, add notes, hide and restore (never delete), overrule the triage.
+//! - [`sla`]: response-time targets per category, paused out of office hours
+//!   when the force sets them, and the force's local time.
 //! - [`replies`]: answering a message through the publishing path, and canned
 //!   replies with variables.
 
@@ -13,6 +15,7 @@ pub mod handling;
 pub mod ingest;
 pub mod replies;
 pub mod rumours;
+pub mod sla;
 
 use std::sync::OnceLock;
 

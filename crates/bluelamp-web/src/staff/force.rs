@@ -45,6 +45,7 @@ struct SettingsForm {
     require_totp: bool,
     time_zone: String,
     logo_url: String,
+    office_hours: String,
 }
 
 impl SettingsForm {
@@ -54,6 +55,7 @@ impl SettingsForm {
             require_totp: force.settings.require_totp,
             time_zone: force.time_zone.clone(),
             logo_url: force.logo_url.clone().unwrap_or_default(),
+            office_hours: force.settings.office_hours.clone().unwrap_or_default(),
         }
     }
 }
@@ -67,7 +69,7 @@ fn settings_content(
 ) -> Markup {
     let error_for = |field: &str| error.filter(|(f, _)| *f == field).map(|(_, m)| m);
     let other_error = error
-        .filter(|(f, _)| !["time_zone", "logo_url"].contains(f))
+        .filter(|(f, _)| !["time_zone", "logo_url", "office_hours"].contains(f))
         .map(|(_, m)| m);
     html! {
         (notice(notice_of(done_key)))
@@ -93,6 +95,11 @@ fn settings_content(
                 aria-invalid=[error_for("logo_url").map(|_| "true")]
                 aria-describedby=[error_for("logo_url").map(|_| "logo_url-error")];
             (field_error("logo_url", error_for("logo_url")))
+            label for="office_hours" { "Inbox office hours, in the force's time zone (HH:MM-HH:MM, e.g. 08:00-20:00; empty if the inbox is always staffed). Response-time clocks pause outside them, except for emergencies and safeguarding." }
+            input type="text" id="office_hours" name="office_hours" value=(form.office_hours) placeholder="08:00-20:00"
+                aria-invalid=[error_for("office_hours").map(|_| "true")]
+                aria-describedby=[error_for("office_hours").map(|_| "office_hours-error")];
+            (field_error("office_hours", error_for("office_hours")))
             @if let Some(logo) = &force.logo_url {
                 p { "Current logo: " img.logo src=(logo) alt=(format!("{} logo", force.name)) height="48"; }
             }
@@ -129,6 +136,8 @@ pub struct SettingsFields {
     time_zone: String,
     #[serde(default)]
     logo_url: String,
+    #[serde(default)]
+    office_hours: String,
 }
 
 pub async fn save_settings(
@@ -142,6 +151,7 @@ pub async fn save_settings(
         require_totp: Some(fields.require_totp.is_some()),
         time_zone: Some(fields.time_zone.clone()),
         logo_url: Some(fields.logo_url.clone()),
+        office_hours: Some(fields.office_hours.clone()),
     };
     let staff = &form.session.staff;
     match forces::change_settings(&state.store, staff, None, &changes).await {
@@ -156,6 +166,7 @@ pub async fn save_settings(
                 require_totp: fields.require_totp.is_some(),
                 time_zone: fields.time_zone.clone(),
                 logo_url: fields.logo_url.clone(),
+                office_hours: fields.office_hours.clone(),
             };
             let content = settings_content(
                 &form.session.session.csrf_token,

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use bluelamp_domain::UserId;
-use bluelamp_services::inbox::{handling, STATUSES};
+use bluelamp_services::inbox::{handling, sla, STATUSES};
 use bluelamp_store::inbox::Message;
 use bluelamp_triage::{Category, Channel, Priority};
 use maud::{html, Markup};
@@ -36,10 +36,17 @@ fn select(name: &str, label: &str, options: &[&str], chosen: Option<&str>) -> Ma
     }
 }
 
-fn short_time(t: &str) -> String {
-    // Stored as RFC 3339 UTC; shown as "2026-11-30 18:04 UTC".
-    let t = t.replace('T', " ");
-    format!("{} UTC", t.get(..16).unwrap_or(&t))
+/// A message's response-time clock: "due in 3 h" or, breached, "overdue by 25 min".
+fn sla_badge(m: &Message, local: &sla::LocalClock, now: jiff::Timestamp) -> Markup {
+    match sla::clock(m, now, local) {
+        Some(c) if c.breached => html! {
+            " · " span.badge.breach { "overdue by " (sla::human_minutes(c.remaining_minutes)) }
+        },
+        Some(c) => {
+            html! { " · " span.badge { "due in " (sla::human_minutes(c.remaining_minutes)) } }
+        }
+        None => html! {},
+    }
 }
 
 fn badge(m: &Message) -> Markup {
@@ -67,6 +74,8 @@ pub struct ListQueryForm {
     status: Option<String>,
     review: Option<String>,
     mine: Option<String>,
+    /// Only messages past their response-time target.
+    breached: Option<String>,
 }
 
 pub async fn page(
@@ -90,7 +99,14 @@ pub async fn page(
         limit: 200,
         ..Default::default()
     };
-    let messages = handling::list(&state.store, &context.staff, &filter).await?;
+    let mut messages = handling::list(&state.store, &context.staff, &filter).await?;
+    let local = sla::local_clock(&state.store, &context.staff).await?;
+    let now = jiff::Timestamp::now();
+    let breached_only = q.breached.as_deref() == Some("1");
+    if breached_only {
+        messages.retain(|m| sla::clock(m, now, &local).is_some_and(|c| c.breached));
+    }
+    let short_time = |t: &str| local.display(t);
     let message = match query.done.as_deref() {
         Some("handed-over") => Some("Your open messages are handed over to the team."),
         Some("canned") => Some("The canned reply is saved."),
@@ -109,15 +125,16 @@ pub async fn page(
             (select("status", "Status", &STATUSES, q.status.as_deref()))
             label { input type="checkbox" name="mine" value="1" checked[mine]; " Assigned to me" }
             label { input type="checkbox" name="review" value="1" checked[review]; " Review queue (hidden messages)" }
+            label { input type="checkbox" name="breached" value="1" checked[breached_only]; " Overdue only" }
             button type="submit" { "Show" }
         }
-        p { (messages.len()) " message" @if messages.len() != 1 { "s" } @if review { " hidden, waiting for review" } "." }
+        p { (messages.len()) " message" @if messages.len() != 1 { "s" } @if review { " hidden, waiting for review" } ". Times are " (local.zone_name) "." @if let Some(h) = &local.office_hours { " Response clocks run in office hours (" (format!("{:02}:{:02}-{:02}:{:02}", h.start_minute / 60, h.start_minute % 60, h.end_minute / 60, h.end_minute % 60)) "), except for emergencies and safeguarding." } }
         @if messages.is_empty() { p { "Nothing here." } }
         ol.inbox {
             @for m in &messages {
                 li {
                     article.inbound {
-                        p.meta { (badge(m)) " · " (m.channel) " · " (m.author_name.as_deref().unwrap_or(&m.author_handle)) " · " (short_time(&m.received_at)) " · " (m.status) }
+                        p.meta { (badge(m)) " · " (m.channel) " · " (m.author_name.as_deref().unwrap_or(&m.author_handle)) " · " (short_time(&m.received_at)) " · " (m.status) (sla_badge(m, &local, now)) }
                         // Stored exactly as sent; maud escapes it.
                         p.content { (m.body.chars().take(280).collect::<String>()) @if m.body.chars().count() > 280 { "…" } }
                         @if let Some(items) = m.media.as_array() {
@@ -180,6 +197,9 @@ pub async fn detail(
         (None, None) => String::new(),
     };
     let m = &view.message;
+    let local = sla::local_clock(&state.store, &context.staff).await?;
+    let now = jiff::Timestamp::now();
+    let short_time = |t: &str| local.display(t);
     let csrf = &context.session.csrf_token;
     let action = |a: &str| format!("/staff/inbox/{id}/{a}");
     let message = query.done.as_deref().map(|d| match d {
@@ -197,7 +217,7 @@ pub async fn detail(
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
     let content = html! {
         (notice(message))
-        p.meta { (badge(m)) }
+        p.meta { (badge(m)) (sla_badge(m, &local, now)) }
         @if let Some(reply) = &m.auto_reply { p.callout { strong { "Sent at once: " } (reply) } }
         @if let Some(reason) = &m.hidden_reason { p.callout { strong { "Hidden from public view: " } (reason) } }
         dl {

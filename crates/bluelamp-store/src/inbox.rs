@@ -488,3 +488,75 @@ pub async fn addressed_window(
     let messages = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
     Ok(window.settle(messages))
 }
+
+/// The `(channel, author_handle)` of every sender the force has muted or blocked.
+pub async fn muted_senders(
+    conn: &mut AnyConnection,
+    force: ForceId,
+) -> Result<std::collections::HashSet<(String, String)>> {
+    let rows =
+        sqlx::query("SELECT channel, author_handle FROM inbox_muted_senders WHERE force_id = $1")
+            .bind(force.0)
+            .fetch_all(&mut *conn)
+            .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("channel")?, r.try_get("author_handle")?)))
+        .collect()
+}
+
+/// Whether one sender is muted or blocked.
+pub async fn is_muted(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    channel: &str,
+    author_handle: &str,
+) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT 1 AS hit FROM inbox_muted_senders WHERE force_id = $1 AND channel = $2 \
+         AND author_handle = $3",
+    )
+    .bind(force.0)
+    .bind(channel)
+    .bind(author_handle)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.is_some())
+}
+
+/// Mute (or block) a sender; a second mute changes the mode and reason.
+pub async fn mute_sender(
+    conn: &mut AnyConnection,
+    message: &Message,
+    mode: &str,
+    reason: &str,
+    by: Option<UserId>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO inbox_muted_senders (force_id, channel, author_handle, mode, reason, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (force_id, channel, author_handle) \
+         DO UPDATE SET mode = excluded.mode, reason = excluded.reason",
+    )
+    .bind(message.force_id.0)
+    .bind(&message.channel)
+    .bind(&message.author_handle)
+    .bind(mode)
+    .bind(reason)
+    .bind(by.map(|u| u.0))
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Unmute a sender; whether they were muted.
+pub async fn unmute_sender(conn: &mut AnyConnection, message: &Message) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM inbox_muted_senders WHERE force_id = $1 AND channel = $2 AND author_handle = $3",
+    )
+    .bind(message.force_id.0)
+    .bind(&message.channel)
+    .bind(&message.author_handle)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -380,6 +380,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0016_canned_replies.sql"),
             include_str!("../migrations/postgres/0016_canned_replies.sql"),
         ),
+        (
+            17,
+            "muted_senders",
+            include_str!("../migrations/sqlite/0017_muted_senders.sql"),
+            include_str!("../migrations/postgres/0017_muted_senders.sql"),
+        ),
     ];
     let migrations = files
         .iter()

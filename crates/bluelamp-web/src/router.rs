@@ -66,6 +66,8 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox/{id}/restore", post(api::inbox::restore))
         .route("/inbox/{id}/overrule", post(api::inbox::overrule))
         .route("/inbox/{id}/reply", post(api::inbox_replies::reply))
+        .route("/inbox/{id}/mute", post(api::inbox::mute))
+        .route("/inbox/{id}/unmute", post(api::inbox::unmute))
         .route(
             "/inbox/{id}/canned/{canned}",
             get(api::inbox_replies::canned_for),

@@ -401,3 +401,94 @@ pub async fn export_overrules(
     }
     Ok(out)
 }
+
+/// What muting did, channel by channel.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Muted {
+    pub mode: &'static str,
+    /// Where it is enforced, in words staff can read.
+    pub enforced: Vec<String>,
+}
+
+/// Mute the sender of message `id`: their new messages are kept but hidden on
+/// arrival for review (never an urgent one). `block` also refuses them where the
+/// network allows it: on the fediverse their actor is blocked.
+pub async fn mute(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    block: bool,
+    reason: &str,
+) -> ServiceResult<Muted> {
+    let reason = text_field("reason", reason, true)?;
+    // Blocking on a network is a moderation decision for the force (as on the
+    // fediverse page); checked before anything changes.
+    if block
+        && !matches!(
+            staff.role,
+            Role::ForceAdmin | Role::Comms | Role::ServerAdmin
+        )
+    {
+        return Err(ServiceError::Forbidden(
+            "Only the force administrators and the comms team may block a sender; you may mute them.".into(),
+        ));
+    }
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    let mode = if block { "block" } else { "mute" };
+    store::mute_sender(&mut tx, &message, mode, reason, staff.user_id).await?;
+    if message.hidden_at.is_none() {
+        store::set_hidden(&mut tx, id, Some("sender muted")).await?;
+    }
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "sender-muted",
+        json!({"mode": mode, "reason": reason}),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut enforced = vec![format!(
+        "{}: new messages from {} are kept but hidden for review (urgent ones never are)",
+        message.channel, message.author_handle
+    )];
+    if block {
+        let actor = message
+            .author_url
+            .clone()
+            .filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+            .or_else(|| {
+                Some(message.author_handle.clone())
+                    .filter(|h| h.starts_with("https://") || h.starts_with("http://"))
+            });
+        match (message.channel.as_str(), actor) {
+            ("fediverse", Some(actor)) => {
+                crate::federation::block(store, staff, &actor).await?;
+                enforced.push(format!("fediverse: {actor} is blocked; their activities are refused and they no longer follow the force's accounts"));
+            }
+            (channel, _) => enforced.push(format!(
+                "{channel}: Bluelamp cannot block on this network itself; block the account there too"
+            )),
+        }
+    }
+    Ok(Muted { mode, enforced })
+}
+
+/// Unmute the sender of message `id` (a fediverse block is lifted on the
+/// fediverse moderation page).
+pub async fn unmute(store: &Store, staff: &Staff, id: i64) -> ServiceResult<bool> {
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    let was = store::unmute_sender(&mut tx, &message).await?;
+    record(
+        &mut tx,
+        staff,
+        &message,
+        "sender-unmuted",
+        json!({"was_muted": was}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(was)
+}

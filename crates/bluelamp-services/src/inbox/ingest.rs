@@ -237,11 +237,17 @@ pub async fn ingest(
 ) -> ServiceResult<Vec<Outcome>> {
     let triager = triager()?;
     let mut tx = store.write().await?;
+    // Muted senders are looked up once per batch (a small table).
+    let muted = store::muted_senders(&mut tx, force).await?;
     let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
     for m in messages {
         prepared.push(match validate(m) {
             Err(e) => Err(e),
-            Ok(channel) => Ok(prepare(&mut tx, force, channel, m, triager).await?),
+            Ok(channel) => {
+                let is_muted = !muted.is_empty()
+                    && muted.contains(&(channel.as_str().to_string(), m.author.handle.clone()));
+                Ok(prepare(&mut tx, force, channel, m, triager, is_muted).await?)
+            }
         });
     }
     let valid: Vec<(&Inbound, &Prepared)> = messages
@@ -285,7 +291,8 @@ pub async fn ingest_in(
         Err(e) => return Ok(Outcome::invalid(e)),
         Ok(channel) => channel,
     };
-    let p = prepare(conn, force, channel, m, triager()?).await?;
+    let is_muted = store::is_muted(conn, force, channel.as_str(), &m.author.handle).await?;
+    let p = prepare(conn, force, channel, m, triager()?, is_muted).await?;
     let inserted = store::insert(conn, &p.row(force, m)).await?;
     let outcome = finish(conn, force, m, &p, inserted).await?;
     if outcome.urgent == Some(true) && outcome.status == "created" {
@@ -338,6 +345,7 @@ async fn prepare(
     channel: Channel,
     m: &Inbound,
     triager: &bluelamp_triage::Triager,
+    muted: bool,
 ) -> ServiceResult<Prepared> {
     let account = match m.account_id {
         Some(id) => {
@@ -359,7 +367,15 @@ async fn prepare(
     // Abuse that leads the triage is hidden from public view on arrival and goes to
     // the review queue; nothing is deleted. Never an urgent message: a cry for help
     // that also swears must stay in plain sight.
-    let hidden = (triage.primary == Category::Abuse && !triage.urgent).then_some("triage: abuse");
+    // A muted sender's messages are kept and hidden for review the same way;
+    // an urgent one (a cry for help) never is.
+    let hidden = if triage.urgent {
+        None
+    } else if muted {
+        Some("sender muted")
+    } else {
+        (triage.primary == Category::Abuse).then_some("triage: abuse")
+    };
     Ok(Prepared {
         channel,
         account,

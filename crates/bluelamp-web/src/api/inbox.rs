@@ -239,3 +239,29 @@ pub async fn answer_rumour(
             .await?;
     ok(json!({"answered": replies.len(), "replies": replies}))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mute {
+    reason: String,
+    #[serde(default)]
+    block: bool,
+}
+
+/// Mute (or block) the sender of a message.
+pub async fn mute(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Mute>,
+) -> ApiResult {
+    ok(handling::mute(&state.store, &staff, id, input.block, &input.reason).await?)
+}
+
+pub async fn unmute(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(json!({"was_muted": handling::unmute(&state.store, &staff, id).await?}))
+}

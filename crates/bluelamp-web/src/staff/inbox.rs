@@ -212,6 +212,8 @@ pub async fn detail(
         "replied" => "Reply published; the message is answered.",
         "reply-held" => "Reply sent for approval; the message is answered when it is published.",
         "reply-refused" => "The governance check refused the reply; it was not sent.",
+        "muted" => "The sender is muted: their new messages are kept but hidden for review.",
+        "unmuted" => "The sender is no longer muted.",
         _ => "Done.",
     });
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
@@ -278,6 +280,20 @@ pub async fn detail(
                 input type="text" id="hide-reason" name="reason" required maxlength="4000";
                 button.secondary type="submit" { "Hide" }
             }
+        }
+        h2 { "Mute this sender" }
+        form method="post" action=(action("mute")) {
+            (csrf_field(csrf))
+            label for="mute-reason" { "Why? Their new messages will be kept but hidden for review (urgent ones never are)." }
+            input type="text" id="mute-reason" name="reason" required maxlength="4000";
+            @if m.channel == "fediverse" {
+                label { input type="checkbox" name="block" value="1"; " Also block them on the fediverse (force administrators and comms)" }
+            }
+            button.secondary type="submit" { "Mute sender" }
+        }
+        form method="post" action=(action("unmute")) {
+            (csrf_field(csrf))
+            button.secondary type="submit" { "Unmute sender" }
         }
         (super::inbox_replies::reply_section(csrf, m, &reply_accounts, &canned, &prefill, refused_reason.as_deref()))
         (crate::staff::refer_form(csrf, id, &agencies))
@@ -519,4 +535,41 @@ pub(crate) fn announce_urgent(
             let _ = state.inbox_alerts.send(force.0.to_string());
         }
     }
+}
+
+#[derive(Deserialize)]
+pub struct MuteForm {
+    reason: String,
+    #[serde(default)]
+    block: Option<String>,
+}
+
+pub async fn mute(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<MuteForm>,
+) -> Result<Response, PageError> {
+    handling::mute(
+        &state.store,
+        &context.staff,
+        id,
+        form.block.is_some(),
+        &form.reason,
+    )
+    .await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "muted"))
+}
+
+pub async fn unmute(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context, ..
+    }: StaffForm<crate::staff::Empty>,
+) -> Result<Response, PageError> {
+    handling::unmute(&state.store, &context.staff, id).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "unmuted"))
 }

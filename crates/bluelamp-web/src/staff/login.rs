@@ -206,8 +206,7 @@ pub async fn totp_submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
+pub use super::Empty;
 
 pub async fn log_out(State(state): State<AppState>, form: StaffForm<Empty>) -> Response {
     if let Err(error) = auth_service::log_out(&state.store, &form.session).await {

@@ -79,6 +79,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/inbox/{id}/restore", post(inbox::restore))
         .route("/staff/inbox/{id}/overrule", post(inbox::overrule))
         .route("/staff/inbox/{id}/reply", post(inbox_replies::reply))
+        .route("/staff/inbox/{id}/mute", post(inbox::mute))
+        .route("/staff/inbox/{id}/unmute", post(inbox::unmute))
         .route("/staff/inbox/canned", post(inbox_replies::add_canned))
         .route("/staff/rumours", get(rumours::page))
         .route("/staff/rumours/{id}", get(rumours::detail))
@@ -110,6 +112,10 @@ pub(crate) fn staff_page(context: &SessionContext, title: &str, content: Markup)
     };
     layout::page(title, Some(&nav), content)
 }
+
+/// A form with nothing but its CSRF token (a button).
+#[derive(serde::Deserialize)]
+pub struct Empty {}
 
 /// After a successful form, go back to a page with a short notice.
 pub(crate) fn done(path: &str, notice: &str) -> Response {

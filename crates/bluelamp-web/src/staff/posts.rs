@@ -475,8 +475,7 @@ pub async fn unshare(
     Ok(done(&format!("/staff/posts/{id}"), "unshared"))
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
+pub use super::Empty;
 
 pub async fn pause(
     State(state): State<AppState>,

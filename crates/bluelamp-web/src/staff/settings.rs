@@ -228,8 +228,7 @@ pub async fn create_token(
     Ok(staff_page(&form.session, "New API token", content).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
+pub use super::Empty;
 
 pub async fn revoke_token(
     State(state): State<AppState>,

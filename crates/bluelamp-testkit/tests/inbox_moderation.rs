@@ -1,0 +1,185 @@
+//! Muting and blocking a sender: their messages are kept (nothing dropped) but
+//! hidden on arrival for review, an urgent one never is; blocking also refuses
+//! them on the fediverse; the roles that may not are refused.
+
+#![allow(clippy::unwrap_used)]
+
+use bluelamp_testkit::{Client, TestApp};
+use serde_json::{json, Value};
+
+async fn deliver(admin: &Client, token: &str, external_id: &str, text: &str) -> Value {
+    let r = admin
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(token),
+            Some(json!({"messages": [{
+                "channel": "fediverse",
+                "external_id": external_id,
+                "author": {"handle": "troll@bad.example", "url": "https://bad.example/users/troll"},
+                "text": text,
+            }]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["results"][0].clone()
+}
+
+#[tokio::test]
+async fn a_muted_sender_is_kept_but_hidden_and_a_block_reaches_the_fediverse() {
+    let app = TestApp::spawn().await;
+    let admin = app.logged_in("chief.admin").await;
+    let connector = admin.new_api_token("connector", &["inbound"]).await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let first = deliver(
+        &admin,
+        &connector,
+        "t-1",
+        "Your officers are a joke and so is the new station.",
+    )
+    .await;
+    let id = first["id"].as_i64().unwrap();
+
+    // A reason is required; a supervisor mutes but may not block.
+    let blank = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/mute"),
+            Some(&token),
+            Some(json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(blank.status, 400, "{}", blank.body);
+    let block = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/mute"),
+            Some(&token),
+            Some(json!({"reason": "abuse", "block": true})),
+        )
+        .await;
+    assert_eq!(block.status, 403, "{}", block.body);
+    let muted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/mute"),
+            Some(&token),
+            Some(json!({"reason": "repeated abuse of officers"})),
+        )
+        .await;
+    assert_eq!(muted.status, 200, "{}", muted.body);
+    assert_eq!(muted.json()["mode"], "mute");
+    let view = sergeant
+        .api("GET", &format!("/api/v1/inbox/{id}"), Some(&token), None)
+        .await
+        .json();
+    assert!(view["message"]["hidden_at"].is_string(), "{view}");
+
+    // New messages are stored, hidden for review; a cry for help is never hidden.
+    let next = deliver(
+        &admin,
+        &connector,
+        "t-2",
+        "Still waiting for an answer about the station opening hours.",
+    )
+    .await;
+    assert_eq!(next["status"], "created");
+    let view = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{}", next["id"]),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(view["message"]["hidden_reason"], "sender muted", "{view}");
+    let help = deliver(&admin, &connector, "t-3", "help").await;
+    assert_eq!(help["urgent"], true);
+    let view = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{}", help["id"]),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert!(view["message"]["hidden_at"].is_null(), "{view}");
+
+    // The comms team blocks: the actor is refused on the fediverse too.
+    let comms = app.logged_in("comms.lewis").await;
+    let comms_token = comms.new_api_token("comms", &["read", "write"]).await;
+    let blocked = comms
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/mute"),
+            Some(&comms_token),
+            Some(json!({"reason": "threats", "block": true})),
+        )
+        .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.body);
+    assert!(
+        blocked
+            .body
+            .contains("https://bad.example/users/troll is blocked"),
+        "{}",
+        blocked.body
+    );
+    let page = comms.get("/staff/fediverse").await;
+    assert!(
+        page.body.contains("https://bad.example/users/troll"),
+        "{}",
+        page.body
+    );
+
+    // Unmuted: the next message is in plain sight again.
+    let unmuted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/unmute"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(unmuted.json()["was_muted"], true);
+    let later = deliver(
+        &admin,
+        &connector,
+        "t-4",
+        "Thanks for sorting the streetlight out.",
+    )
+    .await;
+    let view = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{}", later["id"]),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert!(view["message"]["hidden_at"].is_null(), "{view}");
+
+    // An analyst handles no messages; another force's ids are 404.
+    let analyst = app.logged_in("analyst.price").await;
+    let analyst_token = analyst.new_api_token("read", &["read"]).await;
+    let refused = analyst
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/mute"),
+            Some(&analyst_token),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let missing = sergeant
+        .api(
+            "POST",
+            "/api/v1/inbox/999999/mute",
+            Some(&token),
+            Some(json!({"reason": "x"})),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+}

@@ -560,3 +560,60 @@ pub async fn unmute_sender(conn: &mut AnyConnection, message: &Message) -> Resul
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Remove `needle` from a message for good: its text, the triage's evidence,
+/// what staff wrote about it (events) and what was shared in its referrals.
+/// Returns how many places changed.
+/// `evidence` is the triage evidence already cleaned by the caller (it quotes
+/// single words, so a plain replace would leave parts of the words behind).
+pub async fn redact(
+    conn: &mut AnyConnection,
+    message: &Message,
+    needle: &str,
+    mark: &str,
+    evidence: &serde_json::Value,
+) -> Result<u64> {
+    let scrub = |text: &str| text.replace(needle, mark);
+    let mut changed = 0;
+    let evidence = scrub(&evidence.to_string());
+    changed += sqlx::query("UPDATE inbox_messages SET body = $1, evidence = $2 WHERE id = $3")
+        .bind(scrub(&message.body))
+        .bind(evidence)
+        .bind(message.id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    let events = sqlx::query("SELECT id, detail FROM inbox_events WHERE message_id = $1")
+        .bind(message.id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in events {
+        let detail: String = row.try_get("detail")?;
+        if detail.contains(needle) {
+            let id: i64 = row.try_get("id")?;
+            changed += sqlx::query("UPDATE inbox_events SET detail = $1 WHERE id = $2")
+                .bind(scrub(&detail))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+    }
+    let referrals = sqlx::query("SELECT id, shared FROM referrals WHERE message_id = $1")
+        .bind(message.id)
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in referrals {
+        let shared: String = row.try_get("shared")?;
+        if shared.contains(needle) {
+            let id: i64 = row.try_get("id")?;
+            changed += sqlx::query("UPDATE referrals SET shared = $1 WHERE id = $2")
+                .bind(scrub(&shared))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+        }
+    }
+    Ok(changed)
+}

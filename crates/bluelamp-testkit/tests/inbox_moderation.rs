@@ -183,3 +183,94 @@ async fn a_muted_sender_is_kept_but_hidden_and_a_block_reaches_the_fediverse() {
         .await;
     assert_eq!(missing.status, 404);
 }
+
+#[tokio::test]
+async fn a_force_administrator_redacts_personal_data_for_good() {
+    let app = TestApp::spawn().await;
+    let admin = app.logged_in("chief.admin").await;
+    let connector = admin.new_api_token("connector", &["inbound"]).await;
+    let admin_token = admin
+        .new_api_token("admin", &["read", "write", "admin"])
+        .await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let r = admin
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&connector),
+            Some(json!({"messages": [{
+                "channel": "x",
+                "external_id": "x-redact-1",
+                "author": {"handle": "@nosy"},
+                "text": "The woman who reported him lives at 14 Mill Lane, everyone should know.",
+            }]})),
+        )
+        .await;
+    let id = r.json()["results"][0]["id"].as_i64().unwrap();
+    let noted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/notes"),
+            Some(&token),
+            Some(json!({"text": "Address 14 Mill Lane posted publicly; asked admin to redact."})),
+        )
+        .await;
+    assert_eq!(noted.status, 200, "{}", noted.body);
+
+    let body = json!({"words": "14 Mill Lane", "reason": "a complainant's address"});
+    let refused = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/redact"),
+            Some(&token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        refused.status, 403,
+        "only a force administrator: {}",
+        refused.body
+    );
+    let absent = admin
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/redact"),
+            Some(&admin_token),
+            Some(json!({"words": "22 Dock Road", "reason": "x"})),
+        )
+        .await;
+    assert_eq!(absent.status, 400, "{}", absent.body);
+    let done = admin
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{id}/redact"),
+            Some(&admin_token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+
+    let view = admin
+        .api(
+            "GET",
+            &format!("/api/v1/inbox/{id}"),
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert!(
+        !view.body.contains("Mill Lane"),
+        "the words are gone everywhere: {}",
+        view.body
+    );
+    assert!(view.body.contains("lives at [redacted]"));
+    let audit = admin
+        .api("GET", "/api/v1/audit?limit=200", Some(&admin_token), None)
+        .await;
+    assert_eq!(audit.status, 200, "{}", audit.body);
+    assert!(
+        audit.body.contains("inbox.redacted") && !audit.body.contains("Mill Lane"),
+        "{}",
+        audit.body
+    );
+}

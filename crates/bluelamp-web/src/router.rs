@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox/{id}/overrule", post(api::inbox::overrule))
         .route("/inbox/{id}/reply", post(api::inbox_replies::reply))
         .route("/inbox/{id}/mute", post(api::inbox::mute))
+        .route("/inbox/{id}/redact", post(api::inbox::redact))
         .route("/inbox/{id}/unmute", post(api::inbox::unmute))
         .route(
             "/inbox/{id}/canned/{canned}",

@@ -155,8 +155,15 @@ pub(super) async fn record(
         &staff.audit_label(),
     )
     .await?;
+    // The audit chain cannot be rewritten, and what staff write about a message
+    // may quote personal data a redaction must be able to remove: the chain keeps
+    // a digest of the detail; the detail itself lives in the (redactable) event.
     let mut e = entry(staff, &format!("inbox.{kind}"), "inbox_message", message.id);
-    e.after = Some(detail.to_string());
+    let text = detail.to_string();
+    e.after = Some(
+        json!({"detail_sha256": crate::auth::sha256_hex(&text), "characters": text.chars().count()})
+            .to_string(),
+    );
     audit::append(conn, e).await?;
     Ok(())
 }
@@ -491,4 +498,91 @@ pub async fn unmute(store: &Store, staff: &Staff, id: i64) -> ServiceResult<bool
     .await?;
     tx.commit().await?;
     Ok(was)
+}
+
+/// What a redaction puts where the words were.
+pub const REDACTED: &str = "[redacted]";
+
+/// Irreversibly remove personal data (`words`, exactly as they appear) from a
+/// message: a force administrator's decision, with a reason. The words are
+/// replaced in the message, its triage evidence, its events and its referrals;
+/// the audit entry records who, why and how much, never the words themselves.
+pub async fn redact(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    words: &str,
+    reason: &str,
+) -> ServiceResult<u64> {
+    if !matches!(staff.role, Role::ForceAdmin | Role::ServerAdmin) {
+        return Err(ServiceError::Forbidden(
+            "Only a force administrator may redact a message.".into(),
+        ));
+    }
+    let reason = text_field("reason", reason, true)?;
+    let words = words.trim();
+    if words.chars().count() < 3 {
+        return Err(invalid(
+            "words",
+            "give the exact words to remove (at least 3 characters)",
+        ));
+    }
+    let mut tx = store.write().await?;
+    let message = own_message(&mut tx, staff, id).await?;
+    if !message.body.contains(words) {
+        return Err(invalid(
+            "words",
+            "those words are not in the message (give them exactly as they appear)",
+        ));
+    }
+    let evidence = evidence_without(&message.evidence, words);
+    let changed = store::redact(&mut tx, &message, words, REDACTED, &evidence).await?;
+    let detail = json!({"reason": reason, "characters": words.chars().count(), "places": changed});
+    store::add_event(
+        &mut tx,
+        &message,
+        "redacted",
+        &detail,
+        staff.user_id,
+        &staff.audit_label(),
+    )
+    .await?;
+    let mut e = entry(staff, "inbox.redacted", "inbox_message", id);
+    e.after = Some(detail.to_string());
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// The triage evidence with every quoted word that is part of `words` left out.
+fn evidence_without(evidence: &Value, words: &str) -> Value {
+    let tokens: Vec<String> = words
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut cleaned = evidence.clone();
+    if let Some(items) = cleaned.as_array_mut() {
+        for item in items {
+            let Some(quoted) = item["words"].as_str() else {
+                continue;
+            };
+            let kept: Vec<&str> = quoted
+                .split(", ")
+                .filter(|w| {
+                    let inner = w
+                        .trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase();
+                    !inner
+                        .split(|c: char| !c.is_alphanumeric())
+                        .any(|part| tokens.iter().any(|t| t == part))
+                })
+                .collect();
+            item["words"] = Value::String(kept.join(", "));
+            // The offsets pointed into the words that are gone.
+            item["start"] = Value::from(0);
+            item["end"] = Value::from(0);
+        }
+    }
+    cleaned
 }

@@ -265,3 +265,21 @@ pub async fn unmute(
 ) -> ApiResult {
     ok(json!({"was_muted": handling::unmute(&state.store, &staff, id).await?}))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Redact {
+    words: String,
+    reason: String,
+}
+
+/// Irreversibly remove personal data from a message (force administrators).
+pub async fn redact(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Redact>,
+) -> ApiResult {
+    let places = handling::redact(&state.store, &staff, id, &input.words, &input.reason).await?;
+    ok(json!({"redacted": places}))
+}

@@ -214,6 +214,7 @@ pub async fn detail(
         "reply-refused" => "The governance check refused the reply; it was not sent.",
         "muted" => "The sender is muted: their new messages are kept but hidden for review.",
         "unmuted" => "The sender is no longer muted.",
+        "redacted" => "Redacted: the words are gone from the message, its notes and its referrals.",
         _ => "Done.",
     });
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
@@ -279,6 +280,17 @@ pub async fn detail(
                 label for="hide-reason" { "Hide from public view (kept for review): why?" }
                 input type="text" id="hide-reason" name="reason" required maxlength="4000";
                 button.secondary type="submit" { "Hide" }
+            }
+        }
+        @if matches!(context.staff.role, bluelamp_domain::Role::ForceAdmin | bluelamp_domain::Role::ServerAdmin) {
+            h2 { "Redact personal data" }
+            form method="post" action=(action("redact")) {
+                (csrf_field(csrf))
+                label for="redact-words" { "The exact words to remove for good (an address, a phone number, a name). This cannot be undone." }
+                input type="text" id="redact-words" name="words" required minlength="3";
+                label for="redact-reason" { "Why?" }
+                input type="text" id="redact-reason" name="reason" required maxlength="4000";
+                button.secondary type="submit" { "Redact" }
             }
         }
         h2 { "Mute this sender" }
@@ -572,4 +584,22 @@ pub async fn unmute(
 ) -> Result<Response, PageError> {
     handling::unmute(&state.store, &context.staff, id).await?;
     Ok(done(&format!("/staff/inbox/{id}"), "unmuted"))
+}
+
+#[derive(Deserialize)]
+pub struct RedactForm {
+    words: String,
+    reason: String,
+}
+
+pub async fn redact(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<RedactForm>,
+) -> Result<Response, PageError> {
+    handling::redact(&state.store, &context.staff, id, &form.words, &form.reason).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "redacted"))
 }

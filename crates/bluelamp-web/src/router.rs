@@ -68,6 +68,14 @@ pub fn router(state: AppState) -> Router {
         .route("/inbox/{id}/reply", post(api::inbox_replies::reply))
         .route("/inbox/{id}/mute", post(api::inbox::mute))
         .route("/inbox/{id}/redact", post(api::inbox::redact))
+        .route(
+            "/inbox/{id}/incident-record",
+            post(api::inbox::incident_record),
+        )
+        .route(
+            "/inbox/{id}/incident-reference",
+            post(api::inbox::incident_reference),
+        )
         .route("/inbox/{id}/unmute", post(api::inbox::unmute))
         .route(
             "/inbox/{id}/canned/{canned}",

@@ -586,3 +586,83 @@ fn evidence_without(evidence: &Value, words: &str) -> Value {
     }
     cleaned
 }
+
+/// The format name of an exported incident record (bump it when fields change).
+pub const INCIDENT_RECORD_SCHEMA: &str = "bluelamp-incident-record/1";
+
+/// A structured record of message `id` for the force's command-and-control system:
+/// who sent what, where and when, and what triage made of it. The export is
+/// recorded on the message (who, when); the record carries the message's address
+/// so the other system can link back, and [`set_incident_reference`] links this way.
+pub async fn incident_record(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    base_url: &str,
+) -> ServiceResult<Value> {
+    let mut tx = store.write().await?;
+    let m = own_message(&mut tx, staff, id).await?;
+    let force = bluelamp_store::forces::get(&mut tx, m.force_id).await?;
+    let exported_at = bluelamp_store::now_text();
+    let incident = json!({
+        "schema": INCIDENT_RECORD_SCHEMA,
+        "force": {"code": force.code, "name": force.name},
+        "source": {
+            "system": "bluelamp",
+            "message_id": m.id,
+            "url": format!("{}/staff/inbox/{}", base_url.trim_end_matches('/'), m.id),
+        },
+        "received_at": m.received_at,
+        "sent_at": m.sent_at,
+        "channel": m.channel,
+        "external_id": m.external_id,
+        "author": {"handle": m.author_handle, "name": m.author_name, "url": m.author_url},
+        "text": m.body,
+        "media": m.media,
+        "triage": {"labels": m.labels, "primary": m.primary, "urgent": m.urgent, "priority": m.priority},
+        "exported_by": staff.audit_label(),
+        "exported_at": exported_at,
+    });
+    record(
+        &mut tx,
+        staff,
+        &m,
+        "incident-record-exported",
+        json!({"schema": INCIDENT_RECORD_SCHEMA, "at": exported_at}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(incident)
+}
+
+/// Record the command-and-control system's own reference for the incident raised
+/// from message `id` (the link back).
+pub async fn set_incident_reference(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    reference: &str,
+) -> ServiceResult<()> {
+    let reference = reference.trim();
+    if reference.is_empty()
+        || reference.chars().count() > 100
+        || reference.chars().any(char::is_control)
+    {
+        return Err(invalid(
+            "reference",
+            "give the incident's reference, 1 to 100 characters",
+        ));
+    }
+    let mut tx = store.write().await?;
+    let m = own_message(&mut tx, staff, id).await?;
+    record(
+        &mut tx,
+        staff,
+        &m,
+        "incident-reference",
+        json!({"reference": reference}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

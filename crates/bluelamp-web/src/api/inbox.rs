@@ -283,3 +283,29 @@ pub async fn redact(
     let places = handling::redact(&state.store, &staff, id, &input.words, &input.reason).await?;
     ok(json!({"redacted": places}))
 }
+
+/// Export a structured incident record of the message (recorded on it).
+pub async fn incident_record(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    ok(handling::incident_record(&state.store, &staff, id, &state.config.public_base_url).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentReference {
+    reference: String,
+}
+
+/// The command-and-control system's reference for the incident (the link back).
+pub async fn incident_reference(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<IncidentReference>,
+) -> ApiResult {
+    handling::set_incident_reference(&state.store, &staff, id, &input.reference).await?;
+    ok(json!({"reference": input.reference.trim()}))
+}

@@ -214,6 +214,7 @@ pub async fn detail(
         "reply-refused" => "The governance check refused the reply; it was not sent.",
         "muted" => "The sender is muted: their new messages are kept but hidden for review.",
         "unmuted" => "The sender is no longer muted.",
+        "referenced" => "The incident reference is saved on the message.",
         "redacted" => "Redacted: the words are gone from the message, its notes and its referrals.",
         _ => "Done.",
     });
@@ -292,6 +293,20 @@ pub async fn detail(
                 input type="text" id="redact-reason" name="reason" required maxlength="4000";
                 button.secondary type="submit" { "Redact" }
             }
+        }
+        h2 { "Raise an incident" }
+        @for e in view.events.iter().filter(|e| e.kind == "incident-reference") {
+            p { "Command and control reference: " strong { (e.detail["reference"].as_str().unwrap_or_default()) } }
+        }
+        form method="post" action=(action("incident-record")) {
+            (csrf_field(csrf))
+            button.secondary type="submit" { "Export incident record (JSON)" }
+        }
+        form method="post" action=(action("incident-reference")) {
+            (csrf_field(csrf))
+            label for="incident-reference" { "Command and control reference (links this message to the incident)" }
+            input type="text" id="incident-reference" name="reference" required maxlength="100";
+            button.secondary type="submit" { "Save reference" }
         }
         h2 { "Mute this sender" }
         form method="post" action=(action("mute")) {
@@ -602,4 +617,53 @@ pub async fn redact(
 ) -> Result<Response, PageError> {
     handling::redact(&state.store, &context.staff, id, &form.words, &form.reason).await?;
     Ok(done(&format!("/staff/inbox/{id}"), "redacted"))
+}
+
+/// The incident record as a JSON download.
+pub async fn incident_record(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context, ..
+    }: StaffForm<crate::staff::Empty>,
+) -> Result<Response, PageError> {
+    let record = handling::incident_record(
+        &state.store,
+        &context.staff,
+        id,
+        &state.config.public_base_url,
+    )
+    .await?;
+    let body = serde_json::to_string_pretty(&record).unwrap_or_default();
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"incident-record-{id}.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReferenceForm {
+    reference: String,
+}
+
+pub async fn incident_reference(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<ReferenceForm>,
+) -> Result<Response, PageError> {
+    handling::set_incident_reference(&state.store, &context.staff, id, &form.reference).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "referenced"))
 }

@@ -81,6 +81,14 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/inbox/{id}/reply", post(inbox_replies::reply))
         .route("/staff/inbox/{id}/mute", post(inbox::mute))
         .route("/staff/inbox/{id}/redact", post(inbox::redact))
+        .route(
+            "/staff/inbox/{id}/incident-record",
+            post(inbox::incident_record),
+        )
+        .route(
+            "/staff/inbox/{id}/incident-reference",
+            post(inbox::incident_reference),
+        )
         .route("/staff/inbox/{id}/unmute", post(inbox::unmute))
         .route("/staff/inbox/canned", post(inbox_replies::add_canned))
         .route("/staff/rumours", get(rumours::page))

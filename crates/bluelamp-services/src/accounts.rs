@@ -86,6 +86,50 @@ pub async fn update_account(
     Ok(after)
 }
 
+/// The longest out-of-hours auto-reply: one short message.
+pub const MAX_AWAY_REPLY_CHARS: usize = 500;
+
+/// Set the account's out-of-hours auto-reply (empty removes it). It is sent at
+/// once to messages addressed to the account outside the force's office hours,
+/// so nobody waits unanswered overnight; emergencies get the 999 reply instead.
+pub async fn set_away_reply(
+    store: &Store,
+    staff: &Staff,
+    id: AccountId,
+    text: &str,
+) -> ServiceResult<Option<String>> {
+    staff.authorize(Action::ManageAccounts)?;
+    staff.require_scope("write")?;
+    if text.chars().count() > MAX_AWAY_REPLY_CHARS {
+        return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "text",
+            format!("an auto-reply is at most {MAX_AWAY_REPLY_CHARS} characters"),
+        )));
+    }
+    let text = text.trim();
+    let body = (!text.is_empty()).then_some(text);
+    let mut tx = store.write().await?;
+    let account = account_in_force(&mut tx, staff, id).await?;
+    accounts::set_away_reply(&mut tx, account.id, body).await?;
+    let mut draft = entry(staff, "account.away-reply", "account", id.0);
+    draft.after = Some(serde_json::json!({"away_reply": body}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(body.map(str::to_string))
+}
+
+/// The account's out-of-hours auto-reply, for its page.
+pub async fn away_reply(
+    store: &Store,
+    staff: &Staff,
+    id: AccountId,
+) -> ServiceResult<Option<String>> {
+    staff.authorize(Action::ViewAccounts)?;
+    let mut conn = store.read().await?;
+    let account = account_in_force(&mut conn, staff, id).await?;
+    Ok(accounts::away_reply(&mut conn, account.id).await?)
+}
+
 /// An account of the staff user's current force; others are "not found".
 pub(crate) async fn account_in_force(
     conn: &mut AnyConnection,

@@ -226,3 +226,42 @@ pub async fn members(conn: &mut AnyConnection, account: AccountId) -> Result<Vec
     .await?;
     rows.iter().map(member_from).collect()
 }
+
+/// The account's out-of-hours auto-reply, if it has one.
+pub async fn away_reply(conn: &mut AnyConnection, id: AccountId) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT body FROM account_away_replies WHERE account_id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| r.try_get("body"))
+        .transpose()
+        .map_err(Into::into)
+}
+
+/// Set (or, with `None`, remove) the account's out-of-hours auto-reply.
+pub async fn set_away_reply(
+    conn: &mut AnyConnection,
+    id: AccountId,
+    body: Option<&str>,
+) -> Result<()> {
+    match body {
+        Some(body) => {
+            sqlx::query(
+                "INSERT INTO account_away_replies (account_id, body, updated_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (account_id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            )
+            .bind(id.0)
+            .bind(body)
+            .bind(now_text())
+            .execute(&mut *conn)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM account_away_replies WHERE account_id = $1")
+                .bind(id.0)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}

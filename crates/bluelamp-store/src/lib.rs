@@ -386,6 +386,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0017_muted_senders.sql"),
             include_str!("../migrations/postgres/0017_muted_senders.sql"),
         ),
+        (
+            18,
+            "away_replies",
+            include_str!("../migrations/sqlite/0018_away_replies.sql"),
+            include_str!("../migrations/postgres/0018_away_replies.sql"),
+        ),
     ];
     let migrations = files
         .iter()

@@ -89,3 +89,105 @@ async fn open_messages_show_their_clock_in_local_time_and_office_hours_are_valid
     assert_eq!(cleared.status, 200);
     assert!(cleared.json()["settings"].get("office_hours").is_none());
 }
+
+#[tokio::test]
+async fn outside_office_hours_an_account_answers_at_once_with_its_auto_reply() {
+    let app = TestApp::spawn().await;
+    let chief = app.logged_in("chief.admin").await;
+    let token = chief
+        .new_api_token("admin", &["read", "write", "admin"])
+        .await;
+    let connector = chief.new_api_token("connector", &["inbound"]).await;
+    let beat = chief.account_id(&token, "pcmorgan").await;
+    let away = "Thanks for your message. This account is staffed 8am to 8pm; in an emergency call 999, otherwise 101.";
+
+    let long = "x".repeat(501);
+    let refused = chief
+        .api(
+            "PUT",
+            &format!("/api/v1/accounts/{beat}/away-reply"),
+            Some(&token),
+            Some(json!({"text": long})),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    let officer = app.logged_in("pc.morgan").await;
+    let officer_token = officer.new_api_token("w", &["read", "write"]).await;
+    let forbidden = officer
+        .api(
+            "PUT",
+            &format!("/api/v1/accounts/{beat}/away-reply"),
+            Some(&officer_token),
+            Some(json!({"text": away})),
+        )
+        .await;
+    assert_eq!(forbidden.status, 403, "{}", forbidden.body);
+    let saved = chief
+        .api(
+            "PUT",
+            &format!("/api/v1/accounts/{beat}/away-reply"),
+            Some(&token),
+            Some(json!({"text": away})),
+        )
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+
+    // Office hours that exclude now: half an hour twelve hours away.
+    let hour = (time::OffsetDateTime::now_utc().hour() + 12) % 24;
+    let hours = format!("{hour:02}:00-{hour:02}:30");
+    let set = chief
+        .api(
+            "PATCH",
+            "/api/v1/forces/demo",
+            Some(&token),
+            Some(json!({"office_hours": hours})),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.body);
+    let deliver = |id: &str, text: &str| json!({"messages": [{"channel": "fediverse", "external_id": id, "author": {"handle": "sam@town.example"}, "text": text, "account_id": beat}]});
+    let out = chief
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&connector),
+            Some(deliver("away-1", "Is the station open on Sunday?")),
+        )
+        .await
+        .json();
+    assert_eq!(out["results"][0]["auto_reply"], away, "{out}");
+    let emergency = chief
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&connector),
+            Some(deliver("away-2", "help")),
+        )
+        .await
+        .json();
+    assert!(emergency["results"][0]["auto_reply"]
+        .as_str()
+        .unwrap()
+        .contains("999"));
+    assert_ne!(emergency["results"][0]["auto_reply"], away);
+
+    // Inside office hours: no auto-reply.
+    let set = chief
+        .api(
+            "PATCH",
+            "/api/v1/forces/demo",
+            Some(&token),
+            Some(json!({"office_hours": ""})),
+        )
+        .await;
+    assert_eq!(set.status, 200);
+    let inside = chief
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&connector),
+            Some(deliver("away-3", "Is the station open on Monday?")),
+        )
+        .await
+        .json();
+    assert!(inside["results"][0].get("auto_reply").is_none(), "{inside}");
+}

@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(api::list_accounts).post(api::add_account))
         .route("/accounts/{id}", get(api::get_account))
         .route("/accounts/{id}/members", put(api::set_member))
+        .route("/accounts/{id}/away-reply", put(api::set_away_reply))
         .route("/accounts/{id}/posts", post(api::create_post))
         .route("/posts", get(api::list_posts))
         .route("/posts/{id}", get(api::get_post).patch(api::edit_post))

@@ -237,8 +237,9 @@ pub async fn ingest(
 ) -> ServiceResult<Vec<Outcome>> {
     let triager = triager()?;
     let mut tx = store.write().await?;
-    // Muted senders are looked up once per batch (a small table).
+    // Muted senders and office hours are looked up once per batch.
     let muted = store::muted_senders(&mut tx, force).await?;
+    let after_hours = out_of_hours(&mut tx, force).await?;
     let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
     for m in messages {
         prepared.push(match validate(m) {
@@ -246,7 +247,7 @@ pub async fn ingest(
             Ok(channel) => {
                 let is_muted = !muted.is_empty()
                     && muted.contains(&(channel.as_str().to_string(), m.author.handle.clone()));
-                Ok(prepare(&mut tx, force, channel, m, triager, is_muted).await?)
+                Ok(prepare(&mut tx, force, channel, m, triager, is_muted, after_hours).await?)
             }
         });
     }
@@ -292,7 +293,8 @@ pub async fn ingest_in(
         Ok(channel) => channel,
     };
     let is_muted = store::is_muted(conn, force, channel.as_str(), &m.author.handle).await?;
-    let p = prepare(conn, force, channel, m, triager()?, is_muted).await?;
+    let after_hours = out_of_hours(conn, force).await?;
+    let p = prepare(conn, force, channel, m, triager()?, is_muted, after_hours).await?;
     let inserted = store::insert(conn, &p.row(force, m)).await?;
     let outcome = finish(conn, force, m, &p, inserted).await?;
     if outcome.urgent == Some(true) && outcome.status == "created" {
@@ -309,7 +311,7 @@ struct Prepared {
     labels: Vec<&'static str>,
     evidence: serde_json::Value,
     media: serde_json::Value,
-    auto_reply: Option<&'static str>,
+    auto_reply: Option<String>,
     hidden: Option<&'static str>,
 }
 
@@ -333,7 +335,7 @@ impl Prepared {
             urgent: self.triage.urgent,
             priority: self.triage.priority.as_str(),
             evidence: &self.evidence,
-            auto_reply: self.auto_reply,
+            auto_reply: self.auto_reply.as_deref(),
             hidden_reason: self.hidden,
         }
     }
@@ -346,6 +348,7 @@ async fn prepare(
     m: &Inbound,
     triager: &bluelamp_triage::Triager,
     muted: bool,
+    after_hours: bool,
 ) -> ServiceResult<Prepared> {
     let account = match m.account_id {
         Some(id) => {
@@ -357,13 +360,19 @@ async fn prepare(
         }
         None => None,
     };
+    // Outside office hours, the account's own auto-reply (if it has one).
+    let away = match (after_hours, account) {
+        (true, Some(account)) => bluelamp_store::accounts::away_reply(conn, account).await?,
+        _ => None,
+    };
     let triage = triager.triage(&m.text, Some(channel));
     let labels: Vec<&'static str> = triage.labels.iter().map(|c| c.as_str()).collect();
     let evidence = serde_json::to_value(&triage.evidence).unwrap_or_default();
-    let auto_reply = triage
-        .labels
-        .contains(&Category::Emergency)
-        .then_some(EMERGENCY_REPLY);
+    let auto_reply = if triage.labels.contains(&Category::Emergency) {
+        Some(EMERGENCY_REPLY.to_string())
+    } else {
+        away
+    };
     // Abuse that leads the triage is hidden from public view on arrival and goes to
     // the review queue; nothing is deleted. Never an urgent message: a cry for help
     // that also swears must stay in plain sight.
@@ -406,7 +415,7 @@ async fn finish(
                 id: Some(id),
                 primary: Some(p.triage.primary.as_str().to_string()),
                 urgent: Some(p.triage.urgent),
-                auto_reply: p.auto_reply.map(str::to_string),
+                auto_reply: p.auto_reply.clone(),
                 field: None,
                 error: None,
             }
@@ -421,4 +430,14 @@ async fn finish(
             error: None,
         },
     })
+}
+
+/// Whether it is now outside the force's office hours (never, when it has none).
+async fn out_of_hours(conn: &mut AnyConnection, force: ForceId) -> ServiceResult<bool> {
+    let force = bluelamp_store::forces::get(conn, force).await?;
+    let Some(hours) = force.settings.office_hours.as_deref() else {
+        return Ok(false);
+    };
+    let clock = super::sla::LocalClock::new(&force.time_zone, Some(hours));
+    Ok(!clock.is_open(jiff::Timestamp::now()))
 }

@@ -51,6 +51,16 @@ impl LocalClock {
         }
     }
 
+    /// Whether `at` falls inside office hours (always, when there are none).
+    pub fn is_open(&self, at: Timestamp) -> bool {
+        let Some(hours) = self.office_hours else {
+            return true;
+        };
+        let local = at.to_zoned(self.zone.clone());
+        let minute = local.hour() as u32 * 60 + local.minute() as u32;
+        (hours.start_minute..hours.end_minute).contains(&minute)
+    }
+
     /// A stored UTC time as the force reads it: "30 Nov 2026, 18:04 GMT".
     pub fn display(&self, utc: &str) -> String {
         match utc.parse::<Timestamp>() {
@@ -214,6 +224,18 @@ mod tests {
         assert_eq!(human_minutes(-125), "2 h 5 min");
         assert_eq!(human_minutes(45), "45 min");
         assert_eq!(human_minutes(3 * 24 * 60 + 130), "3 d 2 h");
+    }
+
+    #[test]
+    fn office_hours_are_open_by_local_time() {
+        let london = LocalClock::new("Europe/London", Some("08:00-20:00"));
+        assert!(london.is_open(at("2026-07-01T07:30:00Z")), "08:30 BST");
+        assert!(!london.is_open(at("2026-12-01T07:30:00Z")), "07:30 GMT");
+        assert!(
+            !london.is_open(at("2026-12-01T20:00:00Z")),
+            "20:00 is closed"
+        );
+        assert!(LocalClock::new("Europe/London", None).is_open(at("2026-12-01T03:00:00Z")));
     }
 
     #[test]

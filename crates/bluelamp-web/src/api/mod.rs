@@ -125,6 +125,25 @@ pub async fn get_account(
     ok(body)
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwayReply {
+    text: String,
+}
+
+/// Set (or, with empty text, remove) the account's out-of-hours auto-reply.
+pub async fn set_away_reply(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<AwayReply>,
+) -> ApiResult {
+    let saved =
+        services::accounts::set_away_reply(&state.store, &staff, AccountId(id), &input.text)
+            .await?;
+    ok(json!({"away_reply": saved}))
+}
+
 pub async fn set_member(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,

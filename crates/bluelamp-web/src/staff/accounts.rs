@@ -91,6 +91,7 @@ pub async fn detail(
     let (account, members) =
         services::accounts::get_account(&state.store, &context.staff, AccountId(id)).await?;
     let may_manage = context.staff.authorize(Action::ManageAccounts).is_ok();
+    let away = services::accounts::away_reply(&state.store, &context.staff, AccountId(id)).await?;
     let csrf = &context.session.csrf_token;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
@@ -128,6 +129,13 @@ pub async fn detail(
                     input type="text" id="signature" name="signature" required;
                 }
                 button type="submit" { "Save member" }
+            }
+            h2 { "Out-of-hours auto-reply" }
+            form method="post" action=(format!("/staff/accounts/{}/away-reply", account.id)) {
+                (csrf_field(csrf))
+                label for="away-reply" { "Sent at once to messages addressed to this account outside the force's office hours (set on the force settings page); empty for none. Emergencies get the 999 advice instead." }
+                textarea id="away-reply" name="text" rows="3" maxlength="500" { (away.as_deref().unwrap_or("")) }
+                button type="submit" { "Save auto-reply" }
             }
         }
     };
@@ -233,4 +241,28 @@ fn channel_label(channel: &str) -> &'static str {
         "email" => "E-mail subscribers",
         _ => "Other",
     }
+}
+
+#[derive(Deserialize)]
+pub struct AwayForm {
+    #[serde(default)]
+    text: String,
+}
+
+pub async fn set_away_reply(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: crate::auth::StaffForm<AwayForm>,
+) -> Result<Response, PageError> {
+    services::accounts::set_away_reply(
+        &state.store,
+        &form.session.staff,
+        AccountId(id),
+        &form.form.text,
+    )
+    .await?;
+    Ok(crate::staff::done(
+        &format!("/staff/accounts/{id}"),
+        "away-reply-saved",
+    ))
 }

@@ -52,6 +52,10 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/accounts/{id}", get(accounts::detail))
         .route("/staff/accounts/{id}/members", post(accounts::set_member))
         .route(
+            "/staff/accounts/{id}/away-reply",
+            post(accounts::set_away_reply),
+        )
+        .route(
             "/staff/accounts/{id}/posts",
             post(posts::compose).layer(axum::extract::DefaultBodyLimit::max(
                 crate::uploads::MAX_UPLOAD_BYTES,
@@ -144,6 +148,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "user-enabled" => "The user is enabled again.",
         "account-added" => "The account has been created.",
         "member-saved" => "The membership is saved.",
+        "away-reply-saved" => "The out-of-hours auto-reply is saved.",
         "posted" => "Your post is published.",
         "submitted" => "Your post has been submitted; its status is below.",
         "approved" => "The post is approved.",

@@ -30,6 +30,8 @@ pub struct JobQueue {
     pub resolver: Arc<dyn crate::federation::MentionResolver + Send + Sync>,
     /// The signing key and folder for audit checkpoints, where this process has them.
     pub checkpoints: Option<CheckpointSettings>,
+    /// Sends the force's webhooks (the web layer's HTTP client).
+    pub webhooks: Arc<dyn crate::webhooks::WebhookSender>,
 }
 
 impl Queue for JobQueue {
@@ -47,6 +49,7 @@ impl Queue for JobQueue {
                 &self.store,
                 self.resolver.as_ref(),
                 self.checkpoints.as_ref(),
+                self.webhooks.as_ref(),
             )
             .await
             .map_err(|e| e.to_string())
@@ -67,7 +70,7 @@ pub async fn run_due_with(
     store: &Store,
     resolver: &dyn crate::federation::MentionResolver,
 ) -> ServiceResult<usize> {
-    run_due_in(store, resolver, None).await
+    run_due_in(store, resolver, None, &crate::webhooks::NoSender).await
 }
 
 /// [`run_due_with`], also writing audit checkpoints with `checkpoints` (the
@@ -76,6 +79,7 @@ pub async fn run_due_in(
     store: &Store,
     resolver: &dyn crate::federation::MentionResolver,
     checkpoints: Option<&CheckpointSettings>,
+    webhooks: &dyn crate::webhooks::WebhookSender,
 ) -> ServiceResult<usize> {
     let claimed = {
         let mut tx = store.write().await?;
@@ -98,6 +102,10 @@ pub async fn run_due_in(
         // transaction, and must not hold the (SQLite: only) writer meanwhile.
         let early = match job.kind.as_str() {
             CHECKPOINT_JOB => Some(crate::audit::checkpoints::run_job(store, checkpoints).await),
+            // Network work too: never inside a transaction.
+            crate::webhooks::WEBHOOK_JOB => {
+                Some(crate::webhooks::deliver(store, webhooks, job).await)
+            }
             _ => None,
         };
         let mut tx = store.write().await?;

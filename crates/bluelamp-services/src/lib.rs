@@ -28,6 +28,7 @@ pub mod runner;
 pub mod staff;
 pub mod subscriptions;
 pub mod users;
+pub mod webhooks;
 
 pub use error::{ServiceError, ServiceResult};
 pub use staff::Staff;

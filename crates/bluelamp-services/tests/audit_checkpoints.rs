@@ -40,9 +40,14 @@ async fn the_checkpoint_job_writes_a_signed_line_and_comes_back_after_the_interv
         assert_eq!(pending(CHECKPOINT_JOB).await.len(), 1);
 
         // A runner without the settings leaves it for one that has them.
-        job_runner::run_due_in(&store, &NoResolver, None)
-            .await
-            .unwrap();
+        job_runner::run_due_in(
+            &store,
+            &NoResolver,
+            None,
+            &bluelamp_services::webhooks::NoSender,
+        )
+        .await
+        .unwrap();
         assert!(!settings.file().exists());
         let mut conn = store.write().await.unwrap();
         let job = pending(CHECKPOINT_JOB).await.remove(0);
@@ -51,9 +56,14 @@ async fn the_checkpoint_job_writes_a_signed_line_and_comes_back_after_the_interv
             .unwrap();
         conn.commit().await.unwrap();
 
-        let ran = job_runner::run_due_in(&store, &NoResolver, Some(&settings))
-            .await
-            .unwrap();
+        let ran = job_runner::run_due_in(
+            &store,
+            &NoResolver,
+            Some(&settings),
+            &bluelamp_services::webhooks::NoSender,
+        )
+        .await
+        .unwrap();
         assert!(ran >= 1);
         let lines = checkpoints::read_checkpoints(&settings.file()).unwrap();
         assert_eq!(lines.len(), 1);
@@ -62,9 +72,14 @@ async fn the_checkpoint_job_writes_a_signed_line_and_comes_back_after_the_interv
         assert!(job.run_at > bluelamp_store::now_text(), "put off, not done");
         assert!(job.attempts <= 1, "a success does not use up attempts");
         // Not due again until the interval has passed.
-        job_runner::run_due_in(&store, &NoResolver, Some(&settings))
-            .await
-            .unwrap();
+        job_runner::run_due_in(
+            &store,
+            &NoResolver,
+            Some(&settings),
+            &bluelamp_services::webhooks::NoSender,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             checkpoints::read_checkpoints(&settings.file())
                 .unwrap()
@@ -102,9 +117,14 @@ async fn the_checkpoint_job_writes_a_signed_line_and_comes_back_after_the_interv
             .await
             .unwrap();
         conn.commit().await.unwrap();
-        job_runner::run_due_in(&store, &NoResolver, Some(&settings))
-            .await
-            .unwrap();
+        job_runner::run_due_in(
+            &store,
+            &NoResolver,
+            Some(&settings),
+            &bluelamp_services::webhooks::NoSender,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             checkpoints::read_checkpoints(&settings.file())
                 .unwrap()

@@ -30,6 +30,7 @@ pub mod subscriptions;
 pub mod testing;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -391,6 +392,12 @@ fn migrator(backend: Backend) -> Migrator {
             "away_replies",
             include_str!("../migrations/sqlite/0018_away_replies.sql"),
             include_str!("../migrations/postgres/0018_away_replies.sql"),
+        ),
+        (
+            19,
+            "force_webhooks",
+            include_str!("../migrations/sqlite/0019_force_webhooks.sql"),
+            include_str!("../migrations/postgres/0019_force_webhooks.sql"),
         ),
     ];
     let migrations = files

@@ -18,6 +18,7 @@ pub mod rate_limit;
 pub mod router;
 pub mod staff;
 pub mod uploads;
+pub mod webhooks;
 pub mod workers;
 
 use std::net::IpAddr;

@@ -21,6 +21,12 @@ pub fn router(state: AppState) -> Router {
         .route("/forces", get(api::list_forces).post(api::add_force))
         .route("/forces/{code}", patch(api::forces::change_settings))
         .route(
+            "/forces/{code}/webhook",
+            get(api::forces::get_webhook)
+                .put(api::forces::set_webhook)
+                .delete(api::forces::delete_webhook),
+        )
+        .route(
             "/forces/{code}/rules",
             get(api::forces::get_rules).put(api::forces::put_rules),
         )

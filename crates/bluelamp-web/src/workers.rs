@@ -73,6 +73,7 @@ pub async fn spawn(state: AppState, extra: Vec<Arc<dyn Queue>>) -> Runner {
             resolver: Arc::new(WebResolver {
                 state: state.clone(),
             }),
+            webhooks: Arc::new(crate::webhooks::HttpWebhooks::new()),
         }),
         Arc::new(crate::federation::worker::DeliveryQueue::start(state).await),
     ];

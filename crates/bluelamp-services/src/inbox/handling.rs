@@ -631,6 +631,7 @@ pub async fn incident_record(
         json!({"schema": INCIDENT_RECORD_SCHEMA, "at": exported_at}),
     )
     .await?;
+    crate::webhooks::enqueue(&mut tx, m.force_id, "inbox.incident-record", &incident).await?;
     tx.commit().await?;
     Ok(incident)
 }

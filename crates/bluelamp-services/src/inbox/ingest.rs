@@ -410,6 +410,18 @@ async fn finish(
             if p.triage.labels.contains(&Category::Rumour) {
                 super::rumours::cluster(conn, force, id, &m.text).await?;
             }
+            if p.triage.labels.contains(&Category::Emergency) {
+                // Command and control hears of it when it is committed.
+                let data = serde_json::json!({
+                    "message_id": id,
+                    "channel": p.channel.as_str(),
+                    "external_id": m.external_id,
+                    "author": {"handle": m.author.handle, "name": m.author.name, "url": m.author.url},
+                    "text": m.text,
+                    "auto_reply": p.auto_reply,
+                });
+                crate::webhooks::enqueue(conn, force, "inbox.emergency", &data).await?;
+            }
             Outcome {
                 status: "created",
                 id: Some(id),

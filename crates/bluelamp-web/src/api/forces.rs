@@ -81,3 +81,39 @@ pub async fn put_rules(
             .into_response()),
     }
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Webhook {
+    url: String,
+}
+
+/// The force's webhook address (never its secret).
+pub async fn get_webhook(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let url = bluelamp_services::webhooks::url(&state.store, &staff, &code).await?;
+    Ok(Json(json!({"url": url})).into_response())
+}
+
+/// Set the force's webhook; the answer carries the signing secret, once.
+pub async fn set_webhook(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(code): Path<String>,
+    ApiJson(input): ApiJson<Webhook>,
+) -> Result<Response, ApiError> {
+    let secret = bluelamp_services::webhooks::set(&state.store, &staff, &code, &input.url).await?;
+    Ok(Json(json!({"url": input.url.trim(), "secret": secret, "signature_header": bluelamp_services::webhooks::SIGNATURE_HEADER})).into_response())
+}
+
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let removed = bluelamp_services::webhooks::clear(&state.store, &staff, &code).await?;
+    Ok(Json(json!({"removed": removed})).into_response())
+}

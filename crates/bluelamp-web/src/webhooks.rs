@@ -1,0 +1,63 @@
+//! Sends a force's webhooks over HTTP for the job runner
+//! (`bluelamp_services::webhooks`). A short timeout: a target that hangs fails
+//! the job, which the runner retries with backoff; it never blocks other work.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bluelamp_services::webhooks::WebhookSender;
+
+/// How long a receiver has to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+pub struct HttpWebhooks {
+    client: reqwest::Client,
+}
+
+impl HttpWebhooks {
+    pub fn new() -> HttpWebhooks {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
+            // A POST turned into a GET by a redirect would look like success.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "Bluelamp/",
+                env!("CARGO_PKG_VERSION"),
+                " (webhook)"
+            ))
+            .build()
+            .unwrap_or_default();
+        HttpWebhooks { client }
+    }
+}
+
+impl Default for HttpWebhooks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WebhookSender for HttpWebhooks {
+    fn post<'a>(
+        &'a self,
+        url: &'a str,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut request = self.client.post(url).body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            match request.send().await {
+                Ok(response) => Ok(response.status().as_u16()),
+                Err(error) if error.is_timeout() => {
+                    Err(format!("no answer within {} s", TIMEOUT.as_secs()))
+                }
+                Err(error) => Err(error.without_url().to_string()),
+            }
+        })
+    }
+}

@@ -89,7 +89,8 @@ pub async fn add_member(
     let user = users::by_username(&mut tx, username.trim())
         .await?
         .filter(|u| u.force_id == Some(force))
-        .ok_or(ServiceError::NotFound("user"))?;
+        // The agency exists; what is wrong is a field of the request.
+        .ok_or_else(|| invalid("username", "no user of this force has that username"))?;
     if user.role != Role::Partner {
         return Err(invalid("username", "only partner users join an agency"));
     }

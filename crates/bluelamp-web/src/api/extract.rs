@@ -108,13 +108,41 @@ fn whole_numbers_as_integers(value: &mut serde_json::Value) {
 /// here, in one place, keeping their status and headers (`Allow`, `Retry-After`).
 pub async fn json_errors(response: axum::response::Response) -> axum::response::Response {
     use axum::response::IntoResponse;
+    rewrite_error_body(
+        response,
+        |content_type| content_type.is_some_and(|v| v.starts_with("application/json")),
+        |status, detail| {
+            let code = match status {
+                StatusCode::BAD_REQUEST => "bad_request",
+                StatusCode::NOT_FOUND => "not_found",
+                StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+                StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+                _ => "error",
+            };
+            ApiError(WebError::new(status, code, detail)).into_response()
+        },
+    )
+    .await
+}
+
+/// The one re-writing of an error response's body, for each API's own format
+/// (this JSON API's, the Mastodon client API's). Responses that succeeded, or
+/// whose content type `keep` accepts, pass untouched; otherwise `render` builds
+/// the answer from the status and a safe message (a server error's own text is
+/// never shown), and the original headers (`Allow`, `Retry-After`) are kept.
+pub async fn rewrite_error_body(
+    response: axum::response::Response,
+    keep: impl Fn(Option<&str>) -> bool,
+    render: impl FnOnce(StatusCode, String) -> axum::response::Response,
+) -> axum::response::Response {
     let status = response.status();
-    let is_json = response
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .and_then(|v| v.to_str().ok());
+    if !(status.is_client_error() || status.is_server_error()) || keep(content_type) {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -127,16 +155,7 @@ pub async fn json_errors(response: axum::response::Response) -> axum::response::
     } else {
         text
     };
-    let code = match status {
-        StatusCode::BAD_REQUEST => "bad_request",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
-        _ => "error",
-    };
-    let mut rewritten = ApiError(WebError::new(status, code, detail)).into_response();
+    let mut rewritten = render(status, detail);
     for (name, value) in parts.headers.iter() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             rewritten.headers_mut().insert(name.clone(), value.clone());

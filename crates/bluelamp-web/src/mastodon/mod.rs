@@ -394,30 +394,11 @@ pub fn routes() -> Router<AppState> {
 /// Rewritten here, in one place, keeping the status and headers. Pages (the
 /// consent page) and JSON pass untouched.
 async fn mastodon_errors(response: Response) -> Response {
-    let status = response.status();
-    let plain = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.starts_with("text/plain"));
-    if !(status.is_client_error() || status.is_server_error()) || !plain {
-        return response;
-    }
-    let (parts, body) = response.into_parts();
-    let bytes = axum::body::to_bytes(body, 16 * 1024)
-        .await
-        .unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).trim().to_string();
-    let message = if text.is_empty() || status.is_server_error() {
-        status.canonical_reason().unwrap_or("Error").to_string()
-    } else {
-        text
-    };
-    let mut rewritten = ClientError::new(status, message).into_response();
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rewritten.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    rewritten
+    crate::api::extract::rewrite_error_body(
+        response,
+        // Pages (the consent page) and JSON pass; plain text or nothing is re-written.
+        |content_type| content_type.is_some_and(|v| !v.starts_with("text/plain")),
+        |status, message| ClientError::new(status, message).into_response(),
+    )
+    .await
 }

@@ -148,6 +148,22 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
     };
     posts::compose(store, &engine, &as_admin, chiefs.id, &welcome).await?;
     seed_inbox(store, &as_admin, force.id, beat.id).await?;
+    // A canned reply and an out-of-hours auto-reply (it answers once the force
+    // sets its office hours on the settings page).
+    crate::inbox::replies::add_canned(
+        store,
+        &as_admin,
+        "Lost property",
+        "Hello {name}, thank you for getting in touch. Lost property can be reported online or at the front counter; please quote {reference}. {force}",
+    )
+    .await?;
+    accounts::set_away_reply(
+        store,
+        &as_admin,
+        beat.id,
+        "Thanks for your message. This account is staffed 8am to 8pm; in an emergency call 999, otherwise 101 or report online.",
+    )
+    .await?;
     Ok(true)
 }
 

@@ -458,6 +458,26 @@ async fn a_follower_gets_an_accept_then_the_posts_create_update_and_delete() {
         let (status, body) = send_signed(&app, "/inbox", &reaction, signer).await;
         assert_eq!(status, 202, "{kind}: {body}");
     }
+    // Mallory reports the post: the report waits in the inbox's review queue.
+    let flag = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{mallory}/reports/1"), "type": "Flag", "actor": mallory,
+        "object": [note_id], "content": "This post is misleading"});
+    let (status, body) = send_signed(&app, "/inbox", &flag, &remote.mallory).await;
+    assert_eq!(status, 202, "Flag: {body}");
+    let review = officer
+        .api("GET", "/api/v1/inbox?hidden=true", Some(&token), None)
+        .await
+        .json();
+    let report = review
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["hidden_reason"] == "fediverse report")
+        .unwrap_or_else(|| panic!("no report in the review queue: {review}"));
+    assert!(report["body"]
+        .as_str()
+        .unwrap()
+        .contains("This post is misleading"));
     let page = officer.get(&format!("/staff/posts/{id}")).await;
     assert!(
         page.body

@@ -290,6 +290,39 @@ async fn apply(
                 content.as_deref(),
             )
             .await?;
+            // The report also goes to the inbox's review queue, where a person
+            // decides on it like on any hidden message.
+            let about: Vec<&str> = objects.iter().take(10).map(String::as_str).collect();
+            let reason: String = content
+                .as_deref()
+                .filter(|c| !c.trim().is_empty())
+                .unwrap_or("no reason given")
+                .chars()
+                .take(5_000)
+                .collect();
+            let report = crate::inbox::ingest::Inbound {
+                channel: "fediverse".into(),
+                external_id: activity.id.clone(),
+                author: crate::inbox::ingest::Author {
+                    handle: who.to_string(),
+                    name: None,
+                    url: Some(who.to_string())
+                        .filter(|w| w.starts_with("https://") || w.starts_with("http://")),
+                },
+                text: format!(
+                    "Report (fediverse Flag) about {}: {reason}",
+                    about.join(", ")
+                ),
+                media: Vec::new(),
+                reply_to: None,
+                conversation: None,
+                sent_at: None,
+                account_id: None,
+            };
+            let outcome = crate::inbox::ingest::ingest_in(conn, force.id, &report).await?;
+            if let (Some(id), "created") = (outcome.id, outcome.status) {
+                bluelamp_store::inbox::set_hidden(conn, id, Some("fediverse report")).await?;
+            }
             Ok(Received::Processed)
         }
         ActivityKind::Accept { .. } | ActivityKind::Reject { .. } => {

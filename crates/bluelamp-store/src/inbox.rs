@@ -617,3 +617,52 @@ pub async fn redact(
     }
     Ok(changed)
 }
+
+/// Senders with at least `at_least` messages since `since`, and how many: the
+/// heavy senders a flood check needs (a short list, whatever the traffic).
+pub async fn heavy_senders(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    since: &str,
+    at_least: i64,
+) -> Result<std::collections::HashMap<(String, String), i64>> {
+    let rows = sqlx::query(
+        "SELECT channel, author_handle, COUNT(*) AS n FROM inbox_messages \
+         WHERE force_id = $1 AND received_at >= $2 GROUP BY channel, author_handle \
+         HAVING COUNT(*) >= $3",
+    )
+    .bind(force.0)
+    .bind(since)
+    .bind(at_least)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                (r.try_get("channel")?, r.try_get("author_handle")?),
+                r.try_get::<i64, _>("n")?,
+            ))
+        })
+        .collect()
+}
+
+/// How many messages one sender sent since `since`.
+pub async fn sender_count_since(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    channel: &str,
+    author_handle: &str,
+    since: &str,
+) -> Result<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM inbox_messages WHERE force_id = $1 AND author_handle = $2 \
+         AND channel = $3 AND received_at >= $4",
+    )
+    .bind(force.0)
+    .bind(author_handle)
+    .bind(channel)
+    .bind(since)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("n")?)
+}

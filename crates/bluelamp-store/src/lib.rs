@@ -399,6 +399,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0019_force_webhooks.sql"),
             include_str!("../migrations/postgres/0019_force_webhooks.sql"),
         ),
+        (
+            20,
+            "inbox_received_index",
+            include_str!("../migrations/sqlite/0020_inbox_received_index.sql"),
+            include_str!("../migrations/postgres/0020_inbox_received_index.sql"),
+        ),
     ];
     let migrations = files
         .iter()

@@ -274,3 +274,84 @@ async fn a_force_administrator_redacts_personal_data_for_good() {
         audit.body
     );
 }
+
+#[tokio::test]
+async fn a_flood_from_one_sender_is_kept_but_held_back_and_urgent_messages_never_are() {
+    let app = TestApp::spawn().await;
+    let admin = app.logged_in("chief.admin").await;
+    let connector = admin.new_api_token("connector", &["inbound"]).await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let message = |n: usize, text: &str| json!({"channel": "x", "external_id": format!("flood-{n}"), "author": {"handle": "@spammy"}, "text": text});
+    let mut batch: Vec<Value> = (0..25)
+        .map(|n| {
+            message(
+                n,
+                &format!("What time does the front counter open on Saturday? ({n})"),
+            )
+        })
+        .collect();
+    batch.push(message(25, "help"));
+    let r = admin
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&connector),
+            Some(json!({"messages": batch})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let results = r.json()["results"].as_array().unwrap().clone();
+    assert!(
+        results.iter().all(|o| o["status"] == "created"),
+        "nothing is dropped"
+    );
+    let hidden_reason = |id: &Value| {
+        let sergeant = &sergeant;
+        let token = &token;
+        let id = id.as_i64().unwrap();
+        async move {
+            sergeant
+                .api("GET", &format!("/api/v1/inbox/{id}"), Some(token), None)
+                .await
+                .json()["message"]["hidden_reason"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        hidden_reason(&results[19]["id"]).await,
+        Value::Null,
+        "the first twenty are in plain sight"
+    );
+    assert_eq!(hidden_reason(&results[20]["id"]).await, "sender flood");
+    assert_eq!(hidden_reason(&results[24]["id"]).await, "sender flood");
+    assert_eq!(
+        hidden_reason(&results[25]["id"]).await,
+        Value::Null,
+        "a cry for help is never held back"
+    );
+    // The next one, in another request, is held back too.
+    let r = admin
+        .api("POST", "/api/v1/inbound", Some(&connector), Some(json!({"messages": [message(26, "What time does the front counter open on Sunday?")]})))
+        .await;
+    assert_eq!(
+        hidden_reason(&r.json()["results"][0]["id"]).await,
+        "sender flood"
+    );
+    // Held-back messages wait together in the review queue.
+    let review = sergeant
+        .api(
+            "GET",
+            "/api/v1/inbox?hidden=true&limit=200",
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    let flood = review
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["hidden_reason"] == "sender flood")
+        .count();
+    assert_eq!(flood, 6);
+}

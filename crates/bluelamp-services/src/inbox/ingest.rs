@@ -237,17 +237,32 @@ pub async fn ingest(
 ) -> ServiceResult<Vec<Outcome>> {
     let triager = triager()?;
     let mut tx = store.write().await?;
-    // Muted senders and office hours are looked up once per batch.
+    // Muted senders, office hours and heavy senders are looked up once per batch.
     let muted = store::muted_senders(&mut tx, force).await?;
     let after_hours = out_of_hours(&mut tx, force).await?;
+    let mut sent =
+        store::heavy_senders(&mut tx, force, &flood_window_start(), 1 + FLOOD_LIMIT / 2).await?;
     let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
     for m in messages {
         prepared.push(match validate(m) {
             Err(e) => Err(e),
             Ok(channel) => {
-                let is_muted = !muted.is_empty()
-                    && muted.contains(&(channel.as_str().to_string(), m.author.handle.clone()));
-                Ok(prepare(&mut tx, force, channel, m, triager, is_muted, after_hours).await?)
+                let sender = (channel.as_str().to_string(), m.author.handle.clone());
+                let is_muted = !muted.is_empty() && muted.contains(&sender);
+                let count = sent.entry(sender).or_insert(0);
+                *count += 1;
+                let flooding = *count > FLOOD_LIMIT;
+                Ok(prepare(
+                    &mut tx,
+                    force,
+                    channel,
+                    m,
+                    triager,
+                    is_muted || flooding,
+                    after_hours,
+                )
+                .await?
+                .flooding(flooding))
             }
         });
     }
@@ -294,13 +309,45 @@ pub async fn ingest_in(
     };
     let is_muted = store::is_muted(conn, force, channel.as_str(), &m.author.handle).await?;
     let after_hours = out_of_hours(conn, force).await?;
-    let p = prepare(conn, force, channel, m, triager()?, is_muted, after_hours).await?;
+    let recent = store::sender_count_since(
+        conn,
+        force,
+        channel.as_str(),
+        &m.author.handle,
+        &flood_window_start(),
+    )
+    .await?;
+    let flooding = recent + 1 > FLOOD_LIMIT;
+    let p = prepare(
+        conn,
+        force,
+        channel,
+        m,
+        triager()?,
+        is_muted || flooding,
+        after_hours,
+    )
+    .await?
+    .flooding(flooding);
     let inserted = store::insert(conn, &p.row(force, m)).await?;
     let outcome = finish(conn, force, m, &p, inserted).await?;
     if outcome.urgent == Some(true) && outcome.status == "created" {
         notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
     }
     Ok(outcome)
+}
+
+/// More than this many messages from one sender within [`FLOOD_MINUTES`] is a
+/// flood: the rest are still stored and acknowledged (nothing is dropped), but
+/// held back in the review queue, grouped under one reason, so one sender cannot
+/// bury everyone else's messages. An urgent message is never held back.
+pub const FLOOD_LIMIT: i64 = 20;
+pub const FLOOD_MINUTES: i64 = 10;
+
+fn flood_window_start() -> String {
+    bluelamp_store::format_time(
+        time::OffsetDateTime::now_utc() - time::Duration::minutes(FLOOD_MINUTES),
+    )
 }
 
 /// What triage decided about a message, ready to store.
@@ -316,6 +363,15 @@ struct Prepared {
 }
 
 impl Prepared {
+    /// A flood's message is held back under its own reason (unless urgent,
+    /// which `prepare` never hides).
+    fn flooding(mut self, flooding: bool) -> Prepared {
+        if flooding && self.hidden.is_some() {
+            self.hidden = Some("sender flood");
+        }
+        self
+    }
+
     fn row<'a>(&'a self, force: ForceId, m: &'a Inbound) -> NewMessage<'a> {
         NewMessage {
             force_id: force,

@@ -244,7 +244,7 @@ pub async fn post_status(
             return outcome(&mut conn, post, &report, &account).await;
         }
     }
-    let compose_input = to_compose(&mut conn, staff, input, &account).await?;
+    let compose_input = to_compose(&mut conn, staff, input).await?;
     drop(conn);
     let submitted = match input.in_reply_to_id {
         // A reply to a notification answers the member of the public through the
@@ -282,7 +282,6 @@ async fn to_compose(
     conn: &mut AnyConnection,
     staff: &Staff,
     input: &NewStatus,
-    account: &accounts::Account,
 ) -> ServiceResult<Compose> {
     if input.status.trim().is_empty() && input.media_ids.is_empty() {
         return Err(validation("status", "Text can't be blank"));
@@ -375,7 +374,6 @@ async fn to_compose(
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .or_else(|| input.sensitive.then(|| "Sensitive content".to_string()));
-    let _ = account;
     Ok(Compose {
         text,
         kind: Some(

@@ -94,7 +94,10 @@ pub async fn get_webhook(
     ApiStaff(staff): ApiStaff,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let url = bluelamp_services::webhooks::url(&state.store, &staff, &code).await?;
+    // No webhook is "not found", like any resource that is not there (or was deleted).
+    let url = bluelamp_services::webhooks::url(&state.store, &staff, &code)
+        .await?
+        .ok_or(bluelamp_services::ServiceError::NotFound("webhook"))?;
     Ok(Json(json!({"url": url})).into_response())
 }
 

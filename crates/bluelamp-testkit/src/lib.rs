@@ -13,6 +13,7 @@ use bluelamp_store::testing::TestDatabase;
 use bluelamp_store::{Backend, Store};
 use bluelamp_web::{AppState, WebConfig};
 
+pub mod apps;
 pub mod fediverse;
 pub mod fixtures;
 pub mod mail;

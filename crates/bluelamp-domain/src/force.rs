@@ -168,6 +168,9 @@ pub struct ForceSettings {
     /// set, the inbox's response-time clocks run only inside these hours.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub office_hours: Option<String>,
+    /// Keep the network address a tip from the public came from. Off by default:
+    /// it is personal data, and a witness who fears being traced may not come forward.
+    pub record_tip_addresses: bool,
 }
 
 /// Office hours: minutes after local midnight, start before end (a day shift).

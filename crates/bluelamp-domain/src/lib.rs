@@ -9,6 +9,7 @@ pub mod account;
 pub mod audit;
 pub mod force;
 pub mod ids;
+pub mod incident;
 pub mod policy;
 pub mod post;
 pub mod retry;

@@ -45,6 +45,9 @@ pub enum Action {
     /// Upload media (it is then attached to a post on an account where the
     /// uploader may post; the membership is checked by the use case).
     UploadMedia,
+    /// Open and update cases, incidents and appeals, and triage the tips and
+    /// evidence the public send to them.
+    ManageCases,
 }
 
 impl Action {
@@ -64,6 +67,7 @@ impl Action {
             Action::HandleMessages => "read the messages sent to the force",
             Action::ViewPolicy => "read the force's internal social-media policy",
             Action::UploadMedia => "upload media",
+            Action::ManageCases => "work on cases, incidents, appeals and tips",
         }
     }
 
@@ -77,7 +81,7 @@ impl Action {
                 "a force administrator or the comms team"
             }
             Action::ViewAudit => "a supervisor, the comms team or a force administrator",
-            Action::HandleMessages => {
+            Action::HandleMessages | Action::ManageCases => {
                 "officers, supervisors, the comms team and force administrators"
             }
             Action::ViewPolicy => "the force's own staff",
@@ -158,6 +162,7 @@ impl Role {
                     | HandleMessages
                     | ViewPolicy
                     | UploadMedia
+                    | ManageCases
             ),
             Supervisor => matches!(
                 action,
@@ -168,10 +173,11 @@ impl Role {
                     | HandleMessages
                     | ViewPolicy
                     | UploadMedia
+                    | ManageCases
             ),
             Officer => matches!(
                 action,
-                ViewAccounts | Post | HandleMessages | ViewPolicy | UploadMedia
+                ViewAccounts | Post | HandleMessages | ViewPolicy | UploadMedia | ManageCases
             ),
             // Analysts are the force's own staff and judge the accounts' output
             // against the policy, so they read it; they neither post nor answer

@@ -118,6 +118,41 @@ pub struct Context {
     /// The recorded policing purpose for disclosing personal data (DPA 2018).
     #[serde(default)]
     pub disclosure_purpose: Option<String>,
+    /// The people the linked case records (suspect, complainant, witness), so the
+    /// check recognises their names even where nothing else in the words would.
+    #[serde(default)]
+    pub people: Vec<CasePerson>,
+}
+
+/// Someone a case records, as the check needs them: a name, a part and an age.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CasePerson {
+    pub name: String,
+    pub role: CaseRole,
+    #[serde(default)]
+    pub age: Option<u32>,
+}
+
+/// A person's part in a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaseRole {
+    Suspect,
+    Complainant,
+    Witness,
+}
+
+impl CaseRole {
+    pub const ALL: [CaseRole; 3] = [CaseRole::Suspect, CaseRole::Complainant, CaseRole::Witness];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseRole::Suspect => "suspect",
+            CaseRole::Complainant => "complainant",
+            CaseRole::Witness => "witness",
+        }
+    }
 }
 
 /// `null` means "not set": accept it for booleans as false rather than erroring.
@@ -414,6 +449,11 @@ pub(crate) fn draft_from_value(value: serde_json::Value) -> Result<Draft, DraftE
         for key in ["naming_exception", "court_order_ref", "disclosure_purpose"] {
             check_field::<Option<String>>(&value, &["context", key], "a string")?;
         }
+        check_field::<Option<Vec<CasePerson>>>(
+            &value,
+            &["context", "people"],
+            "a list of {\"name\": string, \"role\": suspect|complainant|witness, \"age\": number|null}",
+        )?;
         check_field::<Option<Vec<Media>>>(
             &value,
             &["context", "media"],

@@ -15,6 +15,7 @@
 //! whose message is written for the uploader.
 
 mod error;
+mod evidence;
 mod gif;
 mod header;
 mod images;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use error::MediaError;
+pub use evidence::{check_evidence, check_evidence_start, CheckedEvidence};
 pub use images::{process_image, OutputFormat, ProcessedImage, Thumbnail};
 pub use sniff::{sniff, Lookalike, MediaKind};
 pub use store::{BoxFuture, LocalMediaStore, MediaKey, MediaStore, StoreError};

@@ -6,16 +6,20 @@
 //! them writes SQL. This crate knows nothing of HTTP.
 
 pub mod accounts;
+pub mod appeals;
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod client_apps;
 pub mod demo;
+pub mod demo_casework;
 pub mod error;
 pub mod federation;
 pub mod force_rules;
 pub mod forces;
 pub mod governance_feedback;
 pub mod inbox;
+pub mod incidents;
 pub mod jobs;
 pub mod media;
 pub(crate) mod membership;
@@ -27,6 +31,8 @@ pub mod referrals;
 pub mod runner;
 pub mod staff;
 pub mod subscriptions;
+pub mod tips;
+pub mod uploads;
 pub mod users;
 pub mod webhooks;
 

@@ -66,6 +66,16 @@ async fn listing(
     })
 }
 
+/// A force-wide listing of chosen posts (an incident's updates, the open appeals).
+pub async fn listing_of(
+    store: &Store,
+    force: forces::Force,
+    posts: Vec<posts::Post>,
+) -> ServiceResult<Listing> {
+    let mut conn = store.read().await?;
+    listing(&mut conn, force, None, posts).await
+}
+
 /// A page of the force's (or one account's) public posts, in the order they went
 /// public, after the post `before`.
 pub async fn page(

@@ -8,13 +8,17 @@
 //! This crate knows nothing of HTTP; it depends only on the domain.
 
 pub mod accounts;
+pub mod appeals;
 pub mod audit;
 pub mod canned;
+pub mod cases;
+pub mod evidence;
 pub mod federation;
 pub mod feedback;
 pub mod force_rules;
 pub mod forces;
 pub mod inbox;
+pub mod incidents;
 pub mod jobs;
 mod leased_queue;
 pub mod media;
@@ -404,6 +408,12 @@ fn migrator(backend: Backend) -> Migrator {
             "inbox_received_index",
             include_str!("../migrations/sqlite/0020_inbox_received_index.sql"),
             include_str!("../migrations/postgres/0020_inbox_received_index.sql"),
+        ),
+        (
+            21,
+            "cases_incidents_appeals",
+            include_str!("../migrations/sqlite/0021_cases_incidents_appeals.sql"),
+            include_str!("../migrations/postgres/0021_cases_incidents_appeals.sql"),
         ),
     ];
     let migrations = files

@@ -457,6 +457,34 @@ pub async fn by_status(
     rows.iter().map(post_from).collect()
 }
 
+/// The posts linked to an incident, appeal or case (`kind`, `reference`) in a force,
+/// newest first, deleted ones left out; only published ones when `public`.
+pub async fn linked(
+    conn: &mut AnyConnection,
+    force: ForceId,
+    kind: &str,
+    reference: &str,
+    public: bool,
+    limit: i64,
+) -> Result<Vec<Post>> {
+    let filter = if public {
+        "status = 'published'"
+    } else {
+        "status <> 'deleted'"
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM posts WHERE force_id = $1 AND link_kind = $2 AND link_ref = $3 \
+         AND {filter} ORDER BY id DESC LIMIT $4"
+    ))
+    .bind(force.0)
+    .bind(kind)
+    .bind(reference)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(post_from).collect()
+}
+
 /// A staff user's own posts, newest first.
 pub async fn by_author(conn: &mut AnyConnection, author: UserId, limit: i64) -> Result<Vec<Post>> {
     let rows = sqlx::query(&format!(

@@ -42,7 +42,10 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                                 @if nav.role != "partner" {
                                     li { a href="/staff/accounts" { "Accounts" } }
                                     li { a href="/staff/posts" { "Posts" } }
-                                    @if nav.role != "analyst" { li { a href="/staff/inbox" { "Inbox" } } }
+                                    @if nav.role != "analyst" {
+                                        li { a href="/staff/inbox" { "Inbox" } }
+                                        li { a href="/staff/incidents" { "Incidents & appeals" } }
+                                    }
                                 }
                                 @if nav.role != "analyst" { li { a href="/staff/referrals" { "Referrals" } } }
                                 @if nav.role != "partner" {

@@ -70,6 +70,15 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
+    /// Where evidence from the public is kept, beside the media folder but apart
+    /// from it: nothing there is ever served to the public.
+    pub fn evidence_dir(&self) -> std::path::PathBuf {
+        match self.media_dir.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.join("evidence"),
+            _ => std::path::PathBuf::from("evidence"),
+        }
+    }
+
     /// Served over HTTPS: the public address is `https://`, or cookies are
     /// `Secure` (which only works over HTTPS). Then responses carry HSTS.
     pub fn served_over_https(&self) -> bool {

@@ -103,6 +103,42 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/referrals/{id}", get(api::referrals::get))
         .route("/referrals/{id}/updates", post(api::referrals::update))
+        .route("/cases", get(api::cases::list).post(api::cases::create))
+        .route("/cases/hanging", get(api::cases::hanging))
+        .route("/cases/{reference}", get(api::cases::get))
+        .route("/cases/{reference}/people", post(api::cases::add_person))
+        .route("/cases/{reference}/status", post(api::cases::set_status))
+        .route(
+            "/incidents",
+            get(api::cases::incidents).post(api::cases::open_incident),
+        )
+        .route("/incidents/{reference}", get(api::cases::incident))
+        .route(
+            "/incidents/{reference}/updates",
+            post(api::cases::post_update),
+        )
+        .route(
+            "/incidents/{reference}/close",
+            post(api::cases::close_incident),
+        )
+        .route(
+            "/appeals",
+            get(api::appeals::list).post(api::appeals::create),
+        )
+        .route("/appeals/{reference}", get(api::appeals::get))
+        .route(
+            "/appeals/{reference}/status",
+            post(api::appeals::set_status),
+        )
+        .route(
+            "/appeals/{reference}/remove-images",
+            post(api::appeals::remove_images),
+        )
+        .route("/tips", get(api::appeals::tips))
+        .route("/tips/{id}", get(api::appeals::tip))
+        .route("/tips/{id}/decision", post(api::appeals::decide))
+        .route("/tips/{id}/bundle", get(api::appeals::bundle))
+        .route("/evidence/{id}", get(api::appeals::evidence))
         .route("/rumours", get(api::inbox::rumours))
         .route("/rumours/{id}", get(api::inbox::rumour))
         .route("/rumours/{id}/answer", post(api::inbox::answer_rumour))
@@ -126,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assets/compose.js", get(compose_script))
         .route("/assets/inbox.js", get(inbox_script))
+        .route("/assets/incident.js", get(incident_script))
         // Federation (ActivityPub): discovery, actors on the force's domain
         // (chosen by Host), the inboxes (body limit -> 413) and the staff inbox.
         .route("/.well-known/webfinger", get(fed::discovery::webfinger))
@@ -155,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         .merge(staff::routes())
         .merge(crate::mastodon::routes())
         .merge(public::subscribe::routes())
+        .merge(public::submission_routes())
         // Request spans for everything above; the public reads below are the hot path
         // a whole county refreshes at once, so they are counted in the metrics but
         // carry no per-request span.
@@ -266,6 +304,17 @@ async fn inbox_script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         include_str!("../assets/inbox.js"),
+    )
+        .into_response()
+}
+
+async fn incident_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/incident.js"),
     )
         .into_response()
 }

@@ -38,6 +38,11 @@ pub(super) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             config.demo_domain.clone()
         };
         let seeded = services::demo::seed_if_empty(&store, &domain).await?;
+        if seeded {
+            services::demo_casework::seed_casework(&store, &config.data_dir)
+                .await
+                .context("seeding the demo force's incidents, appeals and cases")?;
+        }
         println!(
             "{}",
             if seeded {

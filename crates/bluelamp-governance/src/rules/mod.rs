@@ -1,6 +1,7 @@
 //! The detectors. Each submodule owns one or two categories; all of them read a shared
 //! [`Ctx`] that is computed once per check (sentences, people, the case's legal status).
 
+mod case;
 mod conduct;
 mod people;
 mod personal_data;
@@ -329,6 +330,7 @@ pub(crate) fn run_all(
     people::victim_identity(engine, &ctx, out);
     people::child_identity(engine, &ctx, out);
     people::contempt(&ctx, out);
+    case::people(&ctx, out);
     personal_data::check(engine, &ctx, out);
     conduct::operational(engine, &ctx, out);
     conduct::political(engine, &ctx, out);

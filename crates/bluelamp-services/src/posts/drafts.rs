@@ -15,11 +15,20 @@ pub(crate) async fn stored_draft(
     let account = accounts::get(conn, post.account_id).await?;
     let force = forces::get(conn, post.force_id).await?;
     let alts = photo_descriptions(conn, post.id).await?;
-    let compose = Compose {
+    let mut compose = Compose {
         kind: Some(post.kind.clone()),
         channels: post.channels.clone(),
         ..Compose::default()
     };
+    // A case deleted or renamed since must not stop the example being recorded.
+    let _ = super::with_case_context(
+        conn,
+        post.force_id,
+        post.link_kind.as_deref(),
+        post.link_ref.as_deref(),
+        &mut compose,
+    )
+    .await;
     Ok(draft_request(
         &post.body,
         account.kind,

@@ -17,11 +17,13 @@ use crate::{notifications, ServiceError, ServiceResult, Staff};
 
 mod drafts;
 mod edits;
+mod linked;
 mod scheduling;
 
 use drafts::photo_descriptions;
 pub(crate) use drafts::stored_draft;
 use edits::{approve_edit, reject_edit};
+pub(crate) use linked::with_case_context;
 
 use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
@@ -90,6 +92,10 @@ pub struct Compose {
     /// inbox's reply use case, never read from a request.
     #[serde(skip)]
     pub reply_channel: Option<String>,
+    /// The people recorded on the linked case; filled from the case, never read
+    /// from a request.
+    #[serde(skip)]
+    pub case_people: Vec<bluelamp_governance::CasePerson>,
 }
 
 /// The force's recently published texts by account, keyed as the governance
@@ -226,6 +232,9 @@ fn draft_request(
     if let Some(status) = &compose.case_status {
         context["case_status"] = json!(status);
     }
+    if !compose.case_people.is_empty() {
+        context["people"] = json!(compose.case_people);
+    }
     json!({
         "text": body,
         "context": context,
@@ -329,7 +338,7 @@ pub async fn compose(
         Some(channel) => vec![channel.clone()],
         None => workflow::choose_channels(&input.channels)?,
     };
-    let input = &Compose {
+    let mut input = Compose {
         channels,
         ..input.clone()
     };
@@ -344,6 +353,11 @@ pub async fn compose(
     let force = forces::get(&mut tx, account.force_id).await?;
     let compiled = engine.for_force(&mut tx, force.id).await?;
     let engine: &Engine = &compiled;
+    if let Some(link) = &input.link {
+        let (kind, reference) = (link.kind.clone(), link.reference.clone());
+        with_case_context(&mut tx, force.id, Some(&kind), Some(&reference), &mut input).await?;
+    }
+    let input = &input;
     if let Some(parent) = input.reply_to {
         let parent = posts::get(&mut tx, parent).await?;
         if parent.force_id != force.id {
@@ -623,11 +637,19 @@ async fn recheck(
     let compiled = engine.for_force(conn, force.id).await?;
     let engine: &Engine = &compiled;
     let alts = photo_descriptions(conn, post.id).await?;
-    let compose = Compose {
+    let mut compose = Compose {
         kind: Some(post.kind.clone()),
         channels: post.channels.clone(),
         ..Compose::default()
     };
+    with_case_context(
+        conn,
+        post.force_id,
+        post.link_kind.as_deref(),
+        post.link_ref.as_deref(),
+        &mut compose,
+    )
+    .await?;
     check(
         engine,
         body,

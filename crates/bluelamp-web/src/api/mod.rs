@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. Errors are `{"error": code, "detail": message}`;
 //! bad JSON answers 400 naming the field; bodies over the limit answer 413.
 
+pub mod appeals;
+pub mod cases;
 pub(crate) mod extract;
 pub mod forces;
 pub mod inbox;
@@ -170,12 +172,25 @@ pub async fn create_post(
     )
     .await?;
     state.public_changed();
+    submitted_response(&submitted, json!({}))
+}
+
+/// A submitted post as the API answers it: 201, or 422 with the check's reasons
+/// when it was refused (the post is kept, never shown). `extra` keys are added
+/// (an incident update's or an appeal's own fields).
+fn submitted_response(
+    submitted: &services::posts::Submitted,
+    extra: serde_json::Value,
+) -> ApiResult {
     let status = if submitted.post.status == bluelamp_domain::PostStatus::Refused {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::CREATED
     };
-    let mut body = serde_json::to_value(&submitted).unwrap_or_default();
+    let mut body = serde_json::to_value(submitted).unwrap_or_default();
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
     if status == StatusCode::UNPROCESSABLE_ENTITY {
         body["error"] = json!("refused");
         body["detail"] = json!(refusal_detail(&submitted.report));

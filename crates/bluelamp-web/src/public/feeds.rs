@@ -48,10 +48,23 @@ pub struct FeedSubject<'a> {
     pub force: &'a Force,
     pub account: Option<&'a Account>,
     pub base: &'a str,
+    /// A force-wide collection instead (the latest appeals, one incident's updates).
+    pub collection: Option<Collection<'a>>,
+}
+
+/// A collection of a force's posts with its own page: `path` follows
+/// `/forces/{code}/` ("appeals", "incidents/NWP-1").
+#[derive(Clone, Copy)]
+pub struct Collection<'a> {
+    pub path: &'a str,
+    pub title: &'a str,
 }
 
 impl FeedSubject<'_> {
     fn title(&self) -> String {
+        if let Some(collection) = self.collection {
+            return format!("{} ({})", collection.title, self.force.name);
+        }
         match self.account {
             Some(account) => format!("{} ({})", account.display_name, self.force.name),
             None => self.force.name.clone(),
@@ -59,6 +72,12 @@ impl FeedSubject<'_> {
     }
 
     fn page_url(&self) -> String {
+        if let Some(collection) = self.collection {
+            return format!(
+                "{}/forces/{}/{}",
+                self.base, self.force.code, collection.path
+            );
+        }
         match self.account {
             Some(account) => format!(
                 "{}/forces/{}/accounts/{}",
@@ -74,6 +93,13 @@ impl FeedSubject<'_> {
 
     fn id(&self) -> String {
         let year = self.force.created_at.get(..4).unwrap_or("2026");
+        if let Some(collection) = self.collection {
+            return format!(
+                "tag:{},{year}:{}",
+                host(&self.force.domain),
+                collection.path
+            );
+        }
         match self.account {
             Some(account) => format!(
                 "tag:{},{year}:accounts/{}",

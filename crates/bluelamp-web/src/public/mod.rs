@@ -2,10 +2,13 @@
 //! profile, single posts, and the feeds. Anyone may read them; they show nothing
 //! that is not public. Hot documents are served from [`cache`].
 
+pub mod appeals;
 pub mod cache;
 pub mod contact;
 pub mod feeds;
+pub mod incidents;
 pub mod subscribe;
+pub mod tus;
 
 use std::sync::Arc;
 
@@ -30,15 +33,76 @@ use feeds::Format;
 pub const PAGE_SIZE: i64 = 20;
 const FEED_SIZE: i64 = 50;
 
+/// What the public send: tips with their files, and resumable uploads. Bodies here
+/// may be large (a tip's photos, a video chunk), so each route sets its own limit.
+pub fn submission_routes() -> Router<AppState> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::post;
+    let tip_limit = DefaultBodyLimit::max(crate::uploads::MAX_UPLOAD_BYTES);
+    // A chunk may be the whole file (many clients send it in one PATCH).
+    let chunk_limit = DefaultBodyLimit::max(bluelamp_services::uploads::MAX_UPLOAD_BYTES as usize);
+    Router::new()
+        .route(
+            "/forces/{code}/appeals/{reference}/tips",
+            post(appeals::submit_to_appeal).layer(tip_limit),
+        )
+        .route(
+            "/forces/{code}/tips",
+            get(appeals::general_form)
+                .post(appeals::submit_general)
+                .layer(tip_limit),
+        )
+        .route(
+            "/forces/{code}/uploads",
+            post(tus::create).options(tus::options),
+        )
+        .route(
+            "/forces/{code}/uploads/{id}",
+            axum::routing::head(tus::head)
+                .patch(tus::patch)
+                .delete(tus::delete)
+                .options(tus::options)
+                .layer(chunk_limit),
+        )
+}
+
 pub fn routes() -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(index))
         .route("/forces/{code}", get(force_page))
         .route("/forces/{code}/accounts/{handle}", get(profile))
-        .route("/forces/{code}/posts/{id}", get(single_post));
+        .route("/forces/{code}/posts/{id}", get(single_post))
+        .route("/forces/{code}/appeals", get(appeals::latest_page))
+        .route(
+            "/forces/{code}/appeals/{reference}",
+            get(appeals::appeal_page),
+        )
+        .route("/forces/{code}/incidents/{reference}", get(incidents::page))
+        .route(
+            "/forces/{code}/incidents/{reference}/live",
+            get(incidents::live),
+        );
     for format in [Format::Atom, Format::Rss, Format::Json] {
         let ext = format.extension();
         router = router
+            .route(
+                &format!("/forces/{{code}}/appeals/feed.{ext}"),
+                get(
+                    move |state: State<AppState>, path: Path<String>, headers: HeaderMap| {
+                        appeals::latest_feed(state, path, headers, format)
+                    },
+                ),
+            )
+            .route(
+                &format!("/forces/{{code}}/incidents/{{reference}}/feed.{ext}"),
+                get(
+                    move |state: State<AppState>,
+                          path: Path<(String, String)>,
+                          headers: HeaderMap| {
+                        incidents::feed(state, path, headers, format)
+                    },
+                ),
+            )
             .route(
                 &format!("/forces/{{code}}/feed.{ext}"),
                 get(
@@ -476,6 +540,7 @@ async fn build_feed(
         force,
         account,
         base: &state.config.public_base_url,
+        collection: None,
     };
     let body = feeds::render(format, &subject, items, force_accounts);
     let last = items

@@ -212,7 +212,10 @@ fn compose_form(
             select id="kind" name="kind" {
                 @for kind in ["update", "appeal", "incident", "personal", "reply"] { option value=(kind) { (kind) } }
             }
-            label for="case_status" { "Linked case (if any)" }
+            label for="case_reference" { "Case reference (if the post is about a case on record)" }
+            input type="text" id="case_reference" name="case_reference" maxlength="40" aria-describedby="case-reference-hint";
+            p.hint id="case-reference-hint" { "The case's status and the people it records then decide the check, whatever is chosen below." }
+            label for="case_status" { "Legal status of the matter (if no case is on record)" }
             select id="case_status" name="case_status" {
                 @for status in ["none", "arrested", "charged", "convicted", "acquitted", "nfa"] { option value=(status) { (status) } }
             }

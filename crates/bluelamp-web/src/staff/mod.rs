@@ -2,16 +2,19 @@
 
 mod accounts;
 mod audit;
+pub(crate) mod cases;
 mod force;
 mod home;
 mod inbox;
 mod inbox_replies;
+mod incidents;
 mod login;
 mod policy;
 mod posts;
 mod referrals;
 mod rumours;
 mod settings;
+mod tips;
 mod users;
 
 use axum::response::{IntoResponse, Redirect, Response};
@@ -102,6 +105,43 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/referrals/{id}", get(referrals::detail))
         .route("/staff/referrals/{id}/update", post(referrals::update))
         .route("/staff/inbox/{id}/refer", post(referrals::refer))
+        .route("/staff/cases", get(cases::page).post(cases::create))
+        .route("/staff/cases/{reference}", get(cases::detail))
+        .route("/staff/cases/{reference}/people", post(cases::add_person))
+        .route("/staff/cases/{reference}/status", post(cases::set_status))
+        .route("/staff/cases/{reference}/follow-up", post(cases::follow_up))
+        .route(
+            "/staff/incidents",
+            get(incidents::page).post(incidents::open),
+        )
+        .route("/staff/incidents/{reference}", get(incidents::detail))
+        .route(
+            "/staff/incidents/{reference}/updates",
+            post(incidents::post_update),
+        )
+        .route("/staff/incidents/{reference}/close", post(incidents::close))
+        .route(
+            "/staff/appeals",
+            get(incidents::appeals_page)
+                .post(incidents::create_appeal)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::uploads::MAX_UPLOAD_BYTES,
+                )),
+        )
+        .route("/staff/appeals/{reference}", get(incidents::appeal_detail))
+        .route(
+            "/staff/appeals/{reference}/status",
+            post(incidents::appeal_status),
+        )
+        .route(
+            "/staff/appeals/{reference}/remove-images",
+            post(incidents::remove_images),
+        )
+        .route("/staff/tips", get(tips::page))
+        .route("/staff/tips/{id}", get(tips::detail))
+        .route("/staff/tips/{id}/decision", post(tips::decide))
+        .route("/staff/tips/{id}/bundle", get(tips::bundle))
+        .route("/staff/evidence/{id}", get(tips::evidence))
         .route("/staff/audit", get(audit::page))
         .route("/staff/settings", get(settings::page))
         .route("/staff/settings/password", post(settings::change_password))

@@ -56,6 +56,14 @@ pub async fn compose(
         kind: form.field("kind").map(str::to_string),
         channels: form.all("channels"),
         case_status: form.field("case_status").map(str::to_string),
+        link: form
+            .field("case_reference")
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(|reference| services::posts::Link {
+                kind: "case".into(),
+                reference: reference.to_string(),
+            }),
         scheduled_at: form.field("scheduled_at").and_then(schedule_from_form),
         content_warning: form.field("content_warning").map(str::to_string),
         media,

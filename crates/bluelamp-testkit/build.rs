@@ -90,6 +90,11 @@ fn main() {
             "BLUELAMP_REQUIRE_PYTHON_PEERS",
         ),
         (
+            "bluelamp_has_tuspy",
+            python_has("tusclient"),
+            "BLUELAMP_REQUIRE_PYTHON_PEERS",
+        ),
+        (
             "bluelamp_has_pasture",
             python_has("fediverse_pasture"),
             "BLUELAMP_REQUIRE_FEDIVERSE_PEERS",

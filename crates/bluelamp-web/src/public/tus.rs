@@ -22,7 +22,7 @@ use bluelamp_media::LocalMediaStore;
 use bluelamp_services::uploads::{self, MAX_UPLOAD_BYTES};
 use bluelamp_services::ServiceError;
 use sha1::Digest as _;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use tokio_stream::StreamExt;
 
 use crate::rate_limit::KeyedLimiter;
@@ -332,8 +332,10 @@ pub async fn patch(
         return from_service(ServiceError::NotFound("upload"));
     };
     // Bytes past the recorded offset (a chunk cut off before it was recorded) go.
-    if file.set_len(offset as u64).await.is_err() {
-        return from_service(ServiceError::Internal("cannot truncate".into()));
+    if file.set_len(offset as u64).await.is_err()
+        || file.seek(std::io::SeekFrom::Start(offset as u64)).await.is_err()
+    {
+        return from_service(ServiceError::Internal("cannot position the upload".into()));
     }
     let mut written: i64 = 0;
     let mut stream = body.into_data_stream();

@@ -1,0 +1,126 @@
+//! Live incidents (story 3): structured updates that publish through the check, a
+//! public page with a map drawn from the geometry, its own feeds, a live stream that
+//! announces each new update, and a closing summary that keeps the page as a record.
+
+#![allow(clippy::unwrap_used)]
+
+use bluelamp_testkit::TestApp;
+use serde_json::json;
+
+const AREA: &str = r#"{"type":"Polygon","coordinates":[[[-3.575,53.292],[-3.530,53.292],[-3.530,53.276],[-3.575,53.276],[-3.575,53.292]]]}"#;
+
+#[tokio::test]
+async fn an_incident_updates_live_and_closes_as_a_record() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let t = Some(token.as_str());
+    let corporate = sergeant.account_id(&token, "democonstabulary").await;
+    let area: serde_json::Value = serde_json::from_str(AREA).unwrap();
+    let opened = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-1", "title": "Coast road closed", "area": "Towyn", "area_geojson": area, "severity": "high", "account_id": corporate})))
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+
+    // The public page exists with no updates, and its stream is open.
+    let public = app.client();
+    let page = public.get("/forces/demo/incidents/INC-1").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No updates yet"));
+    let mut live = reqwest::Client::new()
+        .get(format!("{}/forces/demo/incidents/INC-1/live", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    assert!(live.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+
+    let update = sergeant
+        .api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({
+            "text": "Emergency services are at a collision on the coast road.",
+            "facts": [
+                {"type": "road-closure", "road": "A548 Coast Road", "from": "Towyn", "to": "Kinmel Bay", "direction": "both directions",
+                 "line": {"type": "LineString", "coordinates": [[-3.570, 53.287], [-3.538, 53.281]]}},
+                {"type": "diversion", "route": "via the A55", "line": {"type": "LineString", "coordinates": [[-3.570, 53.287], [-3.545, 53.277]]}},
+                {"type": "avoid-area"}
+            ],
+            "channels": ["fediverse"]
+        })))
+        .await;
+    assert_eq!(update.status, 201, "{}", update.body);
+    let body = update.json()["post"]["body"].as_str().unwrap().to_string();
+    assert!(body.contains("Road closed: A548 Coast Road (both directions) between Towyn and Kinmel Bay."), "{body}");
+    assert!(body.contains("Diversion: via the A55.") && body.contains("Please avoid the Towyn area."), "{body}");
+
+    // The stream says so without the reader reloading.
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut seen = String::new();
+        while let Some(chunk) = live.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("event: update") {
+                return seen;
+            }
+        }
+        seen
+    })
+    .await
+    .expect("an update event within 10 s");
+    assert!(event.contains("event: update"), "{event}");
+
+    let page = public.get("/forces/demo/incidents/INC-1").await;
+    assert!(page.body.contains("Road closed: A548 Coast Road"), "{}", page.body);
+    assert!(page.body.contains("<svg") && page.body.contains("1 road closure(s) in red"), "the map is drawn from the geometry");
+    assert!(page.body.contains("stroke=\"#c00000\""), "the closure line is drawn");
+    let feed = public.get("/forces/demo/incidents/INC-1/feed.atom").await;
+    assert_eq!(feed.status, 200);
+    assert!(feed.body.contains("Road closed: A548 Coast Road") && feed.body.contains("incidents/INC-1"), "{}", feed.body);
+    let json_feed = public.get("/forces/demo/incidents/INC-1/feed.json").await.json();
+    assert_eq!(json_feed["items"].as_array().unwrap().len(), 1);
+
+    // Bad input: clear errors, nothing recorded.
+    for (facts, needle) in [
+        (json!([{"type": "road-closure", "road": ""}]), "names the road"),
+        (json!([{"type": "road-closure", "road": "A55", "line": {"type": "LineString", "coordinates": [[0, 0], [200, 0]]}}]), "180"),
+        (json!([{"type": "meteor-strike"}]), "expected a list of facts"),
+    ] {
+        let refused = sergeant.api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({"text": "x", "facts": facts}))).await;
+        assert_eq!(refused.status, 400, "{}", refused.body);
+        assert!(refused.body.contains(needle), "{needle}: {}", refused.body);
+    }
+    let open_ring = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-2", "title": "x", "area": "x", "severity": "low", "account_id": corporate,
+            "area_geojson": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}})))
+        .await;
+    assert_eq!(open_ring.status, 400, "{}", open_ring.body);
+    assert!(open_ring.body.contains("area_geojson"));
+    let reused = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-1", "title": "x", "area": "x", "severity": "low", "account_id": corporate})))
+        .await;
+    assert_eq!(reused.status, 409);
+    let view = sergeant.api("GET", "/api/v1/incidents/INC-1", t, None).await.json();
+    assert_eq!(view["updates"].as_array().unwrap().len(), 1, "the refused updates left nothing behind");
+
+    // A held update stays off the public page until approved.
+    let held = sergeant
+        .api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({"text": "Jake Smith, 15, from Towyn was hurt in the crash."})))
+        .await;
+    assert!(held.status == 422 || held.json()["post"]["status"] == "pending", "{}", held.body);
+    let page = public.get("/forces/demo/incidents/INC-1").await;
+    assert!(!page.body.contains("Jake Smith"));
+
+    let closed = sergeant
+        .api("POST", "/api/v1/incidents/INC-1/close", t, Some(json!({"summary": "The coast road has reopened. Thank you for your patience."})))
+        .await;
+    assert_eq!(closed.status, 201, "{}", closed.body);
+    let page = public.get("/forces/demo/incidents/INC-1").await;
+    assert!(page.body.contains("Closed") && page.body.contains("this page stays as the record"), "{}", page.body);
+    assert!(page.body.contains("The coast road has reopened."));
+    let after = sergeant.api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({"text": "More"}))).await;
+    assert_eq!(after.status, 409, "a closed incident takes no updates: {}", after.body);
+
+    // Staff pages: the list and the incident, for a role that may; not for an analyst.
+    assert_eq!(sergeant.get("/staff/incidents").await.status, 200);
+    assert_eq!(sergeant.get("/staff/incidents/INC-1").await.status, 200);
+    let analyst = app.logged_in("analyst.price").await;
+    assert_eq!(analyst.get("/staff/incidents").await.status, 403);
+    assert_eq!(public.get("/forces/demo/incidents/NOPE").await.status, 404);
+}

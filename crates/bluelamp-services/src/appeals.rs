@@ -27,7 +27,8 @@ fn bounded<'a>(field: &'static str, value: &'a str, max: usize) -> ServiceResult
     if v.is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
-    if v.chars().count() > max {
+    // The limit counts what was sent, spaces included, as the API documents it.
+    if value.chars().count() > max {
         return Err(invalid(field, format!("at most {max} characters")));
     }
     Ok(v)

@@ -60,7 +60,8 @@ fn bounded<'a>(field: &'static str, value: &'a str, max: usize) -> ServiceResult
     if v.is_empty() {
         return Err(invalid(field, "must not be empty"));
     }
-    if v.chars().count() > max {
+    // The limit counts what was sent, spaces included, as the API documents it.
+    if value.chars().count() > max {
         return Err(invalid(field, format!("at most {max} characters")));
     }
     Ok(v)
@@ -173,6 +174,9 @@ pub async fn set_status(
             format!("one of: {}", STATUSES.join(", ")),
         ));
     }
+    if change.court.is_some_and(|c| c.chars().count() > 200) {
+        return Err(invalid("court", "at most 200 characters"));
+    }
     let court = change.court.map(str::trim).filter(|c| !c.is_empty());
     let court_date = change.court_date.map(str::trim).filter(|c| !c.is_empty());
     if let Some(date) = court_date {
@@ -183,10 +187,10 @@ pub async fn set_status(
     if change.status == "in-court" && court.is_none() {
         return Err(invalid("court", "say which court the case is in"));
     }
-    let reason = change.reason.trim();
-    if reason.chars().count() > MAX_TEXT {
+    if change.reason.chars().count() > MAX_TEXT {
         return Err(invalid("reason", format!("at most {MAX_TEXT} characters")));
     }
+    let reason = change.reason.trim();
     let mut tx = store.write().await?;
     let case = case_in_force(&mut tx, force, &reference("reference", reference_text)?).await?;
     if case.status == change.status {

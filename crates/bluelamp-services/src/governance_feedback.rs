@@ -79,6 +79,12 @@ pub async fn report(
         ));
     }
     let reason = checked_reason(reason)?;
+    if categories.len() > LABELLED.len() {
+        return Err(invalid(
+            "categories",
+            format!("at most {} categories, each once", LABELLED.len()),
+        ));
+    }
     let mut seen = Vec::new();
     for c in categories {
         if !LABELLED.iter().any(|l| l.as_str() == c) {

@@ -26,13 +26,13 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
 }
 
 fn optional(field: &'static str, value: Option<&str>, max: usize) -> ServiceResult<Option<String>> {
-    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
-        return Ok(None);
-    };
-    if v.chars().count() > max {
+    if value.is_some_and(|v| v.chars().count() > max) {
         return Err(invalid(field, format!("at most {max} characters")));
     }
-    Ok(Some(v.to_string()))
+    Ok(value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string))
 }
 
 /// A file as the sender's browser sent it.

@@ -32,7 +32,10 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
         .await
         .unwrap();
     assert_eq!(live.status(), 200);
-    assert!(live.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(live.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
 
     let update = sergeant
         .api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({
@@ -48,8 +51,16 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
         .await;
     assert_eq!(update.status, 201, "{}", update.body);
     let body = update.json()["post"]["body"].as_str().unwrap().to_string();
-    assert!(body.contains("Road closed: A548 Coast Road (both directions) between Towyn and Kinmel Bay."), "{body}");
-    assert!(body.contains("Diversion: via the A55.") && body.contains("Please avoid the Towyn area."), "{body}");
+    assert!(
+        body.contains(
+            "Road closed: A548 Coast Road (both directions) between Towyn and Kinmel Bay."
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("Diversion: via the A55.") && body.contains("Please avoid the Towyn area."),
+        "{body}"
+    );
 
     // The stream says so without the reader reloading.
     let event = tokio::time::timeout(std::time::Duration::from_secs(10), async {
@@ -67,22 +78,55 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
     assert!(event.contains("event: update"), "{event}");
 
     let page = public.get("/forces/demo/incidents/INC-1").await;
-    assert!(page.body.contains("Road closed: A548 Coast Road"), "{}", page.body);
-    assert!(page.body.contains("<svg") && page.body.contains("1 road closure(s) in red"), "the map is drawn from the geometry");
-    assert!(page.body.contains("stroke=\"#c00000\""), "the closure line is drawn");
+    assert!(
+        page.body.contains("Road closed: A548 Coast Road"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("<svg") && page.body.contains("1 road closure(s) in red"),
+        "the map is drawn from the geometry"
+    );
+    assert!(
+        page.body.contains("stroke=\"#c00000\""),
+        "the closure line is drawn"
+    );
     let feed = public.get("/forces/demo/incidents/INC-1/feed.atom").await;
     assert_eq!(feed.status, 200);
-    assert!(feed.body.contains("Road closed: A548 Coast Road") && feed.body.contains("incidents/INC-1"), "{}", feed.body);
-    let json_feed = public.get("/forces/demo/incidents/INC-1/feed.json").await.json();
+    assert!(
+        feed.body.contains("Road closed: A548 Coast Road") && feed.body.contains("incidents/INC-1"),
+        "{}",
+        feed.body
+    );
+    let json_feed = public
+        .get("/forces/demo/incidents/INC-1/feed.json")
+        .await
+        .json();
     assert_eq!(json_feed["items"].as_array().unwrap().len(), 1);
 
     // Bad input: clear errors, nothing recorded.
     for (facts, needle) in [
-        (json!([{"type": "road-closure", "road": ""}]), "names the road"),
-        (json!([{"type": "road-closure", "road": "A55", "line": {"type": "LineString", "coordinates": [[0, 0], [200, 0]]}}]), "180"),
-        (json!([{"type": "meteor-strike"}]), "expected a list of facts"),
+        (
+            json!([{"type": "road-closure", "road": ""}]),
+            "names the road",
+        ),
+        (
+            json!([{"type": "road-closure", "road": "A55", "line": {"type": "LineString", "coordinates": [[0, 0], [200, 0]]}}]),
+            "180",
+        ),
+        (
+            json!([{"type": "meteor-strike"}]),
+            "expected a list of facts",
+        ),
     ] {
-        let refused = sergeant.api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({"text": "x", "facts": facts}))).await;
+        let refused = sergeant
+            .api(
+                "POST",
+                "/api/v1/incidents/INC-1/updates",
+                t,
+                Some(json!({"text": "x", "facts": facts})),
+            )
+            .await;
         assert_eq!(refused.status, 400, "{}", refused.body);
         assert!(refused.body.contains(needle), "{needle}: {}", refused.body);
     }
@@ -96,26 +140,62 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
         .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-1", "title": "x", "area": "x", "severity": "low", "account_id": corporate})))
         .await;
     assert_eq!(reused.status, 409);
-    let view = sergeant.api("GET", "/api/v1/incidents/INC-1", t, None).await.json();
-    assert_eq!(view["updates"].as_array().unwrap().len(), 1, "the refused updates left nothing behind");
+    let view = sergeant
+        .api("GET", "/api/v1/incidents/INC-1", t, None)
+        .await
+        .json();
+    assert_eq!(
+        view["updates"].as_array().unwrap().len(),
+        1,
+        "the refused updates left nothing behind"
+    );
 
     // A held update stays off the public page until approved.
     let held = sergeant
-        .api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({"text": "Jake Smith, 15, from Towyn was hurt in the crash."})))
+        .api(
+            "POST",
+            "/api/v1/incidents/INC-1/updates",
+            t,
+            Some(json!({"text": "Jake Smith, 15, from Towyn was hurt in the crash."})),
+        )
         .await;
-    assert!(held.status == 422 || held.json()["post"]["status"] == "pending", "{}", held.body);
+    assert!(
+        held.status == 422 || held.json()["post"]["status"] == "pending",
+        "{}",
+        held.body
+    );
     let page = public.get("/forces/demo/incidents/INC-1").await;
     assert!(!page.body.contains("Jake Smith"));
 
     let closed = sergeant
-        .api("POST", "/api/v1/incidents/INC-1/close", t, Some(json!({"summary": "The coast road has reopened. Thank you for your patience."})))
+        .api(
+            "POST",
+            "/api/v1/incidents/INC-1/close",
+            t,
+            Some(json!({"summary": "The coast road has reopened. Thank you for your patience."})),
+        )
         .await;
     assert_eq!(closed.status, 201, "{}", closed.body);
     let page = public.get("/forces/demo/incidents/INC-1").await;
-    assert!(page.body.contains("Closed") && page.body.contains("this page stays as the record"), "{}", page.body);
+    assert!(
+        page.body.contains("Closed") && page.body.contains("this page stays as the record"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("The coast road has reopened."));
-    let after = sergeant.api("POST", "/api/v1/incidents/INC-1/updates", t, Some(json!({"text": "More"}))).await;
-    assert_eq!(after.status, 409, "a closed incident takes no updates: {}", after.body);
+    let after = sergeant
+        .api(
+            "POST",
+            "/api/v1/incidents/INC-1/updates",
+            t,
+            Some(json!({"text": "More"})),
+        )
+        .await;
+    assert_eq!(
+        after.status, 409,
+        "a closed incident takes no updates: {}",
+        after.body
+    );
 
     // Staff pages: the list and the incident, for a role that may; not for an analyst.
     assert_eq!(sergeant.get("/staff/incidents").await.status, 200);

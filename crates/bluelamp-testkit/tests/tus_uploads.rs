@@ -16,7 +16,10 @@ fn tus(method: &str, url: &str) -> reqwest::RequestBuilder {
 async fn create(app: &TestApp, length: usize) -> String {
     let created = tus("POST", &format!("{}/forces/demo/uploads", app.base))
         .header("Upload-Length", length.to_string())
-        .header("Upload-Metadata", "filename Y2xpcC5tcDQ=,filetype dmlkZW8vbXA0")
+        .header(
+            "Upload-Metadata",
+            "filename Y2xpcC5tcDQ=,filetype dmlkZW8vbXA0",
+        )
         .send()
         .await
         .unwrap();
@@ -33,7 +36,12 @@ fn mp4(len: usize) -> Vec<u8> {
     data
 }
 
-async fn patch(url: &str, offset: usize, bytes: Vec<u8>, checksum: Option<String>) -> reqwest::Response {
+async fn patch(
+    url: &str,
+    offset: usize,
+    bytes: Vec<u8>,
+    checksum: Option<String>,
+) -> reqwest::Response {
     let mut request = tus("PATCH", url)
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", offset.to_string());
@@ -47,7 +55,10 @@ async fn patch(url: &str, offset: usize, bytes: Vec<u8>, checksum: Option<String
 async fn the_protocol_refuses_what_it_must_and_keeps_what_it_accepted() {
     let app = TestApp::spawn().await;
     let options = reqwest::Client::new()
-        .request(reqwest::Method::OPTIONS, format!("{}/forces/demo/uploads", app.base))
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/forces/demo/uploads", app.base),
+        )
         .send()
         .await
         .unwrap();
@@ -57,7 +68,10 @@ async fn the_protocol_refuses_what_it_must_and_keeps_what_it_accepted() {
     for e in ["creation", "termination", "checksum", "expiration"] {
         assert!(extensions.contains(e), "{extensions}");
     }
-    assert!(options.headers()["tus-checksum-algorithm"].to_str().unwrap().contains("sha1"));
+    assert!(options.headers()["tus-checksum-algorithm"]
+        .to_str()
+        .unwrap()
+        .contains("sha1"));
 
     let no_version = reqwest::Client::new()
         .post(format!("{}/forces/demo/uploads", app.base))
@@ -66,7 +80,10 @@ async fn the_protocol_refuses_what_it_must_and_keeps_what_it_accepted() {
         .await
         .unwrap();
     assert_eq!(no_version.status(), 412);
-    let no_length = tus("POST", &format!("{}/forces/demo/uploads", app.base)).send().await.unwrap();
+    let no_length = tus("POST", &format!("{}/forces/demo/uploads", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_length.status(), 400);
     let huge = tus("POST", &format!("{}/forces/demo/uploads", app.base))
         .header("Upload-Length", (3u64 << 30).to_string())
@@ -109,24 +126,51 @@ async fn the_protocol_refuses_what_it_must_and_keeps_what_it_accepted() {
     assert_eq!(out_of_order.status(), 409);
     // A chunk whose checksum does not match is discarded whole.
     let wrong = base64_sha1(b"something else");
-    let mismatch = patch(&url, 100_000, data[100_000..200_000].to_vec(), Some(format!("sha1 {wrong}"))).await;
+    let mismatch = patch(
+        &url,
+        100_000,
+        data[100_000..200_000].to_vec(),
+        Some(format!("sha1 {wrong}")),
+    )
+    .await;
     assert_eq!(mismatch.status().as_u16(), 460);
     let head = tus("HEAD", &url).send().await.unwrap();
-    assert_eq!(head.headers()["upload-offset"], "100000", "nothing of the bad chunk was kept");
+    assert_eq!(
+        head.headers()["upload-offset"],
+        "100000",
+        "nothing of the bad chunk was kept"
+    );
     assert_eq!(head.headers()["upload-length"], "300000");
     assert_eq!(head.headers()["cache-control"], "no-store");
     let too_much = patch(&url, 100_000, vec![0; 300_000], None).await;
-    assert_eq!(too_much.status(), 400, "more bytes than the length promised");
+    assert_eq!(
+        too_much.status(),
+        400,
+        "more bytes than the length promised"
+    );
     let good = base64_sha1(&data[100_000..]);
-    let last = patch(&url, 100_000, data[100_000..].to_vec(), Some(format!("sha1 {good}"))).await;
+    let last = patch(
+        &url,
+        100_000,
+        data[100_000..].to_vec(),
+        Some(format!("sha1 {good}")),
+    )
+    .await;
     assert_eq!(last.status(), 204);
     assert_eq!(last.headers()["upload-offset"], "300000");
     let done = tus("DELETE", &url).send().await.unwrap();
-    assert_eq!(done.status(), 409, "a finished upload is evidence and stays");
+    assert_eq!(
+        done.status(),
+        409,
+        "a finished upload is evidence and stays"
+    );
 
     // Termination of an unfinished upload.
     let abandoned = create(&app, 1000).await;
-    assert_eq!(tus("DELETE", &abandoned).send().await.unwrap().status(), 204);
+    assert_eq!(
+        tus("DELETE", &abandoned).send().await.unwrap().status(),
+        204
+    );
     assert_eq!(tus("HEAD", &abandoned).send().await.unwrap().status(), 404);
 
     // A "video" that is not one is refused when it completes, and discarded.
@@ -134,7 +178,10 @@ async fn the_protocol_refuses_what_it_must_and_keeps_what_it_accepted() {
     let fake = create(&app, text.len()).await;
     let refused = patch(&fake, 0, text, None).await;
     assert_eq!(refused.status(), 422);
-    assert!(refused.text().await.unwrap().contains("not"), "the reason is given");
+    assert!(
+        refused.text().await.unwrap().contains("not"),
+        "the reason is given"
+    );
     assert_eq!(tus("HEAD", &fake).send().await.unwrap().status(), 404);
 
     // An upload past its expiry is gone, and its file is swept at the next creation.
@@ -148,11 +195,27 @@ async fn the_protocol_refuses_what_it_must_and_keeps_what_it_accepted() {
         .unwrap();
     conn.commit().await.unwrap();
     assert_eq!(tus("HEAD", &stale).send().await.unwrap().status(), 404);
-    let part = app.db.data_dir.clone().unwrap().join("evidence/incoming").join(format!("{id}.part"));
+    let part = app
+        .db
+        .data_dir
+        .clone()
+        .unwrap()
+        .join("evidence/incoming")
+        .join(format!("{id}.part"));
     assert!(part.exists());
     create(&app, 10).await;
     assert!(!part.exists(), "the expired upload's bytes are discarded");
-    assert_eq!(tus("HEAD", &format!("{}/forces/demo/uploads/../../etc", app.base)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        tus(
+            "HEAD",
+            &format!("{}/forces/demo/uploads/../../etc", app.base)
+        )
+        .send()
+        .await
+        .unwrap()
+        .status(),
+        404
+    );
 }
 
 fn base64_sha1(bytes: &[u8]) -> String {
@@ -180,12 +243,27 @@ async fn tuspy_uploads_breaks_off_resumes_and_the_video_reaches_a_tip() {
     })
     .await
     .unwrap();
-    assert!(output.status.success(), "{}\n{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(seen["broken_at"], 1024 * 1024);
-    assert_eq!(seen["resumed_from"], 1024 * 1024, "the second uploader resumed where the first stopped");
+    assert_eq!(
+        seen["resumed_from"],
+        1024 * 1024,
+        "the second uploader resumed where the first stopped"
+    );
     assert_eq!(seen["final_offset"], seen["length"]);
-    let upload_id = seen["url"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let upload_id = seen["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
 
     // The finished upload is named by a tip from the public.
     let public = app.client();
@@ -197,15 +275,33 @@ async fn tuspy_uploads_breaks_off_resumes_and_the_video_reaches_a_tip() {
     let sent = public.post_multipart("/forces/demo/tips", form).await;
     assert_eq!(sent.status, 200, "{}", sent.body);
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
-    let tips = sergeant.api("GET", "/api/v1/tips", Some(&token), None).await.json();
+    let tips = sergeant
+        .api("GET", "/api/v1/tips", Some(&token), None)
+        .await
+        .json();
     let tip = tips[0]["id"].as_i64().unwrap();
-    let view = sergeant.api("GET", &format!("/api/v1/tips/{tip}"), Some(&token), None).await.json();
+    let view = sergeant
+        .api("GET", &format!("/api/v1/tips/{tip}"), Some(&token), None)
+        .await
+        .json();
     let item = &view["evidence"][0]["item"];
-    assert_eq!(item["sha256"], seen["sha256"], "the video arrived byte for byte");
+    assert_eq!(
+        item["sha256"], seen["sha256"],
+        "the video arrived byte for byte"
+    );
     assert_eq!(item["content_type"], "video/mp4");
     assert_eq!(item["filename"], "clip.mp4");
     // An upload cannot be claimed twice.
     let page = public.get("/forces/demo/tips").await;
-    let again = reqwest::multipart::Form::new().text("csrf", page.csrf()).text("text", "again").text("upload", upload_id);
-    assert_eq!(public.post_multipart("/forces/demo/tips", again).await.status, 400);
+    let again = reqwest::multipart::Form::new()
+        .text("csrf", page.csrf())
+        .text("text", "again")
+        .text("upload", upload_id);
+    assert_eq!(
+        public
+            .post_multipart("/forces/demo/tips", again)
+            .await
+            .status,
+        400
+    );
 }

@@ -162,6 +162,20 @@ pub async fn add_canned(
     staff.require_scope("write")?;
     staff.authorize(bluelamp_domain::Action::HandleMessages)?;
     let force = staff.current_force()?;
+    // The limits count what was sent (as documented), the emptiness what is left.
+    if title.chars().count() > MAX_CANNED_TITLE || text.chars().count() > MAX_CANNED_TEXT {
+        let field = if title.chars().count() > MAX_CANNED_TITLE {
+            "title"
+        } else {
+            "text"
+        };
+        return Err(invalid(
+            field,
+            format!(
+                "a title is at most {MAX_CANNED_TITLE} characters and a text {MAX_CANNED_TEXT}"
+            ),
+        ));
+    }
     let title = title.trim();
     let text = text.trim();
     if title.is_empty() || title.chars().count() > MAX_CANNED_TITLE {

@@ -333,7 +333,10 @@ pub async fn patch(
     };
     // Bytes past the recorded offset (a chunk cut off before it was recorded) go.
     if file.set_len(offset as u64).await.is_err()
-        || file.seek(std::io::SeekFrom::Start(offset as u64)).await.is_err()
+        || file
+            .seek(std::io::SeekFrom::Start(offset as u64))
+            .await
+            .is_err()
     {
         return from_service(ServiceError::Internal("cannot position the upload".into()));
     }

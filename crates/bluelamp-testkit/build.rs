@@ -69,9 +69,14 @@ fn main() {
     }
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=../../interop/fedify-follower/package-lock.json");
+    // The browser tests check every page with axe-core, so they need it as well.
+    println!("cargo::rerun-if-changed=../../interop/axe/package-lock.json");
     let browser = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .iter()
-        .any(|p| Path::new(p).exists());
+        .any(|p| Path::new(p).exists())
+        && manifest
+            .join("../../interop/axe/node_modules/axe-core/axe.min.js")
+            .exists();
     let probes = [
         ("bluelamp_has_browser", browser, "BLUELAMP_REQUIRE_BROWSER"),
         (

@@ -143,6 +143,12 @@ pub(crate) async fn account_in_force(
     Ok(account)
 }
 
+/// The accounts the staff user may post as: what a "post as" choice offers.
+pub async fn list_postable(store: &Store, staff: &Staff) -> ServiceResult<Vec<accounts::Account>> {
+    let mut conn = store.read().await?;
+    crate::membership::postable_accounts(&mut conn, staff).await
+}
+
 pub async fn list_accounts(store: &Store, staff: &Staff) -> ServiceResult<Vec<accounts::Account>> {
     staff.authorize(Action::ViewAccounts)?;
     let force = staff.current_force()?;

@@ -35,3 +35,23 @@ pub(crate) async fn posting_member(
         ))),
     }
 }
+
+/// The accounts `staff` may post to, in their force.
+pub async fn postable_accounts(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+) -> ServiceResult<Vec<accounts::Account>> {
+    let (Some(force), Some(user)) = (staff.force_id, staff.user_id) else {
+        return Ok(Vec::new());
+    };
+    let mut postable = Vec::new();
+    for account in accounts::list(conn, force).await? {
+        if accounts::member(conn, account.id, user)
+            .await?
+            .is_some_and(|m| m.permissions.post)
+        {
+            postable.push(account);
+        }
+    }
+    Ok(postable)
+}

@@ -7,148 +7,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
+use bluelamp_testkit::browser::*;
 use bluelamp_testkit::smtp::{drain, SmtpSink};
-use bluelamp_testkit::{demo_password, TestApp};
+use bluelamp_testkit::TestApp;
 use bluelamp_web::WebConfig;
-use fantoccini::{Client, ClientBuilder, Locator};
-
-struct Driver {
-    process: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-fn chromedriver_path() -> Option<String> {
-    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .map(str::to_string)
-}
-
-/// Start chromedriver. A test using it is marked ignored where it is missing (see
-/// build.rs), so here a missing driver is a failure, never a silent pass.
-async fn start_driver() -> Driver {
-    let path = chromedriver_path()
-        .expect("chromedriver is not installed (apt-get install chromium chromium-driver)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let process = Command::new(path)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The Driver owns the process from here on: its Drop kills and reaps it.
-    let driver = Driver {
-        process,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("chromedriver did not start listening on port {port}");
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-quic", "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--window-size=1280,900"]
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a headless Chromium session")
-}
-
-async fn log_in(client: &Client, base: &str, username: &str) {
-    client.goto(&format!("{base}/login")).await.unwrap();
-    client
-        .find(Locator::Id("username"))
-        .await
-        .unwrap()
-        .send_keys(username)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(demo_password(username))
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // The click returns before the browser has followed the login redirect; a
-    // `goto` issued now could overtake it and arrive without the session cookie.
-    wait_until_left_login(client).await;
-}
-
-/// Wait (up to fifteen seconds) until the browser is on a page other than /login.
-async fn wait_until_left_login(client: &Client) {
-    for _ in 0..300 {
-        if let Ok(url) = client.current_url().await {
-            if url.path() != "/login" {
-                // Also wait for the new document to be there, not just its URL.
-                if client.find(Locator::Css("body")).await.is_ok() {
-                    return;
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("still on the login page: {}", body_text(client).await);
-}
-
-async fn body_text(client: &Client) -> String {
-    match client.find(Locator::Css("body")).await {
-        Ok(body) => body.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-/// Wait (up to fifteen seconds: CI machines are slow) for the page to show
-/// `needle`: a click that submits a form returns before the next page has loaded.
-async fn wait_for_text(client: &Client, needle: &str) -> String {
-    let mut text = String::new();
-    for _ in 0..300 {
-        text = body_text(client).await;
-        if text.contains(needle) {
-            return text;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the page never showed {needle:?}; it showed: {text}");
-}
+use fantoccini::{Client, Locator};
 
 #[tokio::test]
 #[cfg_attr(
@@ -315,26 +178,6 @@ async fn an_officer_logs_in_acknowledges_the_policy_posts_and_is_refused_user_ma
 }
 
 /// Tick the policy box for whoever is logged in.
-async fn acknowledge_policy(client: &Client, base: &str) {
-    client.goto(&format!("{base}/staff/policy")).await.unwrap();
-    wait_for_text(client, "I have read and will follow").await;
-    client
-        .find(Locator::Id("confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("acknowledge"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(client, "You acknowledged this version").await;
-}
-
 async fn log_out(client: &Client, base: &str) {
     client.goto(&format!("{base}/staff")).await.unwrap();
     client

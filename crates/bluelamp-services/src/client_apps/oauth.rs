@@ -287,25 +287,7 @@ pub struct Consent {
     pub accounts: Vec<accounts::Account>,
 }
 
-/// The accounts `staff` may post to, in their force.
-pub async fn postable_accounts(
-    conn: &mut bluelamp_store::AnyConnection,
-    staff: &Staff,
-) -> ServiceResult<Vec<accounts::Account>> {
-    let (Some(force), Some(user)) = (staff.force_id, staff.user_id) else {
-        return Ok(Vec::new());
-    };
-    let mut postable = Vec::new();
-    for account in accounts::list(conn, force).await? {
-        if accounts::member(conn, account.id, user)
-            .await?
-            .is_some_and(|m| m.permissions.post)
-        {
-            postable.push(account);
-        }
-    }
-    Ok(postable)
-}
+pub use crate::membership::postable_accounts;
 
 /// Check an authorisation request for `staff` (logged in) and say what consent
 /// would grant. Errors are shown to the officer, never sent to an unchecked URI.

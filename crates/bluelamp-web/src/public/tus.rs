@@ -117,11 +117,11 @@ fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-/// Every request but OPTIONS must say it speaks our version.
-fn version_ok(headers: &HeaderMap) -> Result<(), Response> {
+/// Every request but OPTIONS must say it speaks our version: the refusal if not.
+fn version_refusal(headers: &HeaderMap) -> Option<Response> {
     match header_text(headers, "tus-resumable") {
-        Some(VERSION) => Ok(()),
-        _ => Err(answer(
+        Some(VERSION) => None,
+        _ => Some(answer(
             StatusCode::PRECONDITION_FAILED,
             vec![(h("tus-version"), VERSION.into())],
             "Send Tus-Resumable: 1.0.0".into(),
@@ -151,7 +151,7 @@ pub async fn create(
     Path(code): Path<String>,
     parts: Parts,
 ) -> Response {
-    if let Err(r) = version_ok(&parts.headers) {
+    if let Some(r) = version_refusal(&parts.headers) {
         return r;
     }
     if parts.headers.contains_key("upload-defer-length") {
@@ -220,7 +220,7 @@ pub async fn head(
     Path((code, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = version_ok(&headers) {
+    if let Some(r) = version_refusal(&headers) {
         return r;
     }
     match uploads::status(&state.store, &code, &id).await {
@@ -244,7 +244,7 @@ pub async fn delete(
     Path((code, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(r) = version_ok(&headers) {
+    if let Some(r) = version_refusal(&headers) {
         return r;
     }
     match uploads::terminate(&state.store, &files(&state), &code, &id).await {
@@ -259,26 +259,19 @@ enum Checksum {
     Sha256(sha2::Sha256, Vec<u8>),
 }
 
-fn checksum(headers: &HeaderMap) -> Result<Option<Checksum>, Response> {
+/// The promised checksum, or why the header cannot be used.
+fn checksum(headers: &HeaderMap) -> Result<Option<Checksum>, &'static str> {
     let Some(value) = header_text(headers, "upload-checksum") else {
         return Ok(None);
     };
     let (algorithm, digest) = value.split_once(' ').unwrap_or((value, ""));
     let digest = base64::engine::general_purpose::STANDARD
         .decode(digest.trim())
-        .map_err(|_| {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                "Upload-Checksum: the digest is not Base64.",
-            )
-        })?;
+        .map_err(|_| "Upload-Checksum: the digest is not Base64.")?;
     match algorithm {
         "sha1" => Ok(Some(Checksum::Sha1(sha1::Sha1::new(), digest))),
         "sha256" => Ok(Some(Checksum::Sha256(sha2::Sha256::new(), digest))),
-        _ => Err(refuse(
-            StatusCode::BAD_REQUEST,
-            "Upload-Checksum: use sha1 or sha256.",
-        )),
+        _ => Err("Upload-Checksum: use sha1 or sha256."),
     }
 }
 
@@ -288,7 +281,7 @@ pub async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(r) = version_ok(&headers) {
+    if let Some(r) = version_refusal(&headers) {
         return r;
     }
     if header_text(&headers, "content-type") != Some("application/offset+octet-stream") {
@@ -303,7 +296,7 @@ pub async fn patch(
     };
     let mut promised = match checksum(&headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
     };
     let upload = match uploads::status(&state.store, &code, &id).await {
         Ok(u) => u,

@@ -112,7 +112,7 @@ pub async fn detail(
     Query(query): Query<Done>,
 ) -> Result<Response, PageError> {
     let view = cases::get(&state.store, &context.staff, &reference).await?;
-    let accounts = bluelamp_services::accounts::list_accounts(&state.store, &context.staff).await?;
+    let accounts = bluelamp_services::accounts::list_postable(&state.store, &context.staff).await?;
     let local = sla::local_clock(&state.store, &context.staff).await?;
     let case = &view.case;
     let path = format!("/staff/cases/{}", case.reference);

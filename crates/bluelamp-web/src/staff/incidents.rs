@@ -25,8 +25,12 @@ use crate::AppState;
 fn notice_for(key: Option<&str>) -> Option<&'static str> {
     Some(match key? {
         "incident-opened" => "The incident is open. Post its first update below.",
-        "update-submitted" => {
-            "The update is submitted: published, or waiting for approval if the check held it."
+        "update-submitted" => "The update is published.",
+        "update-held" => {
+            "The check held the update: it waits for a supervisor's approval before it goes public."
+        }
+        "update-refused" => {
+            "The check refused the update; nothing was published. Open it below to see why."
         }
         "closed" => "The incident is closed; its page stays as the record.",
         "appeal-submitted" => "The appeal is submitted; its post's status is below.",
@@ -61,7 +65,7 @@ pub async fn page(
     Query(query): Query<Done>,
 ) -> Result<Response, PageError> {
     let list = incidents::list(&state.store, &context.staff).await?;
-    let accounts = bluelamp_services::accounts::list_accounts(&state.store, &context.staff).await?;
+    let accounts = bluelamp_services::accounts::list_postable(&state.store, &context.staff).await?;
     let local = sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         (subnav())
@@ -261,8 +265,8 @@ pub async fn post_update(
     .await?;
     state.public_changed();
     Ok(done(
-        &format!("/staff/posts/{}", submitted.post.id),
-        "submitted",
+        &format!("/staff/incidents/{reference}"),
+        notice_key(&submitted, "update-submitted"),
     ))
 }
 
@@ -283,9 +287,18 @@ pub async fn close(
     .await?;
     state.public_changed();
     Ok(done(
-        &format!("/staff/posts/{}", submitted.post.id),
-        "submitted",
+        &format!("/staff/incidents/{reference}"),
+        notice_key(&submitted, "closed"),
     ))
+}
+
+/// Back to the incident, saying what became of the post (a refusal is never silent).
+fn notice_key(submitted: &bluelamp_services::posts::Submitted, ok: &'static str) -> &'static str {
+    match submitted.post.status {
+        bluelamp_domain::PostStatus::Refused => "update-refused",
+        bluelamp_domain::PostStatus::Pending => "update-held",
+        _ => ok,
+    }
 }
 
 pub async fn appeals_page(
@@ -294,7 +307,7 @@ pub async fn appeals_page(
     Query(query): Query<Done>,
 ) -> Result<Response, PageError> {
     let list = appeals::list(&state.store, &context.staff).await?;
-    let accounts = bluelamp_services::accounts::list_accounts(&state.store, &context.staff).await?;
+    let accounts = bluelamp_services::accounts::list_postable(&state.store, &context.staff).await?;
     let local = sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         (subnav())

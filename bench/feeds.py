@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The feed and profile page of an account with 10,000 posts, against nginx serving
-the same bytes as static files, measured with wrk in the same run.
+"""The feed and profile page of an account with 10,000 posts, a live incident's page
+with 200 updates and the force's "latest appeals" feed, against nginx serving the same
+bytes as static files, measured with wrk in the same run.
 
 Run from the repository root after `cargo build --release -p bluelamp`
 (needs Debian's nginx-light and wrk):
@@ -62,7 +63,41 @@ def seed_posts(data, count):
         rows,
     )
     db.commit()
+    seed_casework(db, force, author)
     db.close()
+
+
+def seed_casework(db, force, author):
+    """The demo's incident gets 200 updates in all; the force gets 50 open appeals."""
+    account, incident = db.execute(
+        "SELECT account_id, id FROM incidents WHERE reference = 'DEMO-INC-1'"
+    ).fetchone()
+    have = db.execute("SELECT COUNT(*) FROM incident_updates WHERE incident_id = ?", (incident,)).fetchone()[0]
+    for n in range(200 - have):
+        at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - (200 - n) * 60))
+        text = (f"Update {n}: the A548 Coast Road remains closed between Towyn and Kinmel Bay.\n"
+                "Diversion: via the A55 between junctions 22 and 24.\nPlease avoid the Towyn area.")
+        post = db.execute(
+            "INSERT INTO posts (force_id, account_id, author_user_id, body, text, status, kind, link_kind, link_ref, created_at, published_at) "
+            "VALUES (?, ?, ?, ?, ?, 'published', 'incident', 'incident', 'DEMO-INC-1', ?, ?)",
+            (force, account, author, text, text, at, at),
+        ).lastrowid
+        db.execute("INSERT INTO incident_updates (incident_id, post_id, facts, created_at) VALUES (?, ?, '[]', ?)", (incident, post, at))
+    for n in range(49):
+        at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - (49 - n) * 3600))
+        ref = f"BENCH-APP-{n}"
+        text = f"Appeal {n}: can you help us find a stolen van? Where: Harbourside. If you can help, call 101 and quote {ref}."
+        post = db.execute(
+            "INSERT INTO posts (force_id, account_id, author_user_id, body, text, status, kind, link_kind, link_ref, created_at, published_at) "
+            "VALUES (?, ?, ?, ?, ?, 'published', 'appeal', 'appeal', ?, ?, ?)",
+            (force, account, author, text, text, ref, at, at),
+        ).lastrowid
+        db.execute(
+            "INSERT INTO appeals (force_id, reference, title, what_happened, place, respond, status, account_id, post_id, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'A van was stolen.', 'Harbourside', '[\"101\"]', 'open', ?, ?, ?, ?)",
+            (force, ref, f"Appeal {n}", account, post, at, at),
+        )
+    db.commit()
 
 
 def wrk(url, seconds, connections):
@@ -102,6 +137,8 @@ def main():
     pages = {
         "feed (Atom)": ("/forces/demo/accounts/pcmorgan/feed.atom", "feed.atom", "application/atom+xml"),
         "profile page": ("/forces/demo/accounts/pcmorgan", "profile.html", "text/html"),
+        "incident page": ("/forces/demo/incidents/DEMO-INC-1", "incident.html", "text/html"),
+        "appeals feed": ("/forces/demo/appeals/feed.atom", "appeals.atom", "application/atom+xml"),
     }
     for _, (path, name, _) in pages.items():
         with open(os.path.join(static, name), "wb") as f:

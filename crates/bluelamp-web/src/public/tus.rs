@@ -35,7 +35,9 @@ const CHECKSUM_MISMATCH: u16 = 460;
 
 fn creations() -> &'static KeyedLimiter<IpAddr> {
     static LIMIT: OnceLock<KeyedLimiter<IpAddr>> = OnceLock::new();
-    LIMIT.get_or_init(|| KeyedLimiter::per_window(60, 600))
+    // Generous: after a major incident many witnesses share one mobile network
+    // address (carrier NAT); a script is still held to a few a second.
+    LIMIT.get_or_init(|| KeyedLimiter::per_window(200, 600))
 }
 
 /// Uploads with a PATCH in flight in this process: a second writer waits its turn

@@ -3,7 +3,8 @@
 //! page and a force-wide "latest appeals" feed; when solved or withdrawn, the suspect
 //! images come down from every channel that can delete them, on confirmation.
 
-use bluelamp_domain::{AccountId, Action, Invalid, PostStatus};
+use crate::error::{invalid, required_text};
+use bluelamp_domain::{AccountId, Action, PostStatus};
 use bluelamp_store::appeals::{self as store, Appeal, NewAppeal};
 use bluelamp_store::{audit, cases, forces, media, posts, Store};
 use serde::Serialize;
@@ -17,22 +18,6 @@ use crate::{ServiceError, ServiceResult, Staff};
 
 pub const RESPOND: [&str; 4] = ["999", "101", "online", "crimestoppers"];
 pub const STATUSES: [&str; 3] = ["open", "solved", "withdrawn"];
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
-
-fn bounded<'a>(field: &'static str, value: &'a str, max: usize) -> ServiceResult<&'a str> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(invalid(field, "must not be empty"));
-    }
-    // The limit counts what was sent, spaces included, as the API documents it.
-    if value.chars().count() > max {
-        return Err(invalid(field, format!("at most {max} characters")));
-    }
-    Ok(v)
-}
 
 pub struct NewAppealInput<'a> {
     pub reference: &'a str,
@@ -91,9 +76,9 @@ pub async fn create(
     staff.authorize(Action::ManageCases)?;
     let force = staff.current_force()?;
     let reference = reference("reference", input.reference)?;
-    let title = bounded("title", input.title, 200)?;
-    let what = bounded("what_happened", input.what_happened, 2_000)?;
-    let place = bounded("place", input.place, 200)?;
+    let title = required_text("title", input.title, 200)?;
+    let what = required_text("what_happened", input.what_happened, 2_000)?;
+    let place = required_text("place", input.place, 200)?;
     let happened_at = input.happened_at.map(str::trim).filter(|w| !w.is_empty());
     if happened_at.is_some_and(|w| w.chars().count() > 100) {
         return Err(invalid("happened_at", "at most 100 characters"));

@@ -4,7 +4,8 @@
 //! anonymity in a sexual-offence case); a status change asks the authors of the linked
 //! posts for the follow-up, and stories left hanging are listed.
 
-use bluelamp_domain::{Action, ForceId, Invalid};
+use crate::error::{invalid, required_text};
+use bluelamp_domain::{Action, ForceId};
 use bluelamp_governance::{CasePerson, CaseRole};
 use bluelamp_store::cases::{self as store, Case, Event, Person};
 use bluelamp_store::{audit, posts, AnyConnection, Store};
@@ -30,10 +31,6 @@ const MAX_TEXT: usize = 2_000;
 /// After this many days an "arrested" story with no outcome is listed as hanging.
 pub const HANGING_AFTER_DAYS: i64 = 28;
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
-
 fn step(status: &str) -> usize {
     STATUSES
         .iter()
@@ -53,18 +50,6 @@ fn check_status(status: &str) -> &'static str {
         "discontinued" | "nfa" => "nfa",
         _ => "none",
     }
-}
-
-fn bounded<'a>(field: &'static str, value: &'a str, max: usize) -> ServiceResult<&'a str> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(invalid(field, "must not be empty"));
-    }
-    // The limit counts what was sent, spaces included, as the API documents it.
-    if value.chars().count() > max {
-        return Err(invalid(field, format!("at most {max} characters")));
-    }
-    Ok(v)
 }
 
 /// A reference as forces write them: letters, digits and `-`, up to 40 (it appears in addresses).
@@ -107,7 +92,7 @@ pub async fn create(
     staff.authorize(Action::ManageCases)?;
     let force = force_of(staff)?;
     let reference = reference("reference", reference_text)?;
-    let title = bounded("title", title, 200)?;
+    let title = required_text("title", title, 200)?;
     let mut tx = store.write().await?;
     let case = store::insert(&mut tx, force, &reference, title, sexual_offence)
         .await?
@@ -132,7 +117,7 @@ pub async fn add_person(
     staff.require_scope("write")?;
     staff.authorize(Action::ManageCases)?;
     let force = force_of(staff)?;
-    let name = bounded("name", name, 120)?;
+    let name = required_text("name", name, 120)?;
     if !CaseRole::ALL.iter().any(|r| r.as_str() == role) {
         return Err(invalid("role", "one of: suspect, complainant, witness"));
     }

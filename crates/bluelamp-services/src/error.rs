@@ -32,6 +32,44 @@ pub enum ServiceError {
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
 
+/// A field of the input is wrong: the one way use cases say so (400, naming it).
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid(Invalid::new(field, message))
+}
+
+/// A required text field: not blank, at most `max` characters as sent (the limit the
+/// API documents counts spaces too); returned trimmed.
+pub(crate) fn required_text<'a>(
+    field: &'static str,
+    value: &'a str,
+    max: usize,
+) -> ServiceResult<&'a str> {
+    if value.chars().count() > max {
+        return Err(invalid(field, format!("at most {max} characters")));
+    }
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(invalid(field, "must not be empty"));
+    }
+    Ok(v)
+}
+
+/// An optional text field: `None` when absent or blank, else trimmed; at most `max`
+/// characters as sent.
+pub(crate) fn optional_text(
+    field: &'static str,
+    value: Option<&str>,
+    max: usize,
+) -> ServiceResult<Option<String>> {
+    if value.is_some_and(|v| v.chars().count() > max) {
+        return Err(invalid(field, format!("at most {max} characters")));
+    }
+    Ok(value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string))
+}
+
 impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {

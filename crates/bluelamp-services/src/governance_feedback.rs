@@ -3,6 +3,7 @@
 //! a supervisor approving a post the check held (with their reason), and anyone in
 //! the force reporting a published post the check should have stopped.
 
+use crate::error::invalid;
 use bluelamp_domain::{PostStatus, Role};
 use bluelamp_governance::corpus::LABELLED;
 use bluelamp_store::feedback::{self, FeedbackKind, NewFeedback};
@@ -11,14 +12,9 @@ use serde_json::{json, Value};
 
 use crate::auth::entry;
 use crate::{ServiceError, ServiceResult, Staff};
-use bluelamp_domain::Invalid;
 
 /// The longest reason kept (a paragraph, not a document).
 pub const MAX_REASON_CHARS: usize = 2_000;
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
 
 fn checked_reason(reason: &str) -> ServiceResult<&str> {
     let reason = reason.trim();

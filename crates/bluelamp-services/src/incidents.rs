@@ -3,8 +3,9 @@
 //! incident, close it with a summary. The public page, its feeds and its live stream
 //! read only the published updates.
 
+use crate::error::{invalid, required_text};
 use bluelamp_domain::incident::{self, Fact, SEVERITIES};
-use bluelamp_domain::{AccountId, Action, ForceId, Invalid, PostStatus};
+use bluelamp_domain::{AccountId, Action, ForceId, PostStatus};
 use bluelamp_store::incidents::{self as store, Incident, NewIncident};
 use bluelamp_store::{audit, forces, posts, Store};
 use serde::Serialize;
@@ -15,22 +16,6 @@ use crate::cases::reference;
 use crate::force_rules::ForceEngines;
 use crate::posts::{Compose, Link, Submitted};
 use crate::{ServiceError, ServiceResult, Staff};
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
-
-fn bounded<'a>(field: &'static str, value: &'a str, max: usize) -> ServiceResult<&'a str> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(invalid(field, "must not be empty"));
-    }
-    // The limit counts what was sent, spaces included, as the API documents it.
-    if value.chars().count() > max {
-        return Err(invalid(field, format!("at most {max} characters")));
-    }
-    Ok(v)
-}
 
 /// What opening an incident needs.
 pub struct OpenIncident<'a> {
@@ -53,8 +38,8 @@ pub async fn open(
     staff.authorize(Action::ManageCases)?;
     let force = staff.current_force()?;
     let reference = reference("reference", input.reference)?;
-    let title = bounded("title", input.title, 200)?;
-    let area = bounded("area", input.area, 200)?;
+    let title = required_text("title", input.title, 200)?;
+    let area = required_text("area", input.area, 200)?;
     if !SEVERITIES.contains(&input.severity) {
         return Err(invalid(
             "severity",
@@ -207,7 +192,7 @@ pub async fn close(
     staff.require_scope("write")?;
     staff.authorize(Action::ManageCases)?;
     let force = staff.current_force()?;
-    let summary = bounded("summary", summary, 2_000)?;
+    let summary = required_text("summary", summary, 2_000)?;
     let found = incident_in_force(store, force, reference_text).await?;
     if found.status == "closed" {
         return Err(ServiceError::Conflict(format!(

@@ -4,7 +4,8 @@
 //! the referrals made to their agencies (never the inbox, never another agency's),
 //! acknowledge and update them. Everything is audited.
 
-use bluelamp_domain::{Action, ForceId, Invalid, Role, UserId};
+use crate::error::invalid;
+use bluelamp_domain::{Action, ForceId, Role, UserId};
 use bluelamp_store::referrals::{self as store, Agency, NewReferral, Referral, Update};
 use bluelamp_store::{audit, inbox, users, AnyConnection, Store};
 use serde_json::json;
@@ -24,10 +25,6 @@ pub const LAWFUL_BASES: [&str; 5] = [
 pub const CONSENT: [&str; 3] = ["given", "refused", "not-asked"];
 pub const STATUSES: [&str; 4] = ["sent", "acknowledged", "in-progress", "closed"];
 const MAX_TEXT: usize = 4_000;
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
 
 fn text<'a>(field: &'static str, value: &'a str) -> ServiceResult<&'a str> {
     let v = value.trim();

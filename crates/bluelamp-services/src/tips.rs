@@ -5,9 +5,10 @@
 //! accept or decline each tip and may link it to a case; an evidence bundle (a zip
 //! of the originals, a `sha256sum -c` manifest and the custody log) goes to court.
 
+use crate::error::{invalid, optional_text};
 use std::io::Write;
 
-use bluelamp_domain::{Action, Invalid};
+use bluelamp_domain::Action;
 use bluelamp_media::{check_evidence, LocalMediaStore, MediaKey, MediaStore};
 use bluelamp_store::evidence::{self as store, Custody, Evidence, NewEvidence, NewTip, Tip};
 use bluelamp_store::{appeals, audit, cases, forces, Store};
@@ -20,20 +21,6 @@ use crate::{ServiceError, ServiceResult, Staff};
 pub const MAX_TIP_CHARS: usize = 10_000;
 pub const MAX_FILES: usize = 5;
 pub const STATUSES: [&str; 3] = ["new", "accepted", "declined"];
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
-
-fn optional(field: &'static str, value: Option<&str>, max: usize) -> ServiceResult<Option<String>> {
-    if value.is_some_and(|v| v.chars().count() > max) {
-        return Err(invalid(field, format!("at most {max} characters")));
-    }
-    Ok(value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string))
-}
 
 /// A file as the sender's browser sent it.
 pub struct IncomingFile {
@@ -122,8 +109,8 @@ pub async fn submit(
             format!("at most {MAX_TIP_CHARS} characters"),
         ));
     }
-    let contact_name = optional("contact_name", input.contact_name, 200)?;
-    let contact_detail = optional("contact_detail", input.contact_detail, 200)?;
+    let contact_name = optional_text("contact_name", input.contact_name, 200)?;
+    let contact_detail = optional_text("contact_detail", input.contact_detail, 200)?;
     if incoming.len() + input.uploads.len() > MAX_FILES {
         return Err(invalid(
             "files",
@@ -285,7 +272,7 @@ pub async fn decide(
     if !matches!(status, "accepted" | "declined") {
         return Err(invalid("status", "accepted or declined"));
     }
-    let reason = optional("reason", reason, 2_000)?;
+    let reason = optional_text("reason", reason, 2_000)?;
     if status == "declined" && reason.is_none() {
         return Err(invalid(
             "reason",

@@ -5,6 +5,7 @@
 //! finished one becomes an evidence item (checked by content, hashed, kept byte for
 //! byte) that a tip then names.
 
+use crate::error::invalid;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -21,10 +22,6 @@ use crate::{ServiceError, ServiceResult};
 pub const MAX_UPLOAD_BYTES: i64 = 2 * 1024 * 1024 * 1024;
 pub const EXPIRES_AFTER_HOURS: i64 = 24;
 const MAX_METADATA: usize = 4 * 1024;
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(bluelamp_domain::Invalid::new(field, message))
-}
 
 /// An upload id is ours (hex): anything else is not looked up, let alone used in a path.
 fn valid_id(id: &str) -> bool {

@@ -6,6 +6,7 @@
 //! A token is an ordinary API token that remembers its app and account, so it is
 //! listed and revoked on the officer's settings page like any other.
 
+use crate::error::invalid;
 use bluelamp_domain::{AccountId, Role};
 use bluelamp_store::{accounts, audit, oauth, tokens, users, Store};
 use sha2::{Digest, Sha256};
@@ -164,10 +165,6 @@ impl RedirectUris {
 pub struct Registered {
     pub app: oauth::App,
     pub client_secret: String,
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(bluelamp_domain::Invalid::new(field, message))
 }
 
 fn valid_redirect(uri: &str) -> bool {

@@ -2,7 +2,8 @@
 //! message) and an audit entry; nothing is ever deleted: hiding keeps the message for
 //! review, and restoring it needs a reason.
 
-use bluelamp_domain::{Action, Invalid, Role, UserId};
+use crate::error::invalid;
+use bluelamp_domain::{Action, Role, UserId};
 use bluelamp_store::inbox::{self as store, Event, Filter, Message};
 use bluelamp_store::{audit, users, AnyConnection, Store};
 use bluelamp_triage::{Category, Priority};
@@ -14,10 +15,6 @@ use crate::{ServiceError, ServiceResult, Staff};
 
 /// The longest note, reason or team name kept.
 pub const MAX_NOTE_CHARS: usize = 4_000;
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
-}
 
 fn may_read(staff: &Staff) -> ServiceResult<bluelamp_domain::ForceId> {
     staff.require_scope("read")?;

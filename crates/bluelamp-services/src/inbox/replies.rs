@@ -5,7 +5,8 @@
 //! sender's note; on another network its connector sends it (the answer says
 //! what to send where). Canned replies fill the text with the message's details.
 
-use bluelamp_domain::{AccountId, Invalid, PostStatus};
+use crate::error::invalid;
+use bluelamp_domain::{AccountId, PostStatus};
 use bluelamp_store::inbox::Message;
 use bluelamp_store::{canned, forces, posts, Store};
 use serde_json::json;
@@ -29,10 +30,6 @@ pub struct ReplyOutcome {
     /// For a network Bluelamp does not post to itself: what its connector sends,
     /// once the reply is published.
     pub delivery: Option<super::rumours::Reply>,
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
 }
 
 /// Reply to message `id` as `account` (default: the account it was addressed to).

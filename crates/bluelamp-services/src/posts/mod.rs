@@ -2,6 +2,7 @@
 //! scheduling, edits with history, deletion with a tombstone. Every step is one
 //! transaction with its audit entry.
 
+use crate::error::invalid;
 use bluelamp_domain::post::{self as workflow, CheckVerdict};
 use bluelamp_domain::{AccountId, AccountKind, Action, Invalid, PostStatus, Role};
 use bluelamp_governance::{
@@ -156,10 +157,6 @@ impl DuplicateLookup for RecentTexts {
 pub struct Submitted {
     pub post: posts::Post,
     pub report: Report,
-}
-
-fn invalid(field: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(Invalid::new(field, message))
 }
 
 fn verdict(decision: Decision) -> CheckVerdict {

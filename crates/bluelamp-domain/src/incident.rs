@@ -137,6 +137,39 @@ pub fn parse_facts(value: &Value) -> Result<Vec<Fact>, Invalid> {
     Ok(facts)
 }
 
+/// UK postcode districts ("LL29", "CF10", "SW1A"), as an area alert names them:
+/// separated by commas or spaces, any case; returned upper-case, sorted, once each.
+pub fn parse_districts(text: &str) -> Result<Vec<String>, Invalid> {
+    let mut found: Vec<String> = Vec::new();
+    for part in text
+        .split([',', ' ', ';'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let d = part.to_ascii_uppercase();
+        let letters = d.chars().take_while(char::is_ascii_alphabetic).count();
+        let rest = &d[letters..];
+        let valid = (1..=2).contains(&letters)
+            && (1..=2).contains(&rest.len())
+            && rest.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && rest.chars().all(|c| c.is_ascii_alphanumeric());
+        if !valid {
+            return Err(Invalid::new(
+                "districts",
+                format!("'{part}' is not a postcode district; give the first half of a postcode, such as LL29"),
+            ));
+        }
+        if !found.contains(&d) {
+            found.push(d);
+        }
+    }
+    if found.len() > 30 {
+        return Err(Invalid::new("districts", "at most 30 postcode districts"));
+    }
+    found.sort();
+    Ok(found)
+}
+
 /// A point as GeoJSON writes it: longitude, latitude.
 pub type Point = (f64, f64);
 
@@ -234,6 +267,18 @@ mod tests {
             "Road closed: A548 Coast Road (both directions) between Abergele and Towyn."
         );
         assert_eq!(facts[1].sentence("Towyn"), "Please avoid the Towyn area.");
+    }
+
+    #[test]
+    fn districts_are_postcode_halves() {
+        assert_eq!(
+            parse_districts("ll29, LL22 ll29").unwrap(),
+            ["LL22", "LL29"]
+        );
+        assert_eq!(parse_districts("SW1A").unwrap(), ["SW1A"]);
+        assert!(parse_districts("LL29 9AA").is_err());
+        assert!(parse_districts("Towyn").is_err());
+        assert!(parse_districts("").unwrap().is_empty());
     }
 
     #[test]

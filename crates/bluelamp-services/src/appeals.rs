@@ -31,6 +31,8 @@ pub struct NewAppealInput<'a> {
     pub case_reference: Option<&'a str>,
     pub channels: &'a [String],
     pub media: &'a [MediaRef],
+    /// Postcode districts it concerns: area alerts reach their subscribers.
+    pub districts: &'a str,
 }
 
 /// How the public may respond, as a sentence.
@@ -106,6 +108,9 @@ pub async fn create(
             Some(case)
         }
     };
+    let districts = bluelamp_domain::incident::parse_districts(input.districts)
+        .map_err(ServiceError::Invalid)?
+        .join(",");
     let mut tx = store.write().await?;
     crate::membership::posting_member(&mut tx, staff, input.account_id).await?;
     let appeal = store::insert(
@@ -120,6 +125,7 @@ pub async fn create(
             respond: input.respond,
             account_id: input.account_id,
             case_reference: case_reference.as_deref(),
+            districts: &districts,
         },
     )
     .await?

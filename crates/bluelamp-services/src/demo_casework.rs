@@ -120,6 +120,7 @@ pub async fn seed_casework(store: &Store, data_dir: &Path) -> ServiceResult<()> 
         area_geojson: Some(r#"{"type":"Polygon","coordinates":[[[-3.575,53.292],[-3.530,53.292],[-3.530,53.276],[-3.575,53.276],[-3.575,53.292]]]}"#),
         severity: "high",
         account_id: corporate.id,
+        districts: "LL22, LL18",
     })
     .await?;
     let closure = json!([
@@ -191,6 +192,7 @@ pub async fn seed_casework(store: &Store, data_dir: &Path) -> ServiceResult<()> 
         account_id: AccountId(corporate.id.0),
         case_reference: Some("DEMO-0412"),
         channels: &channels,
+        districts: "LL18",
         media: &[MediaRef { id: media_id, alt: "A CCTV still of a man in a dark hooded jacket at a shop door at night.".into() }],
     })
     .await?;

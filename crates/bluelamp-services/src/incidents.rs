@@ -27,6 +27,9 @@ pub struct OpenIncident<'a> {
     pub severity: &'a str,
     /// The account that speaks for the incident: its updates go out as this account.
     pub account_id: AccountId,
+    /// Postcode districts it touches ("LL29, LL22"): its updates reach the
+    /// subscribers who follow them.
+    pub districts: &'a str,
 }
 
 pub async fn open(
@@ -58,6 +61,9 @@ pub async fn open(
             Some(value.to_string())
         }
     };
+    let districts = incident::parse_districts(input.districts)
+        .map_err(ServiceError::Invalid)?
+        .join(",");
     let mut tx = store.write().await?;
     // The speaking account must be one the opener may post as.
     crate::membership::posting_member(&mut tx, staff, input.account_id).await?;
@@ -71,6 +77,7 @@ pub async fn open(
             area_geojson: geojson.as_deref(),
             severity: input.severity,
             account_id: input.account_id,
+            districts: &districts,
         },
     )
     .await?

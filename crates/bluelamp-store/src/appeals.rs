@@ -25,11 +25,13 @@ pub struct Appeal {
     pub case_reference: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Postcode districts it concerns, comma-separated: whom area alerts reach.
+    pub districts: String,
 }
 
 const COLUMNS: &str =
     "id, force_id, reference, title, what_happened, happened_at, place, respond, \
-    status, account_id, post_id, case_reference, created_at, updated_at";
+    status, account_id, post_id, case_reference, created_at, updated_at, districts";
 
 fn from_row(r: &AnyRow) -> Result<Appeal> {
     let respond: String = r.try_get("respond")?;
@@ -48,6 +50,7 @@ fn from_row(r: &AnyRow) -> Result<Appeal> {
         case_reference: r.try_get("case_reference")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        districts: r.try_get("districts")?,
     })
 }
 
@@ -61,6 +64,7 @@ pub struct NewAppeal<'a> {
     pub respond: &'a [String],
     pub account_id: AccountId,
     pub case_reference: Option<&'a str>,
+    pub districts: &'a str,
 }
 
 /// `None` when the reference is already used in the force.
@@ -69,8 +73,8 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewAppeal<'_>) -> Result<Optio
     let respond = serde_json::to_string(n.respond).unwrap_or_else(|_| "[]".into());
     let row = sqlx::query(&format!(
         "INSERT INTO appeals (force_id, reference, title, what_happened, happened_at, place, respond, \
-         status, account_id, case_reference, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $10) \
+         status, account_id, case_reference, created_at, updated_at, districts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9, $10, $10, $11) \
          ON CONFLICT (force_id, reference) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(n.force_id.0)
@@ -83,6 +87,7 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewAppeal<'_>) -> Result<Optio
     .bind(n.account_id.0)
     .bind(n.case_reference)
     .bind(&now)
+    .bind(n.districts)
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()

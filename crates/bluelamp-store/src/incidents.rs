@@ -24,10 +24,12 @@ pub struct Incident {
     pub created_at: String,
     pub updated_at: String,
     pub closed_at: Option<String>,
+    /// Postcode districts it touches, comma-separated: whom area alerts reach.
+    pub districts: String,
 }
 
 const COLUMNS: &str = "id, force_id, reference, title, area, area_geojson, severity, status, \
-    account_id, summary, created_at, updated_at, closed_at";
+    account_id, summary, created_at, updated_at, closed_at, districts";
 
 fn from_row(r: &AnyRow) -> Result<Incident> {
     Ok(Incident {
@@ -44,6 +46,7 @@ fn from_row(r: &AnyRow) -> Result<Incident> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         closed_at: r.try_get("closed_at")?,
+        districts: r.try_get("districts")?,
     })
 }
 
@@ -55,6 +58,7 @@ pub struct NewIncident<'a> {
     pub area_geojson: Option<&'a str>,
     pub severity: &'a str,
     pub account_id: AccountId,
+    pub districts: &'a str,
 }
 
 /// `None` when the reference is taken in the force.
@@ -62,7 +66,7 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewIncident<'_>) -> Result<Opt
     let now = now_text();
     let row = sqlx::query(&format!(
         "INSERT INTO incidents (force_id, reference, title, area, area_geojson, severity, status, \
-         account_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8) \
+         account_id, created_at, updated_at, districts) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8, $9) \
          ON CONFLICT (force_id, reference) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(n.force_id.0)
@@ -73,6 +77,7 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewIncident<'_>) -> Result<Opt
     .bind(n.severity)
     .bind(n.account_id.0)
     .bind(&now)
+    .bind(n.districts)
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()

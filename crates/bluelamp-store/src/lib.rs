@@ -415,6 +415,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0021_cases_incidents_appeals.sql"),
             include_str!("../migrations/postgres/0021_cases_incidents_appeals.sql"),
         ),
+        (
+            22,
+            "area_alerts",
+            include_str!("../migrations/sqlite/0022_area_alerts.sql"),
+            include_str!("../migrations/postgres/0022_area_alerts.sql"),
+        ),
     ];
     let migrations = files
         .iter()

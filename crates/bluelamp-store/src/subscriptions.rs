@@ -44,11 +44,13 @@ pub struct Subscriber {
     pub created_at: String,
     pub confirmed_at: Option<String>,
     pub updated_at: String,
+    /// Postcode districts followed ("LL29,LL22"); `None`: everything.
+    pub areas: Option<String>,
 }
 
 const SUBSCRIBER_COLUMNS: &str = "id, force_id, account_id, email, mode, status, \
     confirm_token_hash, confirm_expires_at, confirm_sends, confirm_window_start, bounce_count, \
-    last_digest_at, created_at, confirmed_at, updated_at";
+    last_digest_at, created_at, confirmed_at, updated_at, areas";
 
 fn subscriber_from(row: &AnyRow) -> Result<Subscriber> {
     Ok(Subscriber {
@@ -67,7 +69,18 @@ fn subscriber_from(row: &AnyRow) -> Result<Subscriber> {
         created_at: row.try_get("created_at")?,
         confirmed_at: row.try_get("confirmed_at")?,
         updated_at: row.try_get("updated_at")?,
+        areas: row.try_get("areas")?,
     })
+}
+
+/// Follow only these postcode districts (`None`: everything).
+pub async fn set_areas(conn: &mut AnyConnection, id: i64, areas: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE subscribers SET areas = $1 WHERE id = $2")
+        .bind(areas)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The row for this address and scope, whatever its state.

@@ -204,3 +204,81 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
     assert_eq!(analyst.get("/staff/incidents").await.status, 403);
     assert_eq!(public.get("/forces/demo/incidents/NOPE").await.status, 404);
 }
+
+#[tokio::test]
+async fn area_alerts_reach_only_the_subscribers_of_the_districts_an_incident_touches() {
+    let app = TestApp::spawn().await;
+    let public = app.client();
+    for (email, areas) in [
+        ("towyn@example.org", "ll22"),
+        ("rhyl@example.org", "LL18"),
+        ("everything@example.org", ""),
+    ] {
+        let sent = public
+            .submit(
+                "/forces/demo/subscribe",
+                "/forces/demo/subscribe",
+                &[
+                    ("email", email),
+                    ("account", ""),
+                    ("mode", "immediate"),
+                    ("areas", areas),
+                ],
+            )
+            .await;
+        assert!(sent.status < 400, "{email}: {}", sent.body);
+    }
+    let refused = public
+        .submit(
+            "/forces/demo/subscribe",
+            "/forces/demo/subscribe",
+            &[
+                ("email", "x@example.org"),
+                ("account", ""),
+                ("mode", "immediate"),
+                ("areas", "Towyn"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(
+        refused.body.contains("postcode district") && refused.body.contains("value=\"Towyn\""),
+        "the error is given and the input kept"
+    );
+    // Confirmation is another test's subject (real SMTP); here the three confirm at once.
+    let mut conn = app.store.write().await.unwrap();
+    sqlx::query("UPDATE subscribers SET status = 'confirmed'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    conn.commit().await.unwrap();
+
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let t = Some(token.as_str());
+    let corporate = sergeant.account_id(&token, "democonstabulary").await;
+    let bad = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-9", "title": "x", "area": "x", "severity": "low", "account_id": corporate, "districts": ["LL22 9AA"]})))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    let opened = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-9", "title": "Flooding on the seafront", "area": "Towyn", "severity": "medium", "account_id": corporate, "districts": ["LL22"]})))
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    let update = sergeant
+        .api("POST", "/api/v1/incidents/INC-9/updates", t, Some(json!({"text": "The seafront road is flooded near the caravan parks.", "facts": [{"type": "avoid-area"}], "channels": ["email"]})))
+        .await;
+    assert_eq!(update.status, 201, "{}", update.body);
+    let mut conn = app.store.read().await.unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT to_address FROM mail_outbox WHERE subject LIKE '%new post%' ORDER BY to_address",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let to: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        to,
+        ["everything@example.org", "towyn@example.org"],
+        "the LL18 subscriber is not told of an LL22 incident"
+    );
+}

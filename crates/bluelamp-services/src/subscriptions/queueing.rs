@@ -22,7 +22,14 @@ pub async fn queue_post_notifications(
     conn: &mut AnyConnection,
     post: &bluelamp_store::posts::Post,
 ) -> ServiceResult<usize> {
-    let recipients = subs::immediate_recipients(conn, post.force_id, post.account_id).await?;
+    let mut recipients = subs::immediate_recipients(conn, post.force_id, post.account_id).await?;
+    // Area alerts: a subscriber who follows districts gets the incidents and appeals
+    // that touch them, and nothing else.
+    let districts = post_districts(conn, post).await?;
+    recipients.retain(|s| match s.areas.as_deref() {
+        None => true,
+        Some(areas) => areas.split(',').any(|a| districts.iter().any(|d| d == a)),
+    });
     if recipients.is_empty() {
         return Ok(0);
     }
@@ -179,4 +186,30 @@ pub async fn queue_digests(store: &Store, now: OffsetDateTime) -> ServiceResult<
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The postcode districts a post is about: its incident's or appeal's, else none.
+async fn post_districts(
+    conn: &mut AnyConnection,
+    post: &bluelamp_store::posts::Post,
+) -> ServiceResult<Vec<String>> {
+    let (Some(kind), Some(reference)) = (post.link_kind.as_deref(), post.link_ref.as_deref())
+    else {
+        return Ok(Vec::new());
+    };
+    let districts = match kind {
+        "incident" => bluelamp_store::incidents::by_reference(conn, post.force_id, reference)
+            .await?
+            .map(|i| i.districts),
+        "appeal" => bluelamp_store::appeals::by_reference(conn, post.force_id, reference)
+            .await?
+            .map(|a| a.districts),
+        _ => None,
+    };
+    Ok(districts
+        .unwrap_or_default()
+        .split(',')
+        .filter(|d| !d.is_empty())
+        .map(str::to_string)
+        .collect())
 }

@@ -24,6 +24,9 @@ pub struct SubscribeRequest {
     pub account_handle: Option<String>,
     pub email: String,
     pub mode: String,
+    /// Postcode districts to follow ("LL29, LL22"); blank: everything. Posts about an
+    /// incident or appeal in other districts are then not sent.
+    pub areas: Option<String>,
 }
 
 /// Subscribe an address (double opt-in). Answers `Ok(())` whether the address
@@ -33,6 +36,8 @@ pub struct SubscribeRequest {
 pub async fn subscribe(store: &Store, request: &SubscribeRequest) -> ServiceResult<()> {
     let email = normalize_email(&request.email)?;
     let mode = Mode::parse(&request.mode)?;
+    let areas = bluelamp_domain::incident::parse_districts(request.areas.as_deref().unwrap_or(""))?;
+    let areas = (!areas.is_empty()).then(|| areas.join(","));
     let mut tx = store.write().await?;
     let force = forces::by_code(&mut tx, &request.force_code).await?;
     let account = match request.account_handle.as_deref().map(str::trim) {
@@ -121,7 +126,12 @@ pub async fn subscribe(store: &Store, request: &SubscribeRequest) -> ServiceResu
             }
         }
     };
+    subs::set_areas(&mut tx, subscriber.id, areas.as_deref()).await?;
     let scope = scope_label(&mut tx, &subscriber).await?;
+    let scope = match &areas {
+        Some(list) => format!("{scope}, in postcode districts {}", list.replace(',', ", ")),
+        None => scope,
+    };
     let rendered = render_confirmation(&scope, &token);
     queue(&mut tx, &subscriber, "confirm", &rendered, None, None).await?;
     audit::append(

@@ -33,6 +33,8 @@ pub struct NewAppeal {
     channels: Vec<String>,
     #[serde(default)]
     media: Vec<MediaRef>,
+    #[serde(default)]
+    districts: Vec<String>,
 }
 
 pub async fn list(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
@@ -59,6 +61,7 @@ pub async fn create(
             case_reference: input.case_reference.as_deref(),
             channels: &input.channels,
             media: &input.media,
+            districts: &input.districts.join(","),
         },
     )
     .await?;

@@ -127,6 +127,8 @@ pub struct NewIncident {
     area_geojson: Option<serde_json::Value>,
     severity: String,
     account_id: i64,
+    #[serde(default)]
+    districts: Vec<String>,
 }
 
 pub async fn incidents(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
@@ -152,6 +154,7 @@ pub async fn open_incident(
             area_geojson: geojson.as_deref(),
             severity: &input.severity,
             account_id: AccountId(input.account_id),
+            districts: &input.districts.join(","),
         },
     )
     .await?;

@@ -101,6 +101,7 @@ struct FormView<'a> {
     accounts: &'a [accounts::Account],
     selected: Option<&'a str>,
     email: &'a str,
+    areas: &'a str,
     digest: bool,
     csrf: &'a str,
     error: Option<&'a str>,
@@ -130,6 +131,9 @@ fn form_page(view: &FormView<'_>) -> Markup {
                         }
                     }
                 }
+                label for="areas" { "Only incidents and appeals in these postcode districts (optional)" }
+                input type="text" id="areas" name="areas" maxlength="300" placeholder="LL29, LL22" aria-describedby="areas-hint" value=(view.areas);
+                p.hint id="areas-hint" { "The first half of a postcode, such as LL29. Leave it empty to get every post." }
                 fieldset {
                     legend { "How often" }
                     input type="radio" id="mode-immediate" name="mode" value="immediate" checked[!view.digest];
@@ -167,6 +171,7 @@ pub async fn form(
         accounts: &all,
         selected: query.account.as_deref().filter(|h| !h.is_empty()),
         email: "",
+        areas: "",
         digest: false,
         csrf: &token,
         error: None,
@@ -183,6 +188,8 @@ pub struct SubscribeForm {
     account: String,
     #[serde(default)]
     mode: String,
+    #[serde(default)]
+    areas: String,
     #[serde(default)]
     csrf: String,
 }
@@ -211,6 +218,7 @@ pub async fn submit(
             accounts: &all,
             selected,
             email: &input.email,
+            areas: &input.areas,
             digest: input.mode == "digest",
             csrf: &token,
             error: Some(message),
@@ -253,6 +261,7 @@ pub async fn submit(
             account_handle: selected.map(str::to_string),
             email: input.email.clone(),
             mode: input.mode.clone(),
+            areas: Some(input.areas.clone()),
         };
         match service::subscribe(&state.store, &request).await {
             Ok(()) => {}

@@ -87,6 +87,8 @@ pub async fn page(
             label for="severity" { "Severity" }
             select id="severity" name="severity" { @for s in SEVERITIES { option value=(s) { (s) } } }
             label for="account" { "The account that speaks for it" } (account_select("account", &accounts))
+            label for="districts" { "Postcode districts it touches (area alerts go to their subscribers)" }
+            input type="text" id="districts" name="districts" maxlength="300" placeholder="LL22, LL18";
             label for="area_geojson" { "Area on the map (optional GeoJSON Polygon)" }
             textarea id="area_geojson" name="area_geojson" rows="3" maxlength="262144" {}
             button type="submit" { "Open the incident" }
@@ -104,6 +106,8 @@ pub struct OpenForm {
     account_id: i64,
     #[serde(default)]
     area_geojson: String,
+    #[serde(default)]
+    districts: String,
 }
 
 pub async fn open(
@@ -121,6 +125,7 @@ pub async fn open(
             area_geojson: Some(&f.area_geojson),
             severity: &f.severity,
             account_id: AccountId(f.account_id),
+            districts: &f.districts,
         },
     )
     .await?;
@@ -328,6 +333,7 @@ pub async fn appeals_page(
             label for="what_happened" { "What happened" } textarea id="what_happened" name="what_happened" rows="4" required maxlength="2000" {}
             label for="happened_at" { "When" } input type="text" id="happened_at" name="happened_at" maxlength="100" placeholder="Saturday 21 November, about 11pm";
             label for="place" { "Where" } input type="text" id="place" name="place" required maxlength="200";
+            label for="districts" { "Postcode districts (area alerts go to their subscribers)" } input type="text" id="districts" name="districts" maxlength="300" placeholder="LL18";
             fieldset {
                 legend { "How the public respond" }
                 @for way in RESPOND { label { input type="checkbox" name="respond" value=(way) checked[way != "999"]; " " (way) } }
@@ -385,6 +391,7 @@ pub async fn create_appeal(
             case_reference: form.field("case_reference"),
             channels: &channels,
             media: &media,
+            districts: form.field("districts").unwrap_or_default(),
         },
     )
     .await?;

@@ -6,18 +6,53 @@
 use std::time::Duration;
 
 use bluelamp_testkit::browser::*;
+use bluelamp_testkit::smtp::{drain, SmtpSink};
 use bluelamp_testkit::TestApp;
 use fantoccini::Locator;
 
 #[tokio::test]
 #[cfg_attr(
-    not(bluelamp_has_browser),
-    ignore = "needs Chromium, chromedriver and axe-core: apt-get install chromium chromium-driver; npm ci --prefix interop/axe (.ci/run installs them)"
+    not(all(bluelamp_has_browser, bluelamp_has_smtp)),
+    ignore = "needs Chromium, chromedriver, axe-core and aiosmtpd: apt-get install chromium chromium-driver; npm ci --prefix interop/axe; python3 -m pip install aiosmtpd (.ci/run installs them)"
 )]
 async fn the_coast_road_incident_updates_a_public_page_without_reloading() {
     let app = TestApp::spawn().await;
     let base = app.base.clone();
+    // A resident of Towyn (LL22) subscribes to area alerts in the browser and confirms.
+    let sink = SmtpSink::start().await;
+    let mail = sink.config(&app);
     let driver = start_driver().await;
+    let resident = browser(&driver).await;
+    resident
+        .goto(&format!("{base}/forces/demo/subscribe"))
+        .await
+        .unwrap();
+    assert_accessible(&resident, "the subscribe form").await;
+    fill(&resident, "email", "towyn.resident@example.org").await;
+    fill(&resident, "areas", "LL22").await;
+    click(
+        &resident,
+        "form[action='/forces/demo/subscribe'] button[type=submit]",
+    )
+    .await;
+    wait_for_text(&resident, "Check your inbox").await;
+    drain(&app, &mail).await;
+    let confirmation = sink.received_by("towyn.resident@example.org");
+    let text = confirmation.last().expect("a confirmation mail")["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("LL22"),
+        "the confirmation says which districts: {text}"
+    );
+    let start = text
+        .find("/subscriptions/confirm/")
+        .expect("a confirmation link");
+    let link = text[start..].split_whitespace().next().unwrap().to_string();
+    resident.goto(&format!("{base}{link}")).await.unwrap();
+    wait_for_text(&resident, "is confirmed").await;
+    resident.close().await.unwrap();
     let staff = browser(&driver).await;
     log_in(&staff, &base, "comms.lewis").await;
     acknowledge_policy(&staff, &base).await;
@@ -29,6 +64,7 @@ async fn the_coast_road_incident_updates_a_public_page_without_reloading() {
     fill(&staff, "reference", "COAST-1").await;
     fill(&staff, "title", "Coast road closed after a collision").await;
     fill(&staff, "area", "Towyn").await;
+    fill(&staff, "districts", "LL22").await;
     fill(&staff, "area_geojson", r#"{"type":"Polygon","coordinates":[[[-3.575,53.292],[-3.530,53.292],[-3.530,53.276],[-3.575,53.276],[-3.575,53.292]]]}"#).await;
     click(
         &staff,
@@ -89,6 +125,16 @@ async fn the_coast_road_incident_updates_a_public_page_without_reloading() {
         "the closure is on the map"
     );
     assert_accessible(&public, "the public incident page with a map").await;
+    // The area subscriber has the update by e-mail.
+    drain(&app, &mail).await;
+    let alerts = sink.received_by("towyn.resident@example.org");
+    assert!(
+        alerts.iter().any(|m| m["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Road closed: A548 Coast Road")),
+        "the LL22 subscriber's e-mail: {alerts:?}"
+    );
 
     staff
         .goto(&format!("{base}/staff/incidents/COAST-1"))

@@ -29,7 +29,7 @@ pub(crate) use linked::with_case_context;
 use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
 pub use edits::edit;
-pub use scheduling::{publish_due, scheduling_paused, set_scheduling_paused};
+pub use scheduling::{parse_schedule, publish_due, scheduling_paused, set_scheduling_paused};
 
 /// The longest post, in characters: the same limit the check itself applies.
 pub const MAX_POST_CHARS: usize = bluelamp_governance::MAX_DRAFT_CHARS;
@@ -165,32 +165,6 @@ fn verdict(decision: Decision) -> CheckVerdict {
         Decision::Hold => CheckVerdict::Hold,
         Decision::Refuse => CheckVerdict::Refuse,
     }
-}
-
-/// Parse an RFC 3339 time that must lie in the future; returns it in stored form.
-pub fn parse_schedule(text: &str) -> ServiceResult<String> {
-    let at =
-        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
-            .map_err(|_| {
-                invalid(
-                    "scheduled_at",
-                    "must be a date and time such as 2026-11-21T18:00:00Z",
-                )
-            })?;
-    let now = time::OffsetDateTime::now_utc();
-    if at <= now {
-        return Err(invalid(
-            "scheduled_at",
-            "is in the past; choose a time from now on, or publish now",
-        ));
-    }
-    if at > now + time::Duration::days(MAX_SCHEDULE_AHEAD_DAYS) {
-        return Err(invalid(
-            "scheduled_at",
-            format!("is more than {MAX_SCHEDULE_AHEAD_DAYS} days ahead; check the year"),
-        ));
-    }
-    Ok(bluelamp_store::format_time(at))
 }
 
 /// Run the governance check for a post's public text in its context.

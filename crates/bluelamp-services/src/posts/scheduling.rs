@@ -84,3 +84,32 @@ pub async fn publish_due(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceRe
     .await?;
     Ok(JobOutcome::Done)
 }
+
+/// Parse an RFC 3339 time that must lie in the future; returns it in stored form.
+pub fn parse_schedule(text: &str) -> crate::ServiceResult<String> {
+    let at =
+        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
+            .map_err(|_| {
+                crate::error::invalid(
+                    "scheduled_at",
+                    "must be a date and time such as 2026-11-21T18:00:00Z",
+                )
+            })?;
+    let now = time::OffsetDateTime::now_utc();
+    if at <= now {
+        return Err(crate::error::invalid(
+            "scheduled_at",
+            "is in the past; choose a time from now on, or publish now",
+        ));
+    }
+    if at > now + time::Duration::days(super::MAX_SCHEDULE_AHEAD_DAYS) {
+        return Err(crate::error::invalid(
+            "scheduled_at",
+            format!(
+                "is more than {} days ahead; check the year",
+                super::MAX_SCHEDULE_AHEAD_DAYS
+            ),
+        ));
+    }
+    Ok(bluelamp_store::format_time(at))
+}

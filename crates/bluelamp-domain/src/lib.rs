@@ -6,6 +6,7 @@
 //! testable in microseconds and usable from the web layer, the CLI and jobs alike.
 
 pub mod account;
+pub mod alert;
 pub mod audit;
 pub mod force;
 pub mod ids;

@@ -292,6 +292,35 @@ pub async fn list(store: &Store, staff: &Staff) -> ServiceResult<Vec<Case>> {
     Ok(store::list(&mut conn, force).await?)
 }
 
+/// The follow-ups `staff` is asked to publish: each case whose status moved on
+/// after the newest post linked to it, where one of those posts is theirs, with
+/// the pre-filled text. (The ask reaches the authors on their home page; the
+/// case page publishes it.)
+pub async fn follow_ups_owed(store: &Store, staff: &Staff) -> ServiceResult<Vec<(Case, String)>> {
+    staff.require_scope("read")?;
+    let (Some(force), Some(user)) = (staff.force_id, staff.user_id) else {
+        return Ok(Vec::new());
+    };
+    if staff.authorize(Action::ManageCases).is_err() {
+        return Ok(Vec::new());
+    }
+    let mut conn = store.read().await?;
+    let mut owed = Vec::new();
+    for case in store::list(&mut conn, force).await? {
+        let linked = posts::linked(&mut conn, force, "case", &case.reference, false, 200).await?;
+        if !linked.iter().any(|p| p.author_user_id == user) {
+            continue;
+        }
+        let events = store::events(&mut conn, case.id).await?;
+        if needs_follow_up(&case, &events, &linked) {
+            let people = store::people(&mut conn, case.id).await?;
+            let text = follow_up_text(&case, &people);
+            owed.push((case, text));
+        }
+    }
+    Ok(owed)
+}
+
 /// Stories left hanging: cases still at "arrested" with a linked post older than
 /// [`HANGING_AFTER_DAYS`], or whose status moved on after the newest linked post.
 pub async fn hanging(store: &Store, staff: &Staff) -> ServiceResult<Vec<(Case, String)>> {

@@ -47,9 +47,13 @@ pub async fn seed_casework(store: &Store, data_dir: &Path) -> ServiceResult<()> 
         ));
     }
     policy::acknowledge(store, &comms, 1).await?;
-    let corporate = {
+    let (corporate, beat) = {
         let mut conn = store.read().await?;
-        accounts::by_handle(&mut conn, comms.current_force()?, "democonstabulary").await?
+        let force = comms.current_force()?;
+        (
+            accounts::by_handle(&mut conn, force, "democonstabulary").await?,
+            accounts::by_handle(&mut conn, force, "pcmorgan").await?,
+        )
     };
     let engine = ForceEngines::default();
 
@@ -121,6 +125,7 @@ pub async fn seed_casework(store: &Store, data_dir: &Path) -> ServiceResult<()> 
         severity: "high",
         account_id: corporate.id,
         districts: "LL22, LL18",
+        also_speaking: &[beat.id],
     })
     .await?;
     let closure = json!([

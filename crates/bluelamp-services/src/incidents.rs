@@ -30,7 +30,13 @@ pub struct OpenIncident<'a> {
     /// Postcode districts it touches ("LL29, LL22"): its updates reach the
     /// subscribers who follow them.
     pub districts: &'a str,
+    /// Other accounts that speak for it (a neighbourhood team, the roads unit):
+    /// each shares every published update with its own followers.
+    pub also_speaking: &'a [AccountId],
 }
+
+/// At most this many accounts besides the lead one.
+const MAX_ALSO_SPEAKING: usize = 10;
 
 pub async fn open(
     store: &Store,
@@ -67,6 +73,32 @@ pub async fn open(
     let mut tx = store.write().await?;
     // The speaking account must be one the opener may post as.
     crate::membership::posting_member(&mut tx, staff, input.account_id).await?;
+    let mut also: Vec<AccountId> = Vec::new();
+    for &account in input.also_speaking {
+        if account != input.account_id && !also.contains(&account) {
+            also.push(account);
+        }
+    }
+    if also.len() > MAX_ALSO_SPEAKING {
+        return Err(invalid(
+            "also_speaking",
+            format!("at most {MAX_ALSO_SPEAKING} other accounts"),
+        ));
+    }
+    for &account in &also {
+        // Their shares go out without approval, so the opener must be able to
+        // post there without it too.
+        let (account, member) = crate::membership::posting_member(&mut tx, staff, account).await?;
+        if !member.permissions.post_without_approval {
+            return Err(invalid(
+                "also_speaking",
+                format!(
+                    "you cannot post as @{} without approval, so it cannot share the updates",
+                    account.handle
+                ),
+            ));
+        }
+    }
     let created = store::insert(
         &mut tx,
         &NewIncident {
@@ -78,6 +110,7 @@ pub async fn open(
             severity: input.severity,
             account_id: input.account_id,
             districts: &districts,
+            also_speaking: &also,
         },
     )
     .await?
@@ -91,6 +124,27 @@ pub async fn open(
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(created)
+}
+
+/// Called as an update linked to an incident goes public: the incident's other
+/// speaking accounts share it, so the fediverse sees it on each of them.
+pub(crate) async fn on_update_published(
+    conn: &mut bluelamp_store::AnyConnection,
+    post: &posts::Post,
+) -> ServiceResult<()> {
+    let (Some("incident"), Some(reference)) = (post.link_kind.as_deref(), post.link_ref.as_deref())
+    else {
+        return Ok(());
+    };
+    let Some(incident) = store::by_reference(conn, post.force_id, reference).await? else {
+        return Ok(());
+    };
+    for &account in &incident.also_speaking {
+        if account != post.account_id {
+            crate::federation::shares::share_on_behalf(conn, account, post).await?;
+        }
+    }
+    Ok(())
 }
 
 /// An update: free text and typed facts, sent on the chosen channels.

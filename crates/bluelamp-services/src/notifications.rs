@@ -24,6 +24,7 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
     // Federation: queue the post's Create for its followers (fan-out is a job).
     if sends_to(&post.channels, "fediverse") {
         crate::federation::on_published(conn, post).await?;
+        crate::incidents::on_update_published(conn, post).await?;
     }
     if queued > 0 {
         tracing::debug!(

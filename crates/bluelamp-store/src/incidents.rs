@@ -26,10 +26,12 @@ pub struct Incident {
     pub closed_at: Option<String>,
     /// Postcode districts it touches, comma-separated: whom area alerts reach.
     pub districts: String,
+    /// The other accounts that speak for it: each shares every published update.
+    pub also_speaking: Vec<AccountId>,
 }
 
 const COLUMNS: &str = "id, force_id, reference, title, area, area_geojson, severity, status, \
-    account_id, summary, created_at, updated_at, closed_at, districts";
+    account_id, summary, created_at, updated_at, closed_at, districts, also_speaking";
 
 fn from_row(r: &AnyRow) -> Result<Incident> {
     Ok(Incident {
@@ -47,6 +49,11 @@ fn from_row(r: &AnyRow) -> Result<Incident> {
         updated_at: r.try_get("updated_at")?,
         closed_at: r.try_get("closed_at")?,
         districts: r.try_get("districts")?,
+        also_speaking: r
+            .try_get::<String, _>("also_speaking")?
+            .split(',')
+            .filter_map(|id| id.parse().ok().map(AccountId))
+            .collect(),
     })
 }
 
@@ -59,6 +66,7 @@ pub struct NewIncident<'a> {
     pub severity: &'a str,
     pub account_id: AccountId,
     pub districts: &'a str,
+    pub also_speaking: &'a [AccountId],
 }
 
 /// `None` when the reference is taken in the force.
@@ -66,7 +74,8 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewIncident<'_>) -> Result<Opt
     let now = now_text();
     let row = sqlx::query(&format!(
         "INSERT INTO incidents (force_id, reference, title, area, area_geojson, severity, status, \
-         account_id, created_at, updated_at, districts) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8, $9) \
+         account_id, created_at, updated_at, districts, also_speaking) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8, $9, $10) \
          ON CONFLICT (force_id, reference) DO NOTHING RETURNING {COLUMNS}"
     ))
     .bind(n.force_id.0)
@@ -78,6 +87,13 @@ pub async fn insert(conn: &mut AnyConnection, n: &NewIncident<'_>) -> Result<Opt
     .bind(n.account_id.0)
     .bind(&now)
     .bind(n.districts)
+    .bind(
+        n.also_speaking
+            .iter()
+            .map(|a| a.0.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+    )
     .fetch_optional(&mut *conn)
     .await?;
     row.as_ref().map(from_row).transpose()

@@ -421,6 +421,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0022_area_alerts.sql"),
             include_str!("../migrations/postgres/0022_area_alerts.sql"),
         ),
+        (
+            23,
+            "alert_topics_and_speakers",
+            include_str!("../migrations/sqlite/0023_alert_topics_and_speakers.sql"),
+            include_str!("../migrations/postgres/0023_alert_topics_and_speakers.sql"),
+        ),
     ];
     let migrations = files
         .iter()

@@ -46,11 +46,15 @@ pub struct Subscriber {
     pub updated_at: String,
     /// Postcode districts followed ("LL29,LL22"); `None`: everything.
     pub areas: Option<String>,
+    /// Topics followed ("incidents,appeals"); `None`: all of them.
+    pub topics: Option<String>,
+    /// An area the subscriber drew: a GeoJSON Polygon, validated when stored.
+    pub area_geojson: Option<String>,
 }
 
 const SUBSCRIBER_COLUMNS: &str = "id, force_id, account_id, email, mode, status, \
     confirm_token_hash, confirm_expires_at, confirm_sends, confirm_window_start, bounce_count, \
-    last_digest_at, created_at, confirmed_at, updated_at, areas";
+    last_digest_at, created_at, confirmed_at, updated_at, areas, topics, area_geojson";
 
 fn subscriber_from(row: &AnyRow) -> Result<Subscriber> {
     Ok(Subscriber {
@@ -70,13 +74,26 @@ fn subscriber_from(row: &AnyRow) -> Result<Subscriber> {
         confirmed_at: row.try_get("confirmed_at")?,
         updated_at: row.try_get("updated_at")?,
         areas: row.try_get("areas")?,
+        topics: row.try_get("topics")?,
+        area_geojson: row.try_get("area_geojson")?,
     })
 }
 
-/// Follow only these postcode districts (`None`: everything).
-pub async fn set_areas(conn: &mut AnyConnection, id: i64, areas: Option<&str>) -> Result<()> {
-    sqlx::query("UPDATE subscribers SET areas = $1 WHERE id = $2")
-        .bind(areas)
+/// What a subscriber follows: postcode districts, topics and a drawn area
+/// (`None` for each: no narrowing by it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AlertFilter<'a> {
+    pub areas: Option<&'a str>,
+    pub topics: Option<&'a str>,
+    pub area_geojson: Option<&'a str>,
+}
+
+/// Follow only what `filter` says.
+pub async fn set_filter(conn: &mut AnyConnection, id: i64, filter: AlertFilter<'_>) -> Result<()> {
+    sqlx::query("UPDATE subscribers SET areas = $1, topics = $2, area_geojson = $3 WHERE id = $4")
+        .bind(filter.areas)
+        .bind(filter.topics)
+        .bind(filter.area_geojson)
         .bind(id)
         .execute(&mut *conn)
         .await?;
@@ -354,6 +371,9 @@ pub struct DigestPost {
     pub account_id: AccountId,
     pub body: String,
     pub published_at: String,
+    /// What it is linked to (incident, appeal, case), for area alerts.
+    pub link_kind: Option<String>,
+    pub link_ref: Option<String>,
 }
 
 /// Posts made public in `(since, until]` on `account`, or on any account of the
@@ -367,7 +387,7 @@ pub async fn published_between(
     limit: i64,
 ) -> Result<Vec<DigestPost>> {
     let rows = sqlx::query(
-        "SELECT id, account_id, body, published_at FROM posts WHERE force_id = $1 \
+        "SELECT id, account_id, body, published_at, link_kind, link_ref FROM posts WHERE force_id = $1 \
          AND ($2 = 0 OR account_id = $3) AND status = 'published' AND deleted_at IS NULL \
          AND published_at > $4 AND published_at <= $5 ORDER BY published_at, id LIMIT $6",
     )
@@ -386,6 +406,8 @@ pub async fn published_between(
                 account_id: AccountId(row.try_get("account_id")?),
                 body: row.try_get("body")?,
                 published_at: row.try_get("published_at")?,
+                link_kind: row.try_get("link_kind")?,
+                link_ref: row.try_get("link_ref")?,
             })
         })
         .collect()

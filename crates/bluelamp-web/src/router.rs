@@ -105,6 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}/updates", post(api::referrals::update))
         .route("/cases", get(api::cases::list).post(api::cases::create))
         .route("/cases/hanging", get(api::cases::hanging))
+        .route("/cases/follow-ups", get(api::cases::follow_ups))
         .route("/cases/{reference}", get(api::cases::get))
         .route("/cases/{reference}/people", post(api::cases::add_person))
         .route("/cases/{reference}/status", post(api::cases::set_status))

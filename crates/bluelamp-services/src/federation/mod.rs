@@ -8,7 +8,7 @@ mod delivery;
 mod inbound;
 mod mentions;
 mod outbound;
-mod shares;
+pub(crate) mod shares;
 mod staff;
 mod urls;
 

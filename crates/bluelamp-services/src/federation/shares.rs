@@ -82,6 +82,38 @@ pub async fn share(
     })
 }
 
+/// The platform shares `post` from `account` (an incident's other speaking
+/// account, set up by whoever opened it): no member acts, so the audit names the
+/// platform. Sharing twice does nothing new.
+pub(crate) async fn share_on_behalf(
+    conn: &mut AnyConnection,
+    account: AccountId,
+    post: &posts::Post,
+) -> ServiceResult<()> {
+    if fed::active_share(conn, account, post.id).await?.is_some() {
+        return Ok(());
+    }
+    let share = fed::insert_share(conn, account, post.id, None).await?;
+    queue_share_activity(conn, account, post.id, share.id, "Announce").await?;
+    audit::append(
+        conn,
+        bluelamp_domain::AuditDraft {
+            force_id: Some(post.force_id),
+            actor_label: "platform".into(),
+            action: "post.share".into(),
+            target_type: "post".into(),
+            target_id: post.id.to_string(),
+            after: Some(
+                json!({"account_id": account.0, "share_id": share.id, "why": "incident speaking account"})
+                    .to_string(),
+            ),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 /// Queue the Announce (or its Undo) of a share for the sharing account's
 /// followers; with no followers there is nobody to tell (as for posts).
 async fn queue_share_activity(

@@ -2,7 +2,8 @@
 
 use std::collections::hash_map::Entry;
 
-use bluelamp_domain::AccountId;
+use bluelamp_domain::alert::{self, Follows, Place};
+use bluelamp_domain::{incident, AccountId};
 use bluelamp_store::{accounts, forces, format_time, subscriptions as subs, AnyConnection, Store};
 use time::OffsetDateTime;
 
@@ -23,13 +24,16 @@ pub async fn queue_post_notifications(
     post: &bluelamp_store::posts::Post,
 ) -> ServiceResult<usize> {
     let mut recipients = subs::immediate_recipients(conn, post.force_id, post.account_id).await?;
-    // Area alerts: a subscriber who follows districts gets the incidents and appeals
-    // that touch them, and nothing else.
-    let districts = post_districts(conn, post).await?;
-    recipients.retain(|s| match s.areas.as_deref() {
-        None => true,
-        Some(areas) => areas.split(',').any(|a| districts.iter().any(|d| d == a)),
-    });
+    // Area alerts: a subscriber who chose topics, districts or a drawn area gets
+    // only the posts about them.
+    let place = post_place(
+        conn,
+        post.force_id,
+        post.link_kind.as_deref(),
+        post.link_ref.as_deref(),
+    )
+    .await?;
+    recipients.retain(|s| follows(s).wants(&place));
     if recipients.is_empty() {
         return Ok(0);
     }
@@ -126,6 +130,21 @@ pub async fn queue_digests(store: &Store, now: OffsetDateTime) -> ServiceResult<
         )
         .await?;
         subs::set_last_digest(&mut tx, subscriber.id, &until).await?;
+        let wanted = follows(&subscriber);
+        let mut kept = Vec::with_capacity(posts.len());
+        for post in posts {
+            let place = post_place(
+                &mut tx,
+                subscriber.force_id,
+                post.link_kind.as_deref(),
+                post.link_ref.as_deref(),
+            )
+            .await?;
+            if wanted.wants(&place) {
+                kept.push(post);
+            }
+        }
+        let posts = kept;
         if posts.is_empty() {
             tx.commit().await?;
             continue;
@@ -188,28 +207,51 @@ pub async fn queue_digests(store: &Store, now: OffsetDateTime) -> ServiceResult<
     Ok(queued)
 }
 
-/// The postcode districts a post is about: its incident's or appeal's, else none.
-async fn post_districts(
+/// What a subscriber's row says they follow.
+fn follows(subscriber: &subs::Subscriber) -> Follows {
+    Follows::from_columns(
+        subscriber.areas.as_deref(),
+        subscriber.topics.as_deref(),
+        subscriber.area_geojson.as_deref(),
+    )
+}
+
+/// Where a post is about: its topic, and its incident's or appeal's districts
+/// and drawn area (none for a post linked to neither).
+async fn post_place(
     conn: &mut AnyConnection,
-    post: &bluelamp_store::posts::Post,
-) -> ServiceResult<Vec<String>> {
-    let (Some(kind), Some(reference)) = (post.link_kind.as_deref(), post.link_ref.as_deref())
-    else {
-        return Ok(Vec::new());
+    force: bluelamp_domain::ForceId,
+    link_kind: Option<&str>,
+    link_ref: Option<&str>,
+) -> ServiceResult<Place> {
+    let topic = alert::topic_of(link_kind);
+    let (Some(kind), Some(reference)) = (link_kind, link_ref) else {
+        return Ok(Place {
+            topic,
+            ..Place::default()
+        });
     };
-    let districts = match kind {
-        "incident" => bluelamp_store::incidents::by_reference(conn, post.force_id, reference)
+    let (districts, area) = match kind {
+        "incident" => bluelamp_store::incidents::by_reference(conn, force, reference)
             .await?
-            .map(|i| i.districts),
-        "appeal" => bluelamp_store::appeals::by_reference(conn, post.force_id, reference)
+            .map(|i| (i.districts, i.area_geojson))
+            .unwrap_or_default(),
+        "appeal" => bluelamp_store::appeals::by_reference(conn, force, reference)
             .await?
-            .map(|a| a.districts),
-        _ => None,
+            .map(|a| (a.districts, None))
+            .unwrap_or_default(),
+        _ => Default::default(),
     };
-    Ok(districts
-        .unwrap_or_default()
-        .split(',')
-        .filter(|d| !d.is_empty())
-        .map(str::to_string)
-        .collect())
+    Ok(Place {
+        topic,
+        districts: districts
+            .split(',')
+            .filter(|d| !d.is_empty())
+            .map(str::to_string)
+            .collect(),
+        area: area
+            .and_then(|a| serde_json::from_str(&a).ok())
+            .and_then(|a| incident::polygon(&a).ok())
+            .unwrap_or_default(),
+    })
 }

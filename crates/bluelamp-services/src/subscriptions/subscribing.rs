@@ -27,6 +27,10 @@ pub struct SubscribeRequest {
     /// Postcode districts to follow ("LL29, LL22"); blank: everything. Posts about an
     /// incident or appeal in other districts are then not sent.
     pub areas: Option<String>,
+    /// Topics to follow (incidents, appeals, news); none ticked: all of them.
+    pub topics: Vec<String>,
+    /// An area drawn on a map, as a GeoJSON Polygon; blank: none.
+    pub area_geojson: Option<String>,
 }
 
 /// Subscribe an address (double opt-in). Answers `Ok(())` whether the address
@@ -38,6 +42,12 @@ pub async fn subscribe(store: &Store, request: &SubscribeRequest) -> ServiceResu
     let mode = Mode::parse(&request.mode)?;
     let areas = bluelamp_domain::incident::parse_districts(request.areas.as_deref().unwrap_or(""))?;
     let areas = (!areas.is_empty()).then(|| areas.join(","));
+    let topics = bluelamp_domain::alert::parse_topics(request.topics.iter().map(String::as_str))?;
+    // All three ticked is the same as none: follow everything.
+    let topics = (!topics.is_empty() && topics.len() < bluelamp_domain::alert::TOPICS.len())
+        .then(|| topics.join(","));
+    let drawn =
+        bluelamp_domain::alert::parse_drawn_area(request.area_geojson.as_deref().unwrap_or(""))?;
     let mut tx = store.write().await?;
     let force = forces::by_code(&mut tx, &request.force_code).await?;
     let account = match request.account_handle.as_deref().map(str::trim) {
@@ -126,12 +136,29 @@ pub async fn subscribe(store: &Store, request: &SubscribeRequest) -> ServiceResu
             }
         }
     };
-    subs::set_areas(&mut tx, subscriber.id, areas.as_deref()).await?;
+    let filter = subs::AlertFilter {
+        areas: areas.as_deref(),
+        topics: topics.as_deref(),
+        area_geojson: drawn.as_deref(),
+    };
+    subs::set_filter(&mut tx, subscriber.id, filter).await?;
     let scope = scope_label(&mut tx, &subscriber).await?;
-    let scope = match &areas {
-        Some(list) => format!("{scope}, in postcode districts {}", list.replace(',', ", ")),
+    let mut scope = match &topics {
+        Some(list) => format!("{} from {scope}", list.replace(',', " and ")),
         None => scope,
     };
+    match (&areas, &drawn) {
+        (Some(list), None) => scope.push_str(&format!(
+            ", in postcode districts {}",
+            list.replace(',', ", ")
+        )),
+        (None, Some(_)) => scope.push_str(", in the area you drew"),
+        (Some(list), Some(_)) => scope.push_str(&format!(
+            ", in postcode districts {} or the area you drew",
+            list.replace(',', ", ")
+        )),
+        (None, None) => {}
+    }
     let rendered = render_confirmation(&scope, &token);
     queue(&mut tx, &subscriber, "confirm", &rendered, None, None).await?;
     audit::append(

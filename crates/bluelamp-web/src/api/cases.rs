@@ -117,6 +117,16 @@ pub async fn hanging(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -
         .collect::<Vec<_>>())
 }
 
+/// The follow-ups the caller is asked to publish (cases they posted about that
+/// have moved on), with the pre-filled text.
+pub async fn follow_ups(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
+    let owed = cases::follow_ups_owed(&state.store, &staff).await?;
+    ok(owed
+        .into_iter()
+        .map(|(case, text)| json!({"reference": case.reference, "title": case.title, "status": case.status, "follow_up": text}))
+        .collect::<Vec<_>>())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewIncident {
@@ -129,6 +139,9 @@ pub struct NewIncident {
     account_id: i64,
     #[serde(default)]
     districts: Vec<String>,
+    /// Other accounts that share every update.
+    #[serde(default)]
+    also_speaking: Vec<i64>,
 }
 
 pub async fn incidents(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
@@ -155,6 +168,12 @@ pub async fn open_incident(
             severity: &input.severity,
             account_id: AccountId(input.account_id),
             districts: &input.districts.join(","),
+            also_speaking: &input
+                .also_speaking
+                .iter()
+                .copied()
+                .map(AccountId)
+                .collect::<Vec<_>>(),
         },
     )
     .await?;

@@ -21,6 +21,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use bluelamp_domain::alert;
 use bluelamp_services::auth::{random_token, sha256_hex};
 use bluelamp_services::subscriptions::{
     self as service, ConfirmOutcome, LinkTarget, SubscribeRequest, UnsubscribeOutcome,
@@ -102,6 +103,8 @@ struct FormView<'a> {
     selected: Option<&'a str>,
     email: &'a str,
     areas: &'a str,
+    topics: &'a [&'a str],
+    drawn: &'a str,
     digest: bool,
     csrf: &'a str,
     error: Option<&'a str>,
@@ -134,6 +137,17 @@ fn form_page(view: &FormView<'_>) -> Markup {
                 label for="areas" { "Only incidents and appeals in these postcode districts (optional)" }
                 input type="text" id="areas" name="areas" maxlength="300" placeholder="LL29, LL22" aria-describedby="areas-hint" value=(view.areas);
                 p.hint id="areas-hint" { "The first half of a postcode, such as LL29. Leave it empty to get every post." }
+                label for="area_geojson" { "Or an area you drew (optional)" }
+                textarea id="area_geojson" name="area_geojson" rows="3" maxlength="65536" aria-describedby="drawn-hint" { (view.drawn) }
+                p.hint id="drawn-hint" { "Paste the outline of your area as a GeoJSON Polygon, as map drawing tools export it. Incidents whose area overlaps yours reach you." }
+                fieldset {
+                    legend { "Topics (leave all unticked for everything)" }
+                    @for topic in alert::TOPICS {
+                        @let id = format!("topic_{topic}");
+                        input type="checkbox" id=(id) name=(id) value="on" checked[view.topics.contains(&topic)];
+                        label for=(id) { (topic_label(topic)) }
+                    }
+                }
                 fieldset {
                     legend { "How often" }
                     input type="radio" id="mode-immediate" name="mode" value="immediate" checked[!view.digest];
@@ -146,6 +160,14 @@ fn form_page(view: &FormView<'_>) -> Markup {
             p.hint { "We keep only your address, your choice and when you subscribed. You can leave, or have your address deleted, from any message we send. In an emergency always call 999." }
         },
     )
+}
+
+fn topic_label(topic: &str) -> &'static str {
+    match topic {
+        "incidents" => "Incidents and road closures",
+        "appeals" => "Appeals for information",
+        _ => "News and everything else",
+    }
 }
 
 fn store_error(error: bluelamp_store::StoreError) -> PageError {
@@ -172,6 +194,8 @@ pub async fn form(
         selected: query.account.as_deref().filter(|h| !h.is_empty()),
         email: "",
         areas: "",
+        topics: &[],
+        drawn: "",
         digest: false,
         csrf: &token,
         error: None,
@@ -191,7 +215,31 @@ pub struct SubscribeForm {
     #[serde(default)]
     areas: String,
     #[serde(default)]
+    area_geojson: String,
+    #[serde(default)]
+    topic_incidents: Option<String>,
+    #[serde(default)]
+    topic_appeals: Option<String>,
+    #[serde(default)]
+    topic_news: Option<String>,
+    #[serde(default)]
     csrf: String,
+}
+
+impl SubscribeForm {
+    /// The ticked topic boxes (one field each: an HTML form repeats a name for
+    /// a list, which the form decoder does not read).
+    fn topics(&self) -> Vec<&'static str> {
+        [
+            ("incidents", &self.topic_incidents),
+            ("appeals", &self.topic_appeals),
+            ("news", &self.topic_news),
+        ]
+        .into_iter()
+        .filter(|(_, ticked)| ticked.is_some())
+        .map(|(topic, _)| topic)
+        .collect()
+    }
 }
 
 pub async fn submit(
@@ -209,6 +257,7 @@ pub async fn submit(
         .map_err(store_error)?;
     drop(conn);
     let selected = Some(input.account.trim()).filter(|h| !h.is_empty());
+    let topics = input.topics();
     // Re-show the form (with a fresh token) for a fixable problem.
     let again = |status: StatusCode, message: &str| -> Response {
         let token = random_token(16);
@@ -219,6 +268,8 @@ pub async fn submit(
             selected,
             email: &input.email,
             areas: &input.areas,
+            topics: &topics,
+            drawn: &input.area_geojson,
             digest: input.mode == "digest",
             csrf: &token,
             error: Some(message),
@@ -262,6 +313,8 @@ pub async fn submit(
             email: input.email.clone(),
             mode: input.mode.clone(),
             areas: Some(input.areas.clone()),
+            topics: topics.iter().map(|t| t.to_string()).collect(),
+            area_geojson: Some(input.area_geojson.clone()),
         };
         match service::subscribe(&state.store, &request).await {
             Ok(()) => {}

@@ -125,7 +125,7 @@ pub async fn detail(
             dt { "Sexual offence" } dd { @if case.sexual_offence { "Yes: the complainant may never be identified" } @else { "No" } }
         }
         @if let Some(text) = &view.follow_up {
-            div.callout role="status" {
+            div.callout role="status" id="follow-up" {
                 h2 { "The public are owed a follow-up" }
                 p { "The status changed after the last linked post. A draft with the releasable facts only:" }
                 form method="post" action=(format!("{path}/follow-up")) {

@@ -27,6 +27,7 @@ pub async fn home(
         services::policy::status(&state.store, staff).await?
     };
     let current_force = forces.iter().find(|f| Some(f.id) == staff.force_id);
+    let follow_ups = services::cases::follow_ups_owed(&state.store, staff).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p { "Logged in as " strong { (staff.display_name) } " (" (staff.role.as_str()) ")." }
@@ -61,6 +62,21 @@ pub async fn home(
                 p { "Nothing has been referred to you yet. You will only ever see what a force refers to your agency." }
             }
         } @else {
+            @if !follow_ups.is_empty() {
+                section aria-labelledby="follow-ups" {
+                    h2 id="follow-ups" { "Follow-ups you are asked to publish" }
+                    p { "A case you posted about has moved on; the public were told the start of the story and are owed the rest." }
+                    ul {
+                        @for (case, text) in &follow_ups {
+                            li {
+                                a href=(format!("/staff/cases/{}#follow-up", case.reference)) { (case.reference) ": " (case.title) }
+                                " (now " (case.status) ")"
+                                p.hint { (text) }
+                            }
+                        }
+                    }
+                }
+            }
             section aria-labelledby="policy-status" {
                 h2 id="policy-status" { "Social-media policy" }
                 @match (&policy, &acknowledged) {

@@ -87,6 +87,14 @@ pub async fn page(
             label for="severity" { "Severity" }
             select id="severity" name="severity" { @for s in SEVERITIES { option value=(s) { (s) } } }
             label for="account" { "The account that speaks for it" } (account_select("account", &accounts))
+            fieldset {
+                legend { "Other accounts that share every update (optional)" }
+                @for a in &accounts {
+                    @let id = format!("also-{}", a.id.0);
+                    input type="checkbox" id=(id) name="also_speaking" value=(a.id.0);
+                    label for=(id) { (a.display_name) " (@" (a.handle) ")" }
+                }
+            }
             label for="districts" { "Postcode districts it touches (area alerts go to their subscribers)" }
             input type="text" id="districts" name="districts" maxlength="300" placeholder="LL22, LL18";
             label for="area_geojson" { "Area on the map (optional GeoJSON Polygon)" }
@@ -97,35 +105,30 @@ pub async fn page(
     Ok(staff_page(&context, "Incidents", content).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct OpenForm {
-    reference: String,
-    title: String,
-    area: String,
-    severity: String,
-    account_id: i64,
-    #[serde(default)]
-    area_geojson: String,
-    #[serde(default)]
-    districts: String,
-}
-
 pub async fn open(
     State(state): State<AppState>,
-    form: StaffForm<OpenForm>,
+    form: StaffForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let f = &form.form;
+    let f = Fields(form.form.clone());
+    let field = |name: &str| f.get(name).unwrap_or_default();
+    let account = field("account_id").trim().parse::<i64>().unwrap_or(0);
+    let also: Vec<AccountId> = f
+        .all("also_speaking")
+        .iter()
+        .filter_map(|id| id.trim().parse().ok().map(AccountId))
+        .collect();
     let created = incidents::open(
         &state.store,
         &form.session.staff,
         &OpenIncident {
-            reference: &f.reference,
-            title: &f.title,
-            area: &f.area,
-            area_geojson: Some(&f.area_geojson),
-            severity: &f.severity,
-            account_id: AccountId(f.account_id),
-            districts: &f.districts,
+            reference: field("reference"),
+            title: field("title"),
+            area: field("area"),
+            area_geojson: Some(field("area_geojson")),
+            severity: field("severity"),
+            account_id: AccountId(account),
+            districts: field("districts"),
+            also_speaking: &also,
         },
     )
     .await?;

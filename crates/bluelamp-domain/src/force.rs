@@ -171,6 +171,64 @@ pub struct ForceSettings {
     /// Keep the network address a tip from the public came from. Off by default:
     /// it is personal data, and a witness who fears being traced may not come forward.
     pub record_tip_addresses: bool,
+    /// A street-map tile layer under incident maps, as an https URL template with
+    /// {z}, {x} and {y} (see [`MapTiles`]). None: the maps show the geometry alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_tiles: Option<String>,
+    /// The credit the tile provider requires, shown under each map.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub map_attribution: Option<String>,
+}
+
+/// A slippy-map tile URL template: `https://tiles.example.org/{z}/{x}/{y}.png`.
+/// Only https (the public pages allow no other images from elsewhere), with all
+/// three placeholders, and nothing that could break out of an attribute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapTiles(String);
+
+impl MapTiles {
+    pub const MAX_LEN: usize = 500;
+
+    pub fn parse(text: &str) -> Result<MapTiles, Invalid> {
+        let url = text.trim();
+        let refuse = |why: &str| {
+            Err(Invalid::new(
+                "map_tiles",
+                format!("must be an https:// address with {{z}}, {{x}} and {{y}}, such as https://tiles.example.org/{{z}}/{{x}}/{{y}}.png ({why})"),
+            ))
+        };
+        if url.len() > Self::MAX_LEN {
+            return refuse("it is too long");
+        }
+        if url
+            .chars()
+            .any(|c| !c.is_ascii() || c.is_whitespace() || c.is_control() || "\"'<>\\`".contains(c))
+        {
+            return refuse("it contains spaces, quotes, control or non-ASCII characters");
+        }
+        let Some(rest) = url.strip_prefix("https://") else {
+            return refuse("it is not https");
+        };
+        if rest.is_empty() || rest.starts_with('/') {
+            return refuse("it names no host");
+        }
+        if !["{z}", "{x}", "{y}"].iter().all(|p| url.contains(p)) {
+            return refuse("a placeholder is missing");
+        }
+        Ok(MapTiles(url.to_string()))
+    }
+
+    /// The address of one tile.
+    pub fn tile(&self, z: u32, x: u64, y: u64) -> String {
+        self.0
+            .replace("{z}", &z.to_string())
+            .replace("{x}", &x.to_string())
+            .replace("{y}", &y.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Office hours: minutes after local midnight, start before end (a day shift).
@@ -286,5 +344,23 @@ mod tests {
     fn settings_refuse_unknown_keys() {
         assert!(serde_json::from_str::<ForceSettings>(r#"{"require_totp":true}"#).is_ok());
         assert!(serde_json::from_str::<ForceSettings>(r#"{"requir_totp":true}"#).is_err());
+    }
+
+    #[test]
+    fn tile_templates_are_https_with_every_placeholder() {
+        let tiles = MapTiles::parse(" https://tiles.example.org/{z}/{x}/{y}.png ").unwrap();
+        assert_eq!(
+            tiles.tile(14, 8031, 5260),
+            "https://tiles.example.org/14/8031/5260.png"
+        );
+        for bad in [
+            "http://tiles.example.org/{z}/{x}/{y}.png",
+            "https://tiles.example.org/{z}/{x}.png",
+            "https:///{z}/{x}/{y}",
+            "https://tiles.example.org/{z}/{x}/{y}.png\" onload=\"x",
+            "javascript:alert(1)//{z}{x}{y}",
+        ] {
+            assert!(MapTiles::parse(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -117,15 +117,6 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
     };
     accounts::set_member(store, &as_admin, beat.id, &member("pc.morgan", false, None)).await?;
     accounts::set_member(store, &as_admin, beat.id, &member("sgt.evans", true, None)).await?;
-    // The comms team speaks for incidents on the beat account too (the demo
-    // incident's updates are shared there).
-    accounts::set_member(
-        store,
-        &as_admin,
-        beat.id,
-        &member("comms.lewis", true, None),
-    )
-    .await?;
     accounts::set_member(
         store,
         &as_admin,

@@ -55,6 +55,22 @@ pub async fn seed_casework(store: &Store, data_dir: &Path) -> ServiceResult<()> 
             accounts::by_handle(&mut conn, force, "pcmorgan").await?,
         )
     };
+    // The comms team also speaks for incidents on the beat account: the demo
+    // incident's updates are shared there.
+    let force_admin = demo_staff(store, "chief.admin").await?;
+    crate::accounts::set_member(
+        store,
+        &force_admin,
+        beat.id,
+        &crate::accounts::SetMember {
+            username: "comms.lewis".into(),
+            post: true,
+            post_without_approval: true,
+            approve: true,
+            signature: None,
+        },
+    )
+    .await?;
     let engine = ForceEngines::default();
 
     // A case: arrested, announced, then charged — the follow-up is owed.

@@ -92,6 +92,12 @@ pub struct ForceChanges {
     /// "HH:MM-HH:MM" in the force's time zone; empty removes them.
     #[serde(default)]
     pub office_hours: Option<String>,
+    /// A tile URL template (https, with {z}, {x}, {y}) for incident maps; empty removes it.
+    #[serde(default)]
+    pub map_tiles: Option<String>,
+    /// The tile provider's credit, shown under each map; empty removes it.
+    #[serde(default)]
+    pub map_attribution: Option<String>,
 }
 
 /// Change a force's settings: force administrators of that force, or the server
@@ -135,6 +141,30 @@ pub async fn change_settings(
         Some(hours) => {
             bluelamp_domain::force::OfficeHours::parse(hours)?;
             settings.office_hours = Some(hours.to_string());
+        }
+    }
+    match changes.map_tiles.as_deref().map(str::trim) {
+        None => {}
+        Some("") => settings.map_tiles = None,
+        Some(url) => {
+            settings.map_tiles = Some(
+                bluelamp_domain::force::MapTiles::parse(url)?
+                    .as_str()
+                    .to_string(),
+            );
+        }
+    }
+    match changes.map_attribution.as_deref().map(str::trim) {
+        None => {}
+        Some("") => settings.map_attribution = None,
+        Some(credit) => {
+            if credit.chars().count() > 200 || credit.chars().any(char::is_control) {
+                return Err(crate::error::invalid(
+                    "map_attribution",
+                    "one line of at most 200 characters",
+                ));
+            }
+            settings.map_attribution = Some(credit.to_string());
         }
     }
     forces::update_profile(

@@ -218,6 +218,34 @@ async fn a_case_feeds_the_check_and_keeps_its_journal() {
             .any(|c| c["reference"] == "NWP-0412"),
         "{hanging}"
     );
+    // The author of the linked posts is asked for the follow-up (on their home
+    // page and in the API); someone who never posted about the case is not.
+    let owed = sergeant
+        .api("GET", "/api/v1/cases/follow-ups", t, None)
+        .await
+        .json();
+    assert_eq!(owed[0]["reference"], "NWP-0412", "{owed}");
+    assert_eq!(owed[0]["follow_up"].as_str(), Some(follow_up));
+    let home = sergeant.get("/staff").await;
+    assert!(
+        home.body.contains("Follow-ups you are asked to publish") && home.body.contains("NWP-0412"),
+        "the author's home page asks for it"
+    );
+    let (comms, comms_token) = app.ready_to_post("comms.lewis").await;
+    let not_theirs = comms
+        .api(
+            "GET",
+            "/api/v1/cases/follow-ups",
+            Some(comms_token.as_str()),
+            None,
+        )
+        .await;
+    assert_eq!(not_theirs.status, 200);
+    assert_eq!(
+        not_theirs.json(),
+        json!([]),
+        "nothing is asked of a non-author"
+    );
     let after = sergeant
         .api("POST", "/api/v1/cases/NWP-0412/status", t, Some(json!({"status": "arrested", "reason": "Charge withdrawn by the CPS pending a review of the evidence"})))
         .await;

@@ -209,25 +209,54 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
 async fn area_alerts_reach_only_the_subscribers_of_the_districts_an_incident_touches() {
     let app = TestApp::spawn().await;
     let public = app.client();
-    for (email, areas) in [
-        ("towyn@example.org", "ll22"),
-        ("rhyl@example.org", "LL18"),
-        ("everything@example.org", ""),
+    // Towyn drawn by a resident: it overlaps the incident's area though the
+    // district they named (LL18) does not match.
+    let drawn = r#"{"type":"Polygon","coordinates":[[[-3.56,53.28],[-3.50,53.28],[-3.50,53.30],[-3.56,53.30],[-3.56,53.28]]]}"#;
+    for (email, areas, area_geojson, topic) in [
+        ("towyn@example.org", "ll22", "", None),
+        ("rhyl@example.org", "LL18", "", None),
+        ("everything@example.org", "", "", None),
+        ("drawn@example.org", "LL18", drawn, Some("topic_incidents")),
+        ("appeals@example.org", "", "", Some("topic_appeals")),
     ] {
+        let mut fields = vec![
+            ("email", email),
+            ("account", ""),
+            ("mode", "immediate"),
+            ("areas", areas),
+            ("area_geojson", area_geojson),
+        ];
+        fields.extend(topic.map(|t| (t, "on")));
         let sent = public
-            .submit(
-                "/forces/demo/subscribe",
-                "/forces/demo/subscribe",
-                &[
-                    ("email", email),
-                    ("account", ""),
-                    ("mode", "immediate"),
-                    ("areas", areas),
-                ],
-            )
+            .submit("/forces/demo/subscribe", "/forces/demo/subscribe", &fields)
             .await;
         assert!(sent.status < 400, "{email}: {}", sent.body);
     }
+    let bad_area = public
+        .submit(
+            "/forces/demo/subscribe",
+            "/forces/demo/subscribe",
+            &[
+                ("email", "y@example.org"),
+                ("account", ""),
+                ("mode", "immediate"),
+                ("area_geojson", r#"{"type":"Point","coordinates":[0,0]}"#),
+                ("topic_news", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_area.status, 400, "{}", bad_area.body);
+    assert!(
+        bad_area.body.contains("Polygon") && bad_area.body.contains("&quot;Point&quot;"),
+        "the error is given and the drawing kept: {}",
+        bad_area.body
+    );
+    assert!(
+        bad_area
+            .body
+            .contains(r#"id="topic_news" name="topic_news" value="on" checked"#),
+        "the ticked topic is kept"
+    );
     let refused = public
         .submit(
             "/forces/demo/subscribe",
@@ -261,7 +290,7 @@ async fn area_alerts_reach_only_the_subscribers_of_the_districts_an_incident_tou
         .await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     let opened = sergeant
-        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-9", "title": "Flooding on the seafront", "area": "Towyn", "severity": "medium", "account_id": corporate, "districts": ["LL22"]})))
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-9", "title": "Flooding on the seafront", "area": "Towyn", "area_geojson": serde_json::from_str::<serde_json::Value>(AREA).unwrap(), "severity": "medium", "account_id": corporate, "districts": ["LL22"]})))
         .await;
     assert_eq!(opened.status, 201, "{}", opened.body);
     let update = sergeant
@@ -278,7 +307,73 @@ async fn area_alerts_reach_only_the_subscribers_of_the_districts_an_incident_tou
     let to: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         to,
-        ["everything@example.org", "towyn@example.org"],
-        "the LL18 subscriber is not told of an LL22 incident"
+        [
+            "drawn@example.org",
+            "everything@example.org",
+            "towyn@example.org"
+        ],
+        "the LL18 subscriber is not told of an LL22 incident, nor the appeals-only one"
     );
+    drop(conn);
+
+    // General news has no place: only the subscribers of everything get it.
+    let news = sergeant
+        .api("POST", "/api/v1/posts", t, Some(json!({"account_id": corporate, "text": "Our front counter opens at 8 tomorrow.", "channels": ["email"]})))
+        .await;
+    assert_eq!(news.status, 201, "{}", news.body);
+    let mut conn = app.store.read().await.unwrap();
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT to_address FROM mail_outbox WHERE subject LIKE '%new post%' AND text_body LIKE '%front counter%' ORDER BY to_address",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    let to: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(to, ["everything@example.org"]);
+}
+
+#[tokio::test]
+async fn other_speaking_accounts_share_every_update() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let t = Some(token.as_str());
+    let corporate = sergeant.account_id(&token, "democonstabulary").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let chiefs = sergeant.account_id(&token, "chiefofficers").await;
+    // Not a member of the chief officers' account: it cannot be made to share.
+    let refused = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-5", "title": "Fire at the harbour", "area": "Harbourside", "severity": "high", "account_id": corporate, "also_speaking": [chiefs]})))
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let opened = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-5", "title": "Fire at the harbour", "area": "Harbourside", "severity": "high", "account_id": corporate, "also_speaking": [beat, corporate]})))
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    assert_eq!(
+        opened.json()["also_speaking"],
+        json!([beat]),
+        "the lead account is not listed twice"
+    );
+    let update = sergeant
+        .api("POST", "/api/v1/incidents/INC-5/updates", t, Some(json!({"text": "Smoke is drifting over the harbour; keep windows closed.", "facts": [], "channels": ["fediverse"]})))
+        .await;
+    assert_eq!(update.status, 201, "{}", update.body);
+    let post = update.json()["post"]["id"].as_i64().unwrap();
+    let mut conn = app.store.read().await.unwrap();
+    let shares: Vec<(i64,)> = sqlx::query_as(
+        "SELECT account_id FROM post_shares WHERE post_id = $1 AND undone_at IS NULL",
+    )
+    .bind(post)
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(shares, [(beat,)], "the beat account shares the update");
+    let audited: (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'post.share' AND actor_label = 'platform' AND target_id = $1",
+    )
+    .bind(post.to_string())
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(audited.0, 1);
 }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod client_addr;
 pub mod error;
 pub mod federation;
+pub mod intake;
 pub mod layout;
 pub mod mastodon;
 pub mod metrics;
@@ -108,9 +109,23 @@ impl Default for WebConfig {
 /// Failed login steps one client address may make per five minutes.
 pub const LOGIN_FAILURES_PER_WINDOW: u32 = 30;
 
-/// What every handler can reach.
+/// What every handler can reach. One shared allocation: the router clones the
+/// state for every request, and cloning (then dropping) a dozen `Arc`s per request
+/// made two cores fight over their reference counts on the hot public reads.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub config: Arc<WebConfig>,
     pub metrics: Arc<metrics::Metrics>,
@@ -136,18 +151,19 @@ pub struct AppState {
 impl AppState {
     /// The state with the governance engines a server loaded at start.
     pub fn with_governance(
-        mut self,
+        self,
         governance: bluelamp_services::force_rules::ForceEngines,
     ) -> AppState {
-        self.governance = Arc::new(governance);
-        self
+        let mut shared = Arc::unwrap_or_clone(self.0);
+        shared.governance = Arc::new(governance);
+        AppState(Arc::new(shared))
     }
 
     pub fn new(store: Store, config: WebConfig) -> AppState {
         let public_cache = Arc::new(public::cache::PublicCache::new(
             config.public_cache_fresh_for,
         ));
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             federation: Arc::new(federation::FederationState::new(
                 config.federation_allow_loopback,
@@ -167,7 +183,7 @@ impl AppState {
             app_registrations: Arc::new(rate_limit::KeyedLimiter::per_window(30, 3600)),
             inbox_alerts: Arc::new(tokio::sync::broadcast::channel(64).0),
             started: Instant::now(),
-        }
+        }))
     }
 }
 

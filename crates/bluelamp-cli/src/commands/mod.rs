@@ -304,6 +304,7 @@ async fn force(store: &Store, cli: &Staff, command: ForceCommand) -> anyhow::Res
                 time_zone,
                 logo_url: logo,
                 office_hours,
+                ..Default::default()
             };
             let force =
                 services::forces::change_settings(store, cli, Some(&code), &changes).await?;

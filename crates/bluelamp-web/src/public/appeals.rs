@@ -284,6 +284,25 @@ async fn submit(
     parts: Parts,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
+    // A surge waits its turn before its files are read (see crate::intake).
+    let Some(_turn) = crate::intake::evidence().enter().await else {
+        let page = layout::page(
+            "Please try again in a minute",
+            None,
+            html! {
+                div.error role="alert" {
+                    p { "Very many people are sending us information just now and yours could not be taken in time. Nothing was stored: please go back, and send it again in a minute. In an emergency call 999." }
+                }
+            },
+        );
+        let retry = crate::intake::RETRY_AFTER_SECONDS.to_string();
+        return Ok((
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, retry)],
+            page,
+        )
+            .into_response());
+    };
     let form = read_form(multipart).await?;
     let force = bluelamp_services::public::force(&state.store, &code).await?;
     let again = |status: StatusCode, field: &str, message: &str| {

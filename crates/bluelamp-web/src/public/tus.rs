@@ -300,6 +300,17 @@ pub async fn patch(
         Ok(c) => c,
         Err(why) => return refuse(StatusCode::BAD_REQUEST, why),
     };
+    // A surge waits its turn rather than failing (see crate::intake).
+    let Some(_turn) = crate::intake::evidence().enter().await else {
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            vec![(
+                header::RETRY_AFTER,
+                crate::intake::RETRY_AFTER_SECONDS.to_string(),
+            )],
+            "Very many uploads are arriving; nothing you sent is lost. Ask for the offset and resume shortly.".into(),
+        );
+    };
     let upload = match uploads::status(&state.store, &code, &id).await {
         Ok(u) => u,
         Err(e) => return from_service(e),

@@ -46,6 +46,8 @@ struct SettingsForm {
     time_zone: String,
     logo_url: String,
     office_hours: String,
+    map_tiles: String,
+    map_attribution: String,
 }
 
 impl SettingsForm {
@@ -56,6 +58,8 @@ impl SettingsForm {
             time_zone: force.time_zone.clone(),
             logo_url: force.logo_url.clone().unwrap_or_default(),
             office_hours: force.settings.office_hours.clone().unwrap_or_default(),
+            map_tiles: force.settings.map_tiles.clone().unwrap_or_default(),
+            map_attribution: force.settings.map_attribution.clone().unwrap_or_default(),
         }
     }
 }
@@ -69,7 +73,16 @@ fn settings_content(
 ) -> Markup {
     let error_for = |field: &str| error.filter(|(f, _)| *f == field).map(|(_, m)| m);
     let other_error = error
-        .filter(|(f, _)| !["time_zone", "logo_url", "office_hours"].contains(f))
+        .filter(|(f, _)| {
+            ![
+                "time_zone",
+                "logo_url",
+                "office_hours",
+                "map_tiles",
+                "map_attribution",
+            ]
+            .contains(f)
+        })
         .map(|(_, m)| m);
     html! {
         (notice(notice_of(done_key)))
@@ -100,6 +113,16 @@ fn settings_content(
                 aria-invalid=[error_for("office_hours").map(|_| "true")]
                 aria-describedby=[error_for("office_hours").map(|_| "office_hours-error")];
             (field_error("office_hours", error_for("office_hours")))
+            label for="map_tiles" { "Street-map tiles under incident maps (optional): an https:// address with {z}, {x} and {y}, from a provider whose terms allow it. Empty: the maps show the incident's geometry alone." }
+            input type="text" id="map_tiles" name="map_tiles" value=(form.map_tiles) placeholder="https://tiles.example.org/{z}/{x}/{y}.png"
+                aria-invalid=[error_for("map_tiles").map(|_| "true")]
+                aria-describedby=[error_for("map_tiles").map(|_| "map_tiles-error")];
+            (field_error("map_tiles", error_for("map_tiles")))
+            label for="map_attribution" { "The credit the tile provider requires (shown under each map)" }
+            input type="text" id="map_attribution" name="map_attribution" value=(form.map_attribution) maxlength="200"
+                aria-invalid=[error_for("map_attribution").map(|_| "true")]
+                aria-describedby=[error_for("map_attribution").map(|_| "map_attribution-error")];
+            (field_error("map_attribution", error_for("map_attribution")))
             @if let Some(logo) = &force.logo_url {
                 p { "Current logo: " img.logo src=(logo) alt=(format!("{} logo", force.name)) height="48"; }
             }
@@ -138,6 +161,10 @@ pub struct SettingsFields {
     logo_url: String,
     #[serde(default)]
     office_hours: String,
+    #[serde(default)]
+    map_tiles: String,
+    #[serde(default)]
+    map_attribution: String,
 }
 
 pub async fn save_settings(
@@ -152,6 +179,8 @@ pub async fn save_settings(
         time_zone: Some(fields.time_zone.clone()),
         logo_url: Some(fields.logo_url.clone()),
         office_hours: Some(fields.office_hours.clone()),
+        map_tiles: Some(fields.map_tiles.clone()),
+        map_attribution: Some(fields.map_attribution.clone()),
     };
     let staff = &form.session.staff;
     match forces::change_settings(&state.store, staff, None, &changes).await {
@@ -167,6 +196,8 @@ pub async fn save_settings(
                 time_zone: fields.time_zone.clone(),
                 logo_url: fields.logo_url.clone(),
                 office_hours: fields.office_hours.clone(),
+                map_tiles: fields.map_tiles.clone(),
+                map_attribution: fields.map_attribution.clone(),
             };
             let content = settings_content(
                 &form.session.session.csrf_token,

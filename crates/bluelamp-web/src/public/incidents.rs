@@ -11,11 +11,10 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use bluelamp_domain::incident::{self, Fact, Point};
 use bluelamp_services::inbox::sla::LocalClock;
-use bluelamp_services::incidents::{self, IncidentView};
+use bluelamp_services::incidents;
 use bytes::Bytes;
-use maud::{html, Markup};
+use maud::html;
 
 use super::cache::Cached;
 use super::feeds::{self, Collection, Format};
@@ -61,7 +60,7 @@ async fn build_page(state: &AppState, code: &str, reference: &str) -> Result<Cac
         }
         p { "Area: " (found.area) }
         @if let Some(summary) = &found.summary { div.callout { p { strong { "Summary: " } (summary) } } }
-        (map(&view))
+        (super::incident_map::map(&view))
         (feed_nav(&path))
         section aria-labelledby="updates-heading" {
             h2 id="updates-heading" { "Updates" }
@@ -155,128 +154,4 @@ pub async fn live(
     Ok(Sse::new(tokio_stream::wrappers::ReceiverStream::new(rx))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
-}
-
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 400.0;
-const PAD: f64 = 24.0;
-
-/// The area and the closures and diversions of the updates shown, drawn to fit.
-fn map(view: &IncidentView) -> Markup {
-    let area: Vec<Vec<Point>> = view
-        .incident
-        .area_geojson
-        .as_deref()
-        .and_then(|g| serde_json::from_str(g).ok())
-        .and_then(|g| incident::polygon(&g).ok())
-        .unwrap_or_default();
-    let facts = view.facts();
-    let lines: Vec<(&Fact, Vec<Point>)> = facts
-        .iter()
-        .filter_map(|f| Some((f, incident::line_string(f.line()?).ok()?)))
-        .collect();
-    let all: Vec<Point> = area
-        .iter()
-        .flatten()
-        .chain(lines.iter().flat_map(|(_, l)| l))
-        .copied()
-        .collect();
-    if all.is_empty() {
-        return html! {};
-    }
-    let project = projection(&all);
-    let path_of = |points: &[Point]| -> String {
-        points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let (x, y) = project(*p);
-                format!("{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" })
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let closures = lines
-        .iter()
-        .filter(|(f, _)| matches!(f, Fact::RoadClosure { .. }))
-        .count();
-    let diversions = lines.len() - closures;
-    let description = format!(
-        "Map of the {} area{}{}.",
-        view.incident.area,
-        if closures > 0 {
-            format!(", with {closures} road closure(s) in red")
-        } else {
-            String::new()
-        },
-        if diversions > 0 {
-            format!(" and {diversions} diversion(s) in blue")
-        } else {
-            String::new()
-        },
-    );
-    html! {
-        figure.incident-map {
-            svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby="map-title map-desc" width="100%" {
-                title id="map-title" { "Incident map" }
-                desc id="map-desc" { (description) }
-                rect x="0" y="0" width=(WIDTH) height=(HEIGHT) fill="#f4f6f8" {}
-                @for ring in &area {
-                    path d=(format!("{} Z", path_of(ring))) fill="#fde7c8" stroke="#b35c00" stroke-width="2" {}
-                }
-                @for (fact, line) in &lines {
-                    @if matches!(fact, Fact::RoadClosure { .. }) {
-                        path d=(path_of(line)) fill="none" stroke="#c00000" stroke-width="6" stroke-linecap="round" {}
-                    } @else {
-                        path d=(path_of(line)) fill="none" stroke="#0050a0" stroke-width="4" stroke-dasharray="10 6" {}
-                    }
-                }
-            }
-            figcaption { (description) " Drawn from the incident's own geometry; it is not a street map." }
-        }
-    }
-}
-
-/// Longitude and latitude to the map's pixels: an equirectangular projection with
-/// the longitude scaled by the cosine of the middle latitude (right for a town).
-fn projection(points: &[Point]) -> impl Fn(Point) -> (f64, f64) {
-    let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
-        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for &(lon, lat) in points {
-        min_lon = min_lon.min(lon);
-        max_lon = max_lon.max(lon);
-        min_lat = min_lat.min(lat);
-        max_lat = max_lat.max(lat);
-    }
-    let k = ((min_lat + max_lat) / 2.0).to_radians().cos().max(0.01);
-    let span_x = ((max_lon - min_lon) * k).max(1e-6);
-    let span_y = (max_lat - min_lat).max(1e-6);
-    let scale = ((WIDTH - 2.0 * PAD) / span_x).min((HEIGHT - 2.0 * PAD) / span_y);
-    // Centre the drawing in the frame.
-    let off_x = (WIDTH - span_x * scale) / 2.0;
-    let off_y = (HEIGHT - span_y * scale) / 2.0;
-    move |(lon, lat)| {
-        (
-            off_x + (lon - min_lon) * k * scale,
-            off_y + (max_lat - lat) * scale,
-        )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_drawing_fits_the_frame() {
-        let points = [(-3.60, 53.30), (-3.50, 53.27)];
-        let project = projection(&points);
-        for p in points {
-            let (x, y) = project(p);
-            assert!((PAD - 0.01..=WIDTH - PAD + 0.01).contains(&x), "x {x}");
-            assert!((0.0..=HEIGHT).contains(&y), "y {y}");
-        }
-        // North is up: the northern point is higher on the map.
-        assert!(project(points[0]).1 < project(points[1]).1);
-    }
 }

@@ -6,6 +6,7 @@ pub mod appeals;
 pub mod cache;
 pub mod contact;
 pub mod feeds;
+mod incident_map;
 pub mod incidents;
 pub mod subscribe;
 pub mod tus;

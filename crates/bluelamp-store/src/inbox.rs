@@ -38,6 +38,8 @@ pub struct Message {
     pub hidden_at: Option<String>,
     pub hidden_reason: Option<String>,
     pub auto_reply: Option<String>,
+    /// The case it is about, when staff linked one: replies are checked in its light.
+    pub case_reference: Option<String>,
 }
 
 /// What to store.
@@ -67,7 +69,7 @@ pub struct NewMessage<'a> {
 const COLUMNS: &str = "id, force_id, account_id, channel, external_id, author_handle, \
     author_name, author_url, body, media, reply_to, conversation, sent_at, received_at, \
     labels, primary_category, urgent, priority, evidence, status, assignee_id, team, \
-    hidden_at, hidden_reason, auto_reply";
+    hidden_at, hidden_reason, auto_reply, case_reference";
 
 fn from_row(r: &AnyRow) -> Result<Message> {
     let media: String = r.try_get("media")?;
@@ -99,7 +101,18 @@ fn from_row(r: &AnyRow) -> Result<Message> {
         hidden_at: r.try_get("hidden_at")?,
         hidden_reason: r.try_get("hidden_reason")?,
         auto_reply: r.try_get("auto_reply")?,
+        case_reference: r.try_get("case_reference")?,
     })
+}
+
+/// Link message `id` to a case (`None`: unlink).
+pub async fn set_case(conn: &mut AnyConnection, id: i64, reference: Option<&str>) -> Result<()> {
+    sqlx::query("UPDATE inbox_messages SET case_reference = $1 WHERE id = $2")
+        .bind(reference)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// Stores a message; `None` when this force already has it (same channel and

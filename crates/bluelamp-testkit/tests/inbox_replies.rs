@@ -315,3 +315,102 @@ async fn canned_replies_fill_in_the_message_and_refuse_unknown_variables() {
         .iter()
         .any(|c| c["title"] == "Lost property"));
 }
+
+#[tokio::test]
+async fn a_reply_to_a_message_about_a_case_is_checked_in_the_cases_light() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let t = Some(token.as_str());
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let case = sergeant
+        .api("POST", "/api/v1/cases", t, Some(json!({"reference": "NWP-0777", "title": "Assault near the station", "sexual_offence": true})))
+        .await;
+    assert_eq!(case.status, 201, "{}", case.body);
+    let person = sergeant
+        .api(
+            "POST",
+            "/api/v1/cases/NWP-0777/people",
+            t,
+            Some(json!({"name": "Megan Price", "role": "complainant", "age": 19})),
+        )
+        .await;
+    assert!(person.status < 300, "{}", person.body);
+    let draft = json!({"text": "Thank you Megan, we are following it up today."});
+    let first = deliver(
+        &app,
+        "fediverse",
+        "https://remote.example/notes/m1",
+        "Any news for Megan?",
+        Some(beat),
+    )
+    .await;
+    let second = deliver(
+        &app,
+        "fediverse",
+        "https://remote.example/notes/m2",
+        "Any news for Megan?",
+        Some(beat),
+    )
+    .await;
+
+    // Linking needs a case of this force, and a role that manages cases.
+    let unknown = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{first}/case"),
+            t,
+            Some(json!({"reference": "NWP-9999"})),
+        )
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    let analyst = app.logged_in("analyst.price").await;
+    let analyst_token = analyst.new_api_token("read", &["read"]).await;
+    let refused = analyst
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{first}/case"),
+            Some(&analyst_token),
+            Some(json!({"reference": "NWP-0777"})),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let linked = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{first}/case"),
+            t,
+            Some(json!({"reference": "nwp-0777"})),
+        )
+        .await;
+    assert_eq!(linked.status, 200, "{}", linked.body);
+
+    // The complainant's first name in a reply to the linked message is refused;
+    // the same words to an unlinked message are not about the case.
+    let reply = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{first}/reply"),
+            t,
+            Some(draft.clone()),
+        )
+        .await;
+    assert_eq!(reply.json()["post"]["status"], "refused", "{}", reply.body);
+    assert!(
+        reply.body.contains("case-complainant-named"),
+        "{}",
+        reply.body
+    );
+    let other = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{second}/reply"),
+            t,
+            Some(draft),
+        )
+        .await;
+    assert!(
+        !other.body.contains("case-complainant-named"),
+        "{}",
+        other.body
+    );
+}

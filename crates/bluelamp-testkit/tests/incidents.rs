@@ -91,14 +91,24 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
         page.body.contains("stroke=\"#c00000\""),
         "the closure line is drawn"
     );
-    assert!(!page.body.contains("<image"), "no tiles unless the force sets a layer");
+    assert!(
+        !page.body.contains("<image"),
+        "no tiles unless the force sets a layer"
+    );
 
     // A force that configures a tile layer gets street-map tiles under the drawing;
     // a template that is not https with every placeholder is refused.
     let chief = app.logged_in("chief.admin").await;
-    let admin_token = chief.new_api_token("admin", &["read", "write", "admin"]).await;
+    let admin_token = chief
+        .new_api_token("admin", &["read", "write", "admin"])
+        .await;
     let refused = chief
-        .api("PATCH", "/api/v1/forces/demo", Some(&admin_token), Some(json!({"map_tiles": "http://tiles.example.org/{z}/{x}/{y}.png"})))
+        .api(
+            "PATCH",
+            "/api/v1/forces/demo",
+            Some(&admin_token),
+            Some(json!({"map_tiles": "http://tiles.example.org/{z}/{x}/{y}.png"})),
+        )
         .await;
     assert_eq!(refused.status, 400, "{}", refused.body);
     assert!(refused.body.contains("https"), "{}", refused.body);
@@ -109,7 +119,9 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     let tiled = public.get("/forces/demo/incidents/INC-1").await;
     assert!(
-        tiled.body.contains("<image href=\"https://tiles.example.org/")
+        tiled
+            .body
+            .contains("<image href=\"https://tiles.example.org/")
             && tiled.body.contains("Map data: Example contributors")
             && tiled.body.contains("stroke=\"#c00000\""),
         "tiles under the same drawing, credited: {}",
@@ -342,7 +354,12 @@ async fn area_alerts_reach_only_the_subscribers_of_the_districts_an_incident_tou
 
     // General news has no place: only the subscribers of everything get it.
     let news = sergeant
-        .api("POST", &format!("/api/v1/accounts/{corporate}/posts"), t, Some(json!({"text": "Our front counter opens at 8 tomorrow.", "channels": ["email"]})))
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{corporate}/posts"),
+            t,
+            Some(json!({"text": "Our front counter opens at 8 tomorrow.", "channels": ["email"]})),
+        )
         .await;
     assert_eq!(news.status, 201, "{}", news.body);
     let mut conn = app.store.read().await.unwrap();

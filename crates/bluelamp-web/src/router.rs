@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             "/inbox/{id}/incident-reference",
             post(api::inbox::incident_reference),
         )
+        .route("/inbox/{id}/case", post(api::inbox::link_case))
         .route("/inbox/{id}/unmute", post(api::inbox::unmute))
         .route(
             "/inbox/{id}/canned/{canned}",

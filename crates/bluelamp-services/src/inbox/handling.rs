@@ -664,3 +664,44 @@ pub async fn set_incident_reference(
     tx.commit().await?;
     Ok(())
 }
+
+/// Link message `id` to a case (blank unlinks): a reply to it is then checked in
+/// the case's light (contempt while proceedings are active, the complainant's
+/// anonymity, the names of its people), as a post linked to the case is.
+pub async fn link_case(
+    store: &Store,
+    staff: &Staff,
+    id: i64,
+    reference: &str,
+) -> ServiceResult<()> {
+    staff.require_scope("write")?;
+    staff.authorize(bluelamp_domain::Action::ManageCases)?;
+    let reference = match reference.trim() {
+        "" => None,
+        given => Some(crate::cases::reference("case", given)?),
+    };
+    let mut tx = store.write().await?;
+    let m = own_message(&mut tx, staff, id).await?;
+    if let Some(case) = &reference {
+        if crate::cases::check_context(&mut tx, m.force_id, case)
+            .await?
+            .is_none()
+        {
+            return Err(invalid(
+                "case",
+                format!("the force has no case with reference {case}"),
+            ));
+        }
+    }
+    bluelamp_store::inbox::set_case(&mut tx, id, reference.as_deref()).await?;
+    record(
+        &mut tx,
+        staff,
+        &m,
+        "case-linked",
+        json!({"case": reference}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

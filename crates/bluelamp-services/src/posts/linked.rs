@@ -28,6 +28,20 @@ pub(crate) async fn with_case_context(
                 None => return Ok(()),
             }
         }
+        // A reply to an inbox message staff linked to a case.
+        (Some(crate::inbox::replies::LINK_KIND), Some(message)) => {
+            let found = match message.parse::<i64>() {
+                Ok(id) => bluelamp_store::inbox::get(conn, id).await?,
+                Err(_) => None,
+            };
+            match found
+                .filter(|m| m.force_id == force)
+                .and_then(|m| m.case_reference)
+            {
+                Some(case) => case,
+                None => return Ok(()),
+            }
+        }
         _ => return Ok(()),
     };
     let reference = reference.as_str();

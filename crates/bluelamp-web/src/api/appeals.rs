@@ -46,6 +46,7 @@ pub async fn create(
     ApiStaff(staff): ApiStaff,
     ApiJson(input): ApiJson<NewAppeal>,
 ) -> ApiResult {
+    let districts = super::district_list(&input.districts)?;
     let (appeal, submitted) = appeals::create(
         &state.store,
         &state.governance,
@@ -61,7 +62,7 @@ pub async fn create(
             case_reference: input.case_reference.as_deref(),
             channels: &input.channels,
             media: &input.media,
-            districts: &input.districts.join(","),
+            districts: &districts,
         },
     )
     .await?;

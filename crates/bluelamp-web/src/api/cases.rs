@@ -153,6 +153,7 @@ pub async fn open_incident(
     ApiStaff(staff): ApiStaff,
     ApiJson(input): ApiJson<NewIncident>,
 ) -> ApiResult {
+    let districts = super::district_list(&input.districts)?;
     let geojson = input
         .area_geojson
         .filter(|g| !g.is_null())
@@ -167,7 +168,7 @@ pub async fn open_incident(
             area_geojson: geojson.as_deref(),
             severity: &input.severity,
             account_id: AccountId(input.account_id),
-            districts: &input.districts.join(","),
+            districts: &districts,
             also_speaking: &input
                 .also_speaking
                 .iter()

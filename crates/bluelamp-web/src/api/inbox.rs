@@ -309,3 +309,15 @@ pub async fn incident_reference(
     handling::set_incident_reference(&state.store, &staff, id, &input.reference).await?;
     ok(json!({"reference": input.reference.trim()}))
 }
+
+/// Link the message to a case (a blank reference unlinks): replies to it are
+/// checked in the case's light.
+pub async fn link_case(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<IncidentReference>,
+) -> ApiResult {
+    handling::link_case(&state.store, &staff, id, &input.reference).await?;
+    ok(json!({"case": Some(input.reference.trim()).filter(|r| !r.is_empty())}))
+}

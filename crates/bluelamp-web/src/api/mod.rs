@@ -32,6 +32,25 @@ fn ok(value: impl serde::Serialize) -> ApiResult {
     Ok(Json(value).into_response())
 }
 
+/// Postcode districts given as a JSON list: each item must be one district
+/// (a blank or a list inside an item is refused), joined for the services.
+fn district_list(items: &[String]) -> Result<String, ApiError> {
+    for item in items {
+        let parsed = bluelamp_domain::incident::parse_districts(item)
+            .map_err(|e| ApiError::from(services::ServiceError::Invalid(e)))?;
+        if parsed.len() != 1 {
+            return Err(
+                services::ServiceError::Invalid(bluelamp_domain::Invalid::new(
+                    "districts",
+                    format!("each item is one postcode district such as LL29, not \"{item}\""),
+                ))
+                .into(),
+            );
+        }
+    }
+    Ok(items.join(","))
+}
+
 fn created(value: impl serde::Serialize) -> ApiResult {
     Ok((StatusCode::CREATED, Json(value)).into_response())
 }

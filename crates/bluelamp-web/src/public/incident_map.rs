@@ -79,10 +79,7 @@ pub fn map(view: &IncidentView) -> Markup {
             String::new()
         },
     );
-    let tile_images = tiles
-        .as_ref()
-        .map(|t| frame.tiles(t))
-        .unwrap_or_default();
+    let tile_images = tiles.as_ref().map(|t| frame.tiles(t)).unwrap_or_default();
     html! {
         figure.incident-map {
             svg xmlns="http://www.w3.org/2000/svg" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby="map-title map-desc" width="100%" {
@@ -275,7 +272,10 @@ mod tests {
         let (px, py) = frame.project(TOWYN[0]);
         let (wx, wy) = world(zoom, TOWYN[0]);
         let expected = template.tile(zoom, (wx / TILE) as u64, (wy / TILE) as u64);
-        let (_, x, y) = tiles.iter().find(|(href, _, _)| *href == expected).expect("the tile is drawn");
+        let (_, x, y) = tiles
+            .iter()
+            .find(|(href, _, _)| *href == expected)
+            .expect("the tile is drawn");
         assert!((*x..x + TILE).contains(&px) && (*y..y + TILE).contains(&py));
     }
 }

@@ -215,6 +215,9 @@ pub async fn detail(
         "muted" => "The sender is muted: their new messages are kept but hidden for review.",
         "unmuted" => "The sender is no longer muted.",
         "referenced" => "The incident reference is saved on the message.",
+        "case-linked" => {
+            "The message's case is saved; replies to it are checked in the case's light."
+        }
         "redacted" => "Redacted: the words are gone from the message, its notes and its referrals.",
         _ => "Done.",
     });
@@ -307,6 +310,16 @@ pub async fn detail(
             label for="incident-reference" { "Command and control reference (links this message to the incident)" }
             input type="text" id="incident-reference" name="reference" required maxlength="100";
             button.secondary type="submit" { "Save reference" }
+        }
+        @if context.staff.authorize(bluelamp_domain::Action::ManageCases).is_ok() {
+            h2 { "Linked case" }
+            p { "A reply to a message about a case is checked in the case's light: while proceedings are active, nothing that could prejudice them." }
+            form method="post" action=(action("case")) {
+                (csrf_field(csrf))
+                label for="case-reference" { "Case reference (empty to unlink)" }
+                input type="text" id="case-reference" name="reference" maxlength="40" pattern="[A-Za-z0-9-]*" value=(view.message.case_reference.as_deref().unwrap_or_default());
+                button.secondary type="submit" { "Save the case" }
+            }
         }
         h2 { "Mute this sender" }
         form method="post" action=(action("mute")) {
@@ -666,4 +679,16 @@ pub async fn incident_reference(
 ) -> Result<Response, PageError> {
     handling::set_incident_reference(&state.store, &context.staff, id, &form.reference).await?;
     Ok(done(&format!("/staff/inbox/{id}"), "referenced"))
+}
+
+pub async fn link_case(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<ReferenceForm>,
+) -> Result<Response, PageError> {
+    handling::link_case(&state.store, &context.staff, id, &form.reference).await?;
+    Ok(done(&format!("/staff/inbox/{id}"), "case-linked"))
 }

@@ -96,6 +96,7 @@ pub fn routes() -> Router<AppState> {
             "/staff/inbox/{id}/incident-reference",
             post(inbox::incident_reference),
         )
+        .route("/staff/inbox/{id}/case", post(inbox::link_case))
         .route("/staff/inbox/{id}/unmute", post(inbox::unmute))
         .route("/staff/inbox/canned", post(inbox_replies::add_canned))
         .route("/staff/rumours", get(rumours::page))

@@ -348,7 +348,7 @@ pub async fn bundle(
     files: &LocalMediaStore,
     staff: &Staff,
     id: i64,
-) -> ServiceResult<Vec<u8>> {
+) -> ServiceResult<Bundle> {
     staff.require_scope("read")?;
     staff.authorize(Action::ManageCases)?;
     let mut tx = store.write().await?;
@@ -373,18 +373,14 @@ pub async fn bundle(
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
 
-    let mut contents: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut contents: Vec<(String, Part)> = Vec::new();
     let mut sums = String::new();
     for (n, item) in items.iter().enumerate() {
         let key = MediaKey::parse(&item.storage_key)
             .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        let bytes = files
-            .get(&key)
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let name = format!("evidence/{}-{}", n + 1, safe_name(&item.filename));
         sums.push_str(&format!("{}  {name}\n", item.sha256));
-        contents.push((name, bytes));
+        contents.push((name, Part::File(files.path_of(&key))));
     }
     let mut csv = String::from("evidence_id,action,by,at\n");
     for c in &custody {
@@ -405,31 +401,68 @@ pub async fn bundle(
             "bytes": i.byte_size, "type_by_content": i.content_type, "declared_type": i.declared_type,
             "received_at": i.received_at})).collect::<Vec<_>>(),
     });
-    contents.push(("SHA256SUMS".into(), sums.into_bytes()));
-    contents.push(("custody.csv".into(), csv.into_bytes()));
+    contents.push(("SHA256SUMS".into(), Part::Bytes(sums.into_bytes())));
+    contents.push(("custody.csv".into(), Part::Bytes(csv.into_bytes())));
     contents.push((
         "tip.json".into(),
-        serde_json::to_vec_pretty(&record).unwrap_or_default(),
+        Part::Bytes(serde_json::to_vec_pretty(&record).unwrap_or_default()),
     ));
-    tokio::task::spawn_blocking(move || zip_stored(&contents))
+    let exports = files.root().join("exports");
+    tokio::task::spawn_blocking(move || zip_stored(&exports, &contents))
         .await
         .map_err(|e| ServiceError::Internal(e.to_string()))?
 }
 
-fn zip_stored(contents: &[(String, Vec<u8>)]) -> ServiceResult<Vec<u8>> {
+/// An exported evidence bundle: a zip in a temporary file that is already
+/// unlinked, so it disappears when closed. Evidence can be gigabytes of video,
+/// so the bundle is written to disk and streamed, never held in memory.
+#[derive(Debug)]
+pub struct Bundle {
+    pub file: std::fs::File,
+    pub len: u64,
+}
+
+/// One entry of a bundle: an evidence file copied from disk, or a small text.
+enum Part {
+    File(std::path::PathBuf),
+    Bytes(Vec<u8>),
+}
+
+fn zip_stored(dir: &std::path::Path, contents: &[(String, Part)]) -> ServiceResult<Bundle> {
+    use std::io::{Seek, SeekFrom};
     let internal = |e: &dyn std::fmt::Display| ServiceError::Internal(format!("bundle: {e}"));
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored)
-        .large_file(
-            contents
-                .iter()
-                .any(|(_, b)| b.len() as u64 >= u32::MAX as u64),
-        );
-    for (name, bytes) in contents {
+    std::fs::create_dir_all(dir).map_err(|e| internal(&e))?;
+    let path = dir.join(format!("{}.zip", crate::auth::random_token(16)));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|e| internal(&e))?;
+    // Unlinked at once: the open handle keeps it until the download ends, and a
+    // crash leaves nothing behind.
+    std::fs::remove_file(&path).map_err(|e| internal(&e))?;
+    let mut zip = zip::ZipWriter::new(file);
+    for (name, part) in contents {
+        let size = match part {
+            Part::File(path) => std::fs::metadata(path).map_err(|e| internal(&e))?.len(),
+            Part::Bytes(bytes) => bytes.len() as u64,
+        };
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(size >= u64::from(u32::MAX));
         zip.start_file(name.as_str(), options)
             .map_err(|e| internal(&e))?;
-        zip.write_all(bytes).map_err(|e| internal(&e))?;
+        match part {
+            Part::File(path) => {
+                let mut source = std::fs::File::open(path).map_err(|e| internal(&e))?;
+                std::io::copy(&mut source, &mut zip).map_err(|e| internal(&e))?;
+            }
+            Part::Bytes(bytes) => zip.write_all(bytes).map_err(|e| internal(&e))?,
+        }
     }
-    Ok(zip.finish().map_err(|e| internal(&e))?.into_inner())
+    let mut file = zip.finish().map_err(|e| internal(&e))?;
+    let len = file.seek(SeekFrom::End(0)).map_err(|e| internal(&e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| internal(&e))?;
+    Ok(Bundle { file, len })
 }

@@ -170,20 +170,8 @@ pub async fn bundle(
     ApiStaff(staff): ApiStaff,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let bytes = tips::bundle(&state.store, &evidence_store(&state), &staff, id).await?;
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"tip-{id}-evidence.zip\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    let bundle = tips::bundle(&state.store, &evidence_store(&state), &staff, id).await?;
+    Ok(crate::staff::tips::bundle_response(id, bundle))
 }
 
 pub async fn evidence(

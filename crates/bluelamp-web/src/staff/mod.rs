@@ -14,7 +14,7 @@ mod posts;
 mod referrals;
 mod rumours;
 mod settings;
-mod tips;
+pub(crate) mod tips;
 mod users;
 
 use axum::response::{IntoResponse, Redirect, Response};

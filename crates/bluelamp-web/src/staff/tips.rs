@@ -130,20 +130,8 @@ pub async fn bundle(
     StaffSession(context): StaffSession,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let bytes = tips::bundle(&state.store, &evidence_store(&state), &context.staff, id).await?;
-    Ok((
-        StatusCode::OK,
-        [
-            (header::CONTENT_TYPE, "application/zip".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"tip-{id}-evidence.zip\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        bytes,
-    )
-        .into_response())
+    let bundle = tips::bundle(&state.store, &evidence_store(&state), &context.staff, id).await?;
+    Ok(bundle_response(id, bundle))
 }
 
 pub async fn evidence(
@@ -172,4 +160,24 @@ pub async fn evidence(
         bytes,
     )
         .into_response())
+}
+
+/// A tip's evidence bundle as a download, streamed from its temporary file (a
+/// bundle of video can be gigabytes). The API answers with the same.
+pub fn bundle_response(id: i64, bundle: tips::Bundle) -> Response {
+    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(bundle.file));
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_LENGTH, bundle.len.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"tip-{id}-evidence.zip\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }

@@ -92,3 +92,23 @@ pub fn insert_after_soi(jpeg: &[u8], segments: &[Vec<u8>]) -> Vec<u8> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A minimal whole MP4: an `ftyp` (isom), a `moov` with an `mvhd`, and an `mdat`
+/// of `media_bytes` stand-in bytes. Enough for the container checks; no codec
+/// would play it.
+pub fn mp4(media_bytes: usize) -> Vec<u8> {
+    fn bmff_box(kind: &[u8; 4], payload: &[u8]) -> Vec<u8> {
+        let size = u32::try_from(payload.len() + 8).unwrap_or(u32::MAX);
+        let mut b = size.to_be_bytes().to_vec();
+        b.extend_from_slice(kind);
+        b.extend_from_slice(payload);
+        b
+    }
+    let mut ftyp = b"isom".to_vec();
+    ftyp.extend_from_slice(&0x200u32.to_be_bytes());
+    ftyp.extend_from_slice(b"isommp41");
+    let mut file = bmff_box(b"ftyp", &ftyp);
+    file.extend(bmff_box(b"moov", &bmff_box(b"mvhd", &[0; 100])));
+    file.extend(bmff_box(b"mdat", &vec![0x55; media_bytes]));
+    file
+}

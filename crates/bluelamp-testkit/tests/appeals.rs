@@ -47,6 +47,16 @@ async fn an_appeal_takes_a_tip_whose_evidence_bundle_verifies_and_its_images_com
         .await;
     assert_eq!(uploaded.status, 201, "{}", uploaded.body);
     let media_id = uploaded.json()["id"].as_i64().unwrap();
+    let video = sergeant
+        .upload(
+            &token,
+            corporate,
+            "cctv.mp4",
+            bluelamp_media::testing::mp4(4000),
+        )
+        .await;
+    assert_eq!(video.status, 201, "CCTV video: {}", video.body);
+    let video_id = video.json()["id"].as_i64().unwrap();
     let appeal = sergeant
         .api("POST", "/api/v1/appeals", t, Some(json!({
             "reference": "APP-7", "title": "Can you help identify this man?",
@@ -57,6 +67,22 @@ async fn an_appeal_takes_a_tip_whose_evidence_bundle_verifies_and_its_images_com
         })))
         .await;
     assert_eq!(appeal.status, 201, "{}", appeal.body);
+    // Another appeal shows CCTV video (a post carries photos or one video).
+    let cctv = sergeant
+        .api("POST", "/api/v1/appeals", t, Some(json!({
+            "reference": "APP-8", "title": "Do you recognise this driver?",
+            "what_happened": "A van was driven at a cyclist on the promenade.", "place": "The promenade",
+            "respond": ["101"], "account_id": corporate, "channels": ["fediverse"],
+            "media": [{"id": video_id, "alt": "CCTV: a white van turning onto the promenade"}]
+        })))
+        .await;
+    assert_eq!(cctv.status, 201, "{}", cctv.body);
+    let page = app.client().get("/forces/demo/appeals/APP-8").await;
+    assert!(
+        page.body.contains("<video") && page.body.contains(&format!("/media/{video_id}")),
+        "the appeal page plays the CCTV: {}",
+        page.body
+    );
     assert_eq!(
         appeal.json()["post"]["status"],
         "published",
@@ -320,10 +346,15 @@ async fn an_appeal_takes_a_tip_whose_evidence_bundle_verifies_and_its_images_com
         page.body
     );
     let feed = public.get("/forces/demo/appeals/feed.json").await.json();
-    assert_eq!(
-        feed["items"].as_array().unwrap().len(),
-        0,
-        "a solved appeal leaves the feed"
+    let left: Vec<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["content_text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        left.len() == 1 && left[0].contains("APP-8"),
+        "a solved appeal leaves the feed; the open one stays: {left:?}"
     );
 }
 

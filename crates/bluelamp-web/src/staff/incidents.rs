@@ -343,8 +343,8 @@ pub async fn appeals_page(
             }
             label for="case_reference" { "Case reference (optional)" } input type="text" id="case_reference" name="case_reference" maxlength="40";
             label for="account" { "Post as" } (account_select("account", &accounts))
-            label for="photo" { "Photo (optional)" } input type="file" id="photo" name="photo" accept="image/jpeg,image/png,image/webp";
-            label for="alt" { "Describe the photo for people who cannot see it" } input type="text" id="alt" name="alt" maxlength="1500";
+            label for="photo" { "Photos of suspects or stolen goods (up to four), or one CCTV video (optional)" } input type="file" id="photo" name="photo" accept="image/jpeg,image/png,image/webp,video/mp4,video/webm" multiple;
+            label for="alt" { "Describe what the photos and video show, for people who cannot see them" } input type="text" id="alt" name="alt" maxlength="1500";
             (channel_boxes())
             button type="submit" { "Check and publish the appeal" }
         }

@@ -231,6 +231,8 @@ pub struct SessionContext {
     pub staff: Staff,
     /// The force requires a second factor and this user has not set one up.
     pub must_enrol_totp: bool,
+    /// Notifications not yet read: the count in the navigation.
+    pub unread_notifications: i64,
 }
 
 /// Resolve a session cookie. Disabled users' sessions stop working at once.
@@ -252,6 +254,8 @@ pub async fn session(
         ));
     }
     let must_enrol_totp = must_enrol_totp(&mut conn, &user).await?;
+    let unread_notifications =
+        bluelamp_store::staff_notifications::unread(&mut conn, user.id).await?;
     let staff = Staff {
         user_id: Some(user.id),
         username: user.username,
@@ -267,6 +271,7 @@ pub async fn session(
         session,
         staff,
         must_enrol_totp,
+        unread_notifications,
     })
 }
 

@@ -30,6 +30,7 @@ pub mod public;
 pub mod referrals;
 pub mod runner;
 pub mod staff;
+pub mod staff_notifications;
 pub mod subscriptions;
 pub mod tips;
 pub mod uploads;

@@ -14,6 +14,23 @@ pub(crate) async fn posting_member(
     account: AccountId,
 ) -> ServiceResult<(accounts::Account, accounts::Member)> {
     staff.authorize(Action::Post)?;
+    let user = require_policy(conn, staff).await?;
+    let account = account_in_force(conn, staff, account).await?;
+    match accounts::member(conn, account.id, user).await? {
+        Some(member) if member.permissions.post => Ok((account, member)),
+        _ => Err(ServiceError::Forbidden(format!(
+            "You are not a member of @{} with permission to post; ask your comms team.",
+            account.handle
+        ))),
+    }
+}
+
+/// A named staff user who has acknowledged the force's current social-media
+/// policy: needed to post, and to approve what others post.
+pub(crate) async fn require_policy(
+    conn: &mut AnyConnection,
+    staff: &Staff,
+) -> ServiceResult<bluelamp_domain::UserId> {
     let force = staff.current_force()?;
     let user = staff
         .user_id
@@ -26,14 +43,7 @@ pub(crate) async fn posting_member(
         None => false,
     };
     may_post(current.as_ref().map(|p| p.as_current()), acknowledged)?;
-    let account = account_in_force(conn, staff, account).await?;
-    match accounts::member(conn, account.id, user).await? {
-        Some(member) if member.permissions.post => Ok((account, member)),
-        _ => Err(ServiceError::Forbidden(format!(
-            "You are not a member of @{} with permission to post; ask your comms team.",
-            account.handle
-        ))),
-    }
+    Ok(user)
 }
 
 /// The accounts `staff` may post to, in their force.

@@ -18,6 +18,8 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
         0
     };
     public_changed(conn, post).await?;
+    // The author hears of it when someone else's approval or the clock sent it.
+    crate::staff_notifications::on_post_status(conn, post).await?;
     // A reply to an inbox message, published at last (after approval or at its
     // time): the message is answered.
     crate::inbox::replies::on_reply_published(conn, post).await?;

@@ -30,6 +30,7 @@ pub mod posts;
 pub mod referrals;
 pub mod rumours;
 pub mod sessions;
+pub mod staff_notifications;
 pub mod subscriptions;
 pub mod testing;
 pub mod tokens;
@@ -426,6 +427,12 @@ fn migrator(backend: Backend) -> Migrator {
             "alert_topics_and_speakers",
             include_str!("../migrations/sqlite/0023_alert_topics_and_speakers.sql"),
             include_str!("../migrations/postgres/0023_alert_topics_and_speakers.sql"),
+        ),
+        (
+            24,
+            "staff_notifications",
+            include_str!("../migrations/sqlite/0024_staff_notifications.sql"),
+            include_str!("../migrations/postgres/0024_staff_notifications.sql"),
         ),
     ];
     let migrations = files

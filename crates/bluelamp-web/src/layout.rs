@@ -12,6 +12,8 @@ pub struct Nav<'a> {
     pub username: &'a str,
     pub role: &'a str,
     pub csrf: &'a str,
+    /// Unread notifications, shown beside the link to them.
+    pub unread: i64,
 }
 
 pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> Markup {
@@ -52,6 +54,12 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                                     li { a href="/staff/users" { "Users" } }
                                     li { a href="/staff/policy" { "Policy" } }
                                     li { a href="/staff/audit" { "Audit trail" } }
+                                }
+                                li {
+                                    a href="/staff/notifications" {
+                                        "Notifications"
+                                        @if nav.unread > 0 { " " span.count { (nav.unread) } span.visually-hidden { " unread" } }
+                                    }
                                 }
                                 li { a href="/staff/settings" { "My settings" } }
                             }

@@ -105,6 +105,11 @@ pub fn router(state: AppState) -> Router {
         .route("/referrals/{id}", get(api::referrals::get))
         .route("/referrals/{id}/updates", post(api::referrals::update))
         .route("/cases", get(api::cases::list).post(api::cases::create))
+        .route("/staff-notifications", get(api::notifications::list))
+        .route(
+            "/staff-notifications/read",
+            post(api::notifications::mark_read),
+        )
         .route("/cases/hanging", get(api::cases::hanging))
         .route("/cases/follow-ups", get(api::cases::follow_ups))
         .route("/cases/{reference}", get(api::cases::get))

@@ -19,6 +19,7 @@ use crate::{notifications, ServiceError, ServiceResult, Staff};
 mod drafts;
 mod edits;
 mod linked;
+mod review;
 mod scheduling;
 
 use drafts::photo_descriptions;
@@ -29,6 +30,7 @@ pub(crate) use linked::with_case_context;
 use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
 pub use edits::edit;
+pub use review::{approve, reject};
 pub use scheduling::{parse_schedule, publish_due, scheduling_paused, set_scheduling_paused};
 
 /// The longest post, in characters: the same limit the check itself applies.
@@ -405,6 +407,7 @@ pub async fn compose(
     if status == PostStatus::Published {
         notifications::on_published(&mut tx, &post).await?;
     }
+    crate::staff_notifications::on_post_status(&mut tx, &post).await?;
     let mut draft = entry(staff, &format!("post.{}", status.as_str()), "post", post.id);
     draft.after = Some(json!({"account": account.handle, "status": status, "decision": report.decision, "body": body, "content_warning": content_warning, "scheduled_at": scheduled_at}).to_string());
     audit::append(&mut tx, draft).await?;
@@ -457,130 +460,6 @@ async fn may_approve_on(
 
 fn in_future(at: Option<&str>) -> bool {
     at.is_some_and(|at| at > bluelamp_store::now_text().as_str())
-}
-
-/// Approve a pending post, optionally editing it first (the edit is re-checked and
-/// the original kept as a revision). Approving a post the check held needs a reason:
-/// it is audited and recorded as a labelled example for the check's next training.
-pub async fn approve(
-    store: &Store,
-    engine: &ForceEngines,
-    staff: &Staff,
-    id: i64,
-    expected_version: i64,
-    edited_text: Option<&str>,
-    reason: Option<&str>,
-) -> ServiceResult<posts::Post> {
-    staff.require_scope("write")?;
-    let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let mut tx = store.write().await?;
-    let mut post = post_in_force(&mut tx, staff, id).await?;
-    if post.status != PostStatus::Pending && post.proposed_edit.is_some() {
-        return approve_edit(tx, engine, staff, post, expected_version, edited_text).await;
-    }
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
-    let scheduled = in_future(post.scheduled_at.as_deref());
-    let next = workflow::approve(
-        post.status,
-        post.author_user_id,
-        approver,
-        may_approve,
-        scheduled,
-    )
-    .map_err(workflow_error)?;
-    if post.version != expected_version {
-        return Err(stale(id));
-    }
-    if let Some(text) = edited_text
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && *t != post.text)
-    {
-        let text = validate_text(text)?;
-        let (account, body) = body_for_author(&mut tx, &post, text).await?;
-        let report = recheck(&mut tx, engine, &post, &account, &body).await?;
-        if report.decision == Decision::Refuse {
-            return Err(edit_refused(&report));
-        }
-        post = posts::edit(
-            &mut tx,
-            id,
-            post.version,
-            text,
-            &body,
-            report.decision.as_str(),
-            &findings_json(&report),
-            approver,
-            "edited on approval",
-        )
-        .await?;
-    }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    if post.decision == Decision::Hold.as_str() {
-        let Some(reason) = reason else {
-            return Err(invalid(
-                "reason",
-                "The governance check held this post: say why it may go out. The reason is recorded and helps the check learn.",
-            ));
-        };
-        crate::governance_feedback::record_held_approval(&mut tx, staff, &post, reason).await?;
-    }
-    let before = post.clone();
-    let post = posts::set_status(&mut tx, id, post.version, next, Some(approver), reason).await?;
-    if next == PostStatus::Scheduled {
-        schedule_job(&mut tx, &post).await?;
-    } else {
-        notifications::on_published(&mut tx, &post).await?;
-    }
-    let mut draft = entry(staff, "post.approve", "post", id);
-    draft.before = Some(json!({"status": before.status, "body": before.body}).to_string());
-    draft.after = Some(
-        json!({"status": post.status, "body": post.body, "author_user_id": post.author_user_id,
-            "reason": reason})
-        .to_string(),
-    );
-    audit::append(&mut tx, draft).await?;
-    tx.commit().await?;
-    Ok(post)
-}
-
-/// Reject a pending post with a reason the author sees.
-pub async fn reject(
-    store: &Store,
-    staff: &Staff,
-    id: i64,
-    expected_version: i64,
-    reason: &str,
-) -> ServiceResult<posts::Post> {
-    staff.require_scope("write")?;
-    let reviewer = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let mut tx = store.write().await?;
-    let post = post_in_force(&mut tx, staff, id).await?;
-    if post.status != PostStatus::Pending && post.proposed_edit.is_some() {
-        return reject_edit(tx, staff, post, expected_version, reason).await;
-    }
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
-    workflow::reject(
-        post.status,
-        post.author_user_id,
-        reviewer,
-        may_approve,
-        reason,
-    )
-    .map_err(workflow_error)?;
-    let post = posts::set_status(
-        &mut tx,
-        id,
-        expected_version,
-        PostStatus::Rejected,
-        Some(reviewer),
-        Some(reason.trim()),
-    )
-    .await?;
-    let mut draft = entry(staff, "post.reject", "post", id);
-    draft.after = Some(json!({"status": post.status, "reason": reason.trim()}).to_string());
-    audit::append(&mut tx, draft).await?;
-    tx.commit().await?;
-    Ok(post)
 }
 
 async fn body_for_author(

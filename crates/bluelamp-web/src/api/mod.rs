@@ -7,6 +7,7 @@ pub(crate) mod extract;
 pub mod forces;
 pub mod inbox;
 pub mod inbox_replies;
+pub mod notifications;
 pub mod referrals;
 pub mod subscriptions;
 

@@ -9,6 +9,7 @@ mod inbox;
 mod inbox_replies;
 mod incidents;
 mod login;
+mod notifications;
 mod policy;
 mod posts;
 mod referrals;
@@ -36,6 +37,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/logout", post(login::log_out))
         .route("/staff", get(home::home))
+        .route("/staff/notifications", get(notifications::page))
+        .route("/staff/notifications/read", post(notifications::read_all))
+        .route(
+            "/staff/notifications/{id}/read",
+            post(notifications::read_one),
+        )
         .route("/staff/force", post(home::choose_force))
         .route(
             "/staff/force-settings",
@@ -163,6 +170,7 @@ pub(crate) fn staff_page(context: &SessionContext, title: &str, content: Markup)
         username: &context.staff.username,
         role: context.staff.role.as_str(),
         csrf: &context.session.csrf_token,
+        unread: context.unread_notifications,
     };
     layout::page(title, Some(&nav), content)
 }

@@ -1,0 +1,160 @@
+//! Staff are told: a supervisor when a post waits for their approval (a count in
+//! the navigation and a list), the author when it is approved, rejected or goes
+//! public; nobody twice; nobody else's. An approver who has not acknowledged the
+//! current policy may not approve.
+
+#![allow(clippy::unwrap_used)]
+
+use bluelamp_testkit::TestApp;
+use serde_json::{json, Value};
+
+fn kinds(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_supervisor_is_told_a_post_waits_and_the_author_what_became_of_it() {
+    let app = TestApp::spawn().await;
+    let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
+    let beat = officer.account_id(&officer_token, "pcmorgan").await;
+    let compose = |text: &str| json!({"text": text, "channels": ["fediverse"]});
+    let first = officer
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&officer_token),
+            Some(compose(
+                "Out on foot patrol in Harbourside this afternoon: come and say hello.",
+            )),
+        )
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.json()["post"]["status"], "pending", "{}", first.body);
+    let first = &first.json()["post"];
+
+    // The supervisor has not yet acknowledged the policy: told, but may not approve.
+    let sergeant = app.logged_in("sgt.evans").await;
+    let home = sergeant.get("/staff").await;
+    assert!(
+        home.body
+            .contains("Notifications <span class=\"count\">1</span>"),
+        "the count is in the navigation: {}",
+        home.body
+    );
+    let page = sergeant.get("/staff/notifications").await;
+    assert!(
+        page.body
+            .contains("asks you to approve a post on @pcmorgan")
+            && page.body.contains("Out on foot patrol"),
+        "{}",
+        page.body
+    );
+    let sergeant_token = sergeant.new_api_token("test", &["read", "write"]).await;
+    let approve = json!({"version": first["version"]});
+    let refused = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{}/approve", first["id"]),
+            Some(&sergeant_token),
+            Some(approve.clone()),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("polic"), "{}", refused.body);
+    let ack = sergeant
+        .api(
+            "POST",
+            "/api/v1/policy/acknowledge",
+            Some(&sergeant_token),
+            Some(json!({"version": 1})),
+        )
+        .await;
+    assert_eq!(ack.status, 200, "{}", ack.body);
+    let approved = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{}/approve", first["id"]),
+            Some(&sergeant_token),
+            Some(approve),
+        )
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+
+    // A second post, rejected with a reason.
+    let second = officer
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&officer_token),
+            Some(compose("Bike marking at the library on Saturday from ten.")),
+        )
+        .await
+        .json();
+    let rejected = sergeant
+        .api("POST", &format!("/api/v1/posts/{}/reject", second["post"]["id"]), Some(&sergeant_token), Some(json!({"version": second["post"]["version"], "reason": "The library event moved to Sunday; please check the date."})))
+        .await;
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+
+    let mine = officer
+        .api(
+            "GET",
+            "/api/v1/staff-notifications",
+            Some(&officer_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(kinds(&mine), ["post-rejected", "post-published"], "{mine}");
+    assert_eq!(mine["unread"], 2);
+    assert!(mine["items"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("moved to Sunday"));
+
+    // The sergeant's list is theirs alone; marking someone else's does nothing.
+    let theirs = sergeant
+        .api(
+            "GET",
+            "/api/v1/staff-notifications",
+            Some(&sergeant_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(kinds(&theirs), ["post-waiting", "post-waiting"], "{theirs}");
+    let foreign = officer
+        .api(
+            "POST",
+            "/api/v1/staff-notifications/read",
+            Some(&officer_token),
+            Some(json!({"id": theirs["items"][0]["id"]})),
+        )
+        .await;
+    assert_eq!(foreign.json()["changed"], 0, "{}", foreign.body);
+    let all = sergeant
+        .api(
+            "POST",
+            "/api/v1/staff-notifications/read",
+            Some(&sergeant_token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(all.json()["changed"], 2, "{}", all.body);
+    let home = sergeant.get("/staff").await;
+    assert!(!home.body.contains("class=\"count\""), "nothing unread now");
+    let read_only = officer.new_api_token("read", &["read"]).await;
+    let weak = officer
+        .api(
+            "POST",
+            "/api/v1/staff-notifications/read",
+            Some(&read_only),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(weak.status, 403, "{}", weak.body);
+}

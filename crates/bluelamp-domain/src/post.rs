@@ -265,6 +265,8 @@ pub struct PostActions {
     pub edit: bool,
     /// Delete it (their own, as an approver, or as the comms team).
     pub delete: bool,
+    /// Write it again and resubmit it (their own, refused or rejected).
+    pub write_again: bool,
 }
 
 /// Who is looking at a post, and with which rights on its account.
@@ -289,6 +291,7 @@ pub fn actions(
             .is_some_and(|proposer| viewer.may_approve && viewer.user != Some(proposer)),
         edit: may_edit(status).is_ok() && (own || viewer.may_approve),
         delete: may_delete(status).is_ok() && (own || viewer.may_approve || viewer.moderates),
+        write_again: own && matches!(status, PostStatus::Refused | PostStatus::Rejected),
     }
 }
 

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/posts/{id}", get(api::get_post).patch(api::edit_post))
         .route("/posts/{id}/approve", post(api::approve_post))
         .route("/posts/{id}/reject", post(api::reject_post))
+        .route("/posts/{id}/resubmit", post(api::resubmit_post))
         .route("/posts/{id}/report", post(api::report_post))
         .route("/posts/{id}/delete", post(api::delete_post))
         .route("/posts/{id}/share", post(api::share_post))

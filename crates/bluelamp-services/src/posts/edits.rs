@@ -7,8 +7,9 @@ use bluelamp_store::{audit, posts};
 use serde_json::json;
 
 use super::{
-    body_for_author, edit_refused, findings_json, may_approve_on, post_in_force, posting_member,
-    recheck, stale, validate_text, verdict, workflow_error, ForceEngines,
+    body_for_author, edit_refused, findings_json, in_future, may_approve_on, post_in_force,
+    posting_member, recheck, schedule_job, stale, validate_text, verdict, workflow_error,
+    ForceEngines,
 };
 use crate::auth::entry;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
@@ -101,6 +102,79 @@ pub async fn edit(
     };
     tx.commit().await?;
     Ok(post)
+}
+
+/// A refused or rejected post, written again by its author: the new text is
+/// checked afresh and the post goes where a new one would (published, scheduled,
+/// waiting for approval, or refused again, saying why), its earlier text kept as
+/// history. Nothing has to be typed twice.
+pub async fn resubmit(
+    store: &Store,
+    engine: &ForceEngines,
+    staff: &Staff,
+    id: i64,
+    expected_version: i64,
+    text: &str,
+) -> ServiceResult<super::Submitted> {
+    staff.require_scope("write")?;
+    let text = validate_text(text)?;
+    let mut tx = store.write().await?;
+    let post = post_in_force(&mut tx, staff, id).await?;
+    let (_, member) = posting_member(&mut tx, staff, post.account_id).await?;
+    if post.author_user_id != member.user_id {
+        return Err(ServiceError::Forbidden(
+            "Only its author may write a refused or rejected post again.".into(),
+        ));
+    }
+    if !matches!(
+        post.status,
+        bluelamp_domain::PostStatus::Refused | bluelamp_domain::PostStatus::Rejected
+    ) {
+        return Err(ServiceError::Conflict(format!(
+            "This post is {}: only a refused or rejected post is written again; edit it instead.",
+            post.status.as_str()
+        )));
+    }
+    if post.version != expected_version {
+        return Err(stale(id));
+    }
+    let (account, body) = body_for_author(&mut tx, &post, text).await?;
+    let report = recheck(&mut tx, engine, &post, &account, &body).await?;
+    let next = workflow::status_on_submit(
+        verdict(report.decision),
+        member.permissions.post_without_approval,
+        in_future(post.scheduled_at.as_deref()),
+    );
+    let before = post.clone();
+    let post = posts::edit(
+        &mut tx,
+        id,
+        expected_version,
+        text,
+        &body,
+        report.decision.as_str(),
+        &findings_json(&report),
+        member.user_id,
+        "written again",
+    )
+    .await?;
+    let post = posts::set_status(&mut tx, id, post.version, next, None, None).await?;
+    match next {
+        bluelamp_domain::PostStatus::Scheduled => schedule_job(&mut tx, &post).await?,
+        bluelamp_domain::PostStatus::Published => {
+            notifications::on_published(&mut tx, &post).await?
+        }
+        _ => {}
+    }
+    crate::staff_notifications::on_post_status(&mut tx, &post).await?;
+    let mut draft = entry(staff, "post.resubmit", "post", id);
+    draft.before = Some(json!({"status": before.status, "body": before.body}).to_string());
+    draft.after = Some(
+        json!({"status": post.status, "body": post.body, "decision": report.decision}).to_string(),
+    );
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(super::Submitted { post, report })
 }
 
 /// Approve the edit waiting on an approved post (optionally amended by the

@@ -29,7 +29,7 @@ pub(crate) use linked::with_case_context;
 
 use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
-pub use edits::edit;
+pub use edits::{edit, resubmit};
 pub use review::{approve, reject};
 pub use scheduling::{parse_schedule, publish_due, scheduling_paused, set_scheduling_paused};
 

@@ -77,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/posts/{id}/reject", post(posts::reject))
         .route("/staff/posts/{id}/report", post(posts::report))
         .route("/staff/posts/{id}/edit", post(posts::edit))
+        .route("/staff/posts/{id}/resubmit", post(posts::resubmit))
         .route("/staff/posts/{id}/delete", post(posts::delete))
         .route("/staff/posts/{id}/share", post(posts::share))
         .route("/staff/posts/{id}/unshare", post(posts::unshare))
@@ -200,6 +201,7 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "away-reply-saved" => "The out-of-hours auto-reply is saved.",
         "posted" => "Your post is published.",
         "submitted" => "Your post has been submitted; its status is below.",
+        "refused-again" => "The check still refuses it: nothing went out. The findings below say why; your text is kept so you can change it again.",
         "approved" => "The post is approved.",
         "rejected" => "The post is rejected; the author will see your reason.",
         "reported" => "Thank you: the report is recorded for the governance team and the check's next training round.",

@@ -287,6 +287,19 @@ pub async fn detail(
                 }
             }
         }
+        @if actions.write_again {
+            section aria-labelledby="write-again" {
+                h2 id="write-again" { "Write it again" }
+                p { "Change what the findings below point at and send it again: it is checked afresh and goes out, or waits for approval, like a new post. Your earlier text is kept in the history." }
+                form method="post" action=(format!("/staff/posts/{}/resubmit", post.id)) {
+                    (csrf_field(csrf))
+                    input type="hidden" name="version" value=(post.version);
+                    label for="write-again-text" { "Text" }
+                    textarea id="write-again-text" name="text" rows="5" { (post.text) }
+                    button type="submit" id="resubmit" { "Check and send again" }
+                }
+            }
+        }
         @if actions.edit {
             section aria-labelledby="edit" {
                 h2 id="edit" { "Edit" }
@@ -394,6 +407,30 @@ pub async fn edit(
         "edit-proposed"
     } else {
         "edited"
+    };
+    Ok(done(&format!("/staff/posts/{id}"), notice))
+}
+
+pub async fn resubmit(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    let text = form.form.text.clone().unwrap_or_default();
+    let submitted = services::posts::resubmit(
+        &state.store,
+        &state.governance,
+        &form.session.staff,
+        id,
+        form.form.version,
+        &text,
+    )
+    .await?;
+    state.public_changed();
+    let notice = match submitted.post.status {
+        PostStatus::Published => "posted",
+        PostStatus::Refused => "refused-again",
+        _ => "submitted",
     };
     Ok(done(&format!("/staff/posts/{id}"), notice))
 }

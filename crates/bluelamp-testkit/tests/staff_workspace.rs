@@ -1,7 +1,8 @@
-//! Staff are told: a supervisor when a post waits for their approval (a count in
-//! the navigation and a list), the author when it is approved, rejected or goes
-//! public; nobody twice; nobody else's. An approver who has not acknowledged the
-//! current policy may not approve.
+//! The staff workspace: staff are told (a supervisor when a post waits for their
+//! approval, with a count in the navigation and a list; the author when it is
+//! approved, rejected or goes public; nobody twice; nobody else's); an approver who
+//! has not acknowledged the current policy may not approve; a refused post is
+//! written again in place, never retyped.
 
 #![allow(clippy::unwrap_used)]
 
@@ -157,4 +158,99 @@ async fn the_supervisor_is_told_a_post_waits_and_the_author_what_became_of_it() 
         )
         .await;
     assert_eq!(weak.status, 403, "{}", weak.body);
+}
+
+#[tokio::test]
+async fn a_refused_post_is_written_again_in_place_and_keeps_its_history() {
+    let app = TestApp::spawn().await;
+    let (officer, token) = app.ready_to_post("pc.morgan").await;
+    let t = Some(token.as_str());
+    let beat = officer.account_id(&token, "pcmorgan").await;
+    let too_long = "Patrolling the harbour. ".repeat(30);
+    let refused = officer
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            t,
+            Some(json!({"text": too_long, "channels": ["fediverse"]})),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let post = refused.json()["post"].clone();
+    let id = post["id"].as_i64().unwrap();
+
+    // Its page offers the text back to change, not a dead end.
+    let page = officer.get(&format!("/staff/posts/{id}")).await;
+    assert!(
+        page.body.contains("Write it again")
+            && page.body.contains("Patrolling the harbour. Patrolling"),
+        "{}",
+        page.body
+    );
+    // Someone else may not; a stale version is refused; the same text is refused again.
+    let (sergeant, sergeant_token) = app.ready_to_post("sgt.evans").await;
+    let theirs = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{id}/resubmit"),
+            Some(&sergeant_token),
+            Some(json!({"version": post["version"], "text": "Short now."})),
+        )
+        .await;
+    assert_eq!(theirs.status, 403, "{}", theirs.body);
+    let stale = officer
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{id}/resubmit"),
+            t,
+            Some(json!({"version": 99, "text": "Short now."})),
+        )
+        .await;
+    assert_eq!(stale.status, 409, "{}", stale.body);
+    let again = officer
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{id}/resubmit"),
+            t,
+            Some(json!({"version": post["version"], "text": too_long})),
+        )
+        .await;
+    assert_eq!(again.status, 422, "{}", again.body);
+    let version = again.json()["post"]["version"].clone();
+
+    // Shortened, it goes where a new post would: waiting for the sergeant, who is told.
+    let fixed = officer
+        .api("POST", &format!("/api/v1/posts/{id}/resubmit"), t, Some(json!({"version": version, "text": "Patrolling the harbour this afternoon: come and say hello."})))
+        .await;
+    assert_eq!(fixed.status, 201, "{}", fixed.body);
+    assert_eq!(fixed.json()["post"]["status"], "pending", "{}", fixed.body);
+    assert_eq!(fixed.json()["post"]["id"], id, "the same post, not a copy");
+    let told = sergeant
+        .api(
+            "GET",
+            "/api/v1/staff-notifications",
+            Some(&sergeant_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(kinds(&told), ["post-waiting"], "{told}");
+    let history = officer.get(&format!("/staff/posts/{id}")).await;
+    assert!(
+        history.body.contains("written again"),
+        "the earlier text is kept as history"
+    );
+    let twice = officer
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{id}/resubmit"),
+            t,
+            Some(json!({"version": fixed.json()["post"]["version"], "text": "Again?"})),
+        )
+        .await;
+    assert_eq!(
+        twice.status, 409,
+        "a waiting post is edited, not written again: {}",
+        twice.body
+    );
 }

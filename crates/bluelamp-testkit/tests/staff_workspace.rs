@@ -254,3 +254,60 @@ async fn a_refused_post_is_written_again_in_place_and_keeps_its_history() {
         twice.body
     );
 }
+
+#[tokio::test]
+async fn each_role_sees_the_pages_it_may_use_and_compose_is_one_step_from_home() {
+    let app = TestApp::spawn().await;
+    let nav = |body: &str| -> Vec<String> {
+        let nav = body
+            .split("<nav aria-label=\"Staff\">")
+            .nth(1)
+            .unwrap_or_default();
+        let nav = nav.split("</nav>").next().unwrap_or_default();
+        nav.split("href=\"")
+            .skip(1)
+            .map(|h| h.split('"').next().unwrap_or_default().to_string())
+            .collect()
+    };
+    let (officer, _) = app.ready_to_post("pc.morgan").await;
+    let home = officer.get("/staff").await;
+    let links = nav(&home.body);
+    assert!(
+        links.contains(&"/staff/compose".to_string())
+            && links.contains(&"/staff/inbox".to_string()),
+        "{links:?}"
+    );
+    assert!(
+        !links.contains(&"/staff/users".to_string()),
+        "an officer is not offered user management: {links:?}"
+    );
+    assert!(home.body.contains("Write a post"), "compose from home");
+    let compose = officer.get("/staff/compose").await;
+    assert!(
+        compose.status == 303 || compose.body.contains("id=\"compose\""),
+        "one account: straight to its compose form ({})",
+        compose.status
+    );
+    let analyst = app.logged_in("analyst.price").await;
+    let links = nav(&analyst.get("/staff").await.body);
+    assert!(
+        !links.contains(&"/staff/compose".to_string())
+            && !links.contains(&"/staff/inbox".to_string()),
+        "{links:?}"
+    );
+    assert_eq!(analyst.get("/staff/compose").await.status, 403);
+    let partner = app.logged_in("partner.council").await;
+    let links = nav(&partner.get("/staff").await.body);
+    assert_eq!(
+        links,
+        [
+            "/staff",
+            "/staff/referrals",
+            "/staff/notifications",
+            "/staff/settings"
+        ],
+        "a partner agency sees its referrals and nothing of the force"
+    );
+    let admin = app.logged_in("chief.admin").await;
+    assert!(nav(&admin.get("/staff").await.body).contains(&"/staff/users".to_string()));
+}

@@ -12,8 +12,16 @@ pub struct Nav<'a> {
     pub username: &'a str,
     pub role: &'a str,
     pub csrf: &'a str,
-    /// Unread notifications, shown beside the link to them.
-    pub unread: i64,
+    /// The pages this person may use, in order (decided by their role's
+    /// permissions, so nobody is shown a link that would refuse them).
+    pub links: Vec<NavLink>,
+}
+
+/// One entry of the staff navigation; `count` is shown as a badge (unread).
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub count: i64,
 }
 
 pub fn page(title: &str, nav: Option<&Nav<'_>>, content: Markup) -> Markup {
@@ -39,29 +47,14 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                     @if let Some(nav) = nav {
                         nav aria-label="Staff" {
                             ul {
-                                li { a href="/staff" { "Home" } }
-                                // A partner agency's users see their referrals and nothing else.
-                                @if nav.role != "partner" {
-                                    li { a href="/staff/accounts" { "Accounts" } }
-                                    li { a href="/staff/posts" { "Posts" } }
-                                    @if nav.role != "analyst" {
-                                        li { a href="/staff/inbox" { "Inbox" } }
-                                        li { a href="/staff/incidents" { "Incidents & appeals" } }
+                                @for link in &nav.links {
+                                    li {
+                                        a href=(link.href) {
+                                            (link.label)
+                                            @if link.count > 0 { " " span.count { (link.count) } span.visually-hidden { " unread" } }
+                                        }
                                     }
                                 }
-                                @if nav.role != "analyst" { li { a href="/staff/referrals" { "Referrals" } } }
-                                @if nav.role != "partner" {
-                                    li { a href="/staff/users" { "Users" } }
-                                    li { a href="/staff/policy" { "Policy" } }
-                                    li { a href="/staff/audit" { "Audit trail" } }
-                                }
-                                li {
-                                    a href="/staff/notifications" {
-                                        "Notifications"
-                                        @if nav.unread > 0 { " " span.count { (nav.unread) } span.visually-hidden { " unread" } }
-                                    }
-                                }
-                                li { a href="/staff/settings" { "My settings" } }
                             }
                         }
                         form method="post" action="/logout" {

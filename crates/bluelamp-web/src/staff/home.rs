@@ -31,6 +31,13 @@ pub async fn home(
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p { "Logged in as " strong { (staff.display_name) } " (" (staff.role.as_str()) ")." }
+        @if staff.authorize(Action::Post).is_ok() && acknowledged.is_some() {
+            p.actions {
+                a.button href="/staff/compose" { "Write a post" }
+                " "
+                a href="/staff/posts" { "My posts and the approval queue" }
+            }
+        }
         @if let Some(force) = current_force {
             p { "Working in " strong { (force.name) } ". Public page: " a href=(format!("/forces/{}", force.code)) { "/forces/" (force.code) } }
             @if staff.authorize(Action::ConfigureForce).is_ok() {
@@ -103,4 +110,33 @@ pub async fn choose_force(
 ) -> Result<Response, PageError> {
     services::auth::choose_force(&state.store, &form.session, ForceId(form.form.force_id)).await?;
     Ok(done("/staff", "force-chosen"))
+}
+
+/// `/staff/compose`: one step from anywhere to writing a post. With one account
+/// to post to, straight to its compose form; with several, the choice.
+pub async fn compose(
+    State(state): State<AppState>,
+    StaffSession(context): StaffSession,
+) -> Result<Response, PageError> {
+    context.staff.authorize(Action::Post)?;
+    let accounts = services::accounts::list_postable(&state.store, &context.staff).await?;
+    if let [only] = accounts.as_slice() {
+        return Ok(
+            axum::response::Redirect::to(&format!("/staff/accounts/{}#compose", only.id.0))
+                .into_response(),
+        );
+    }
+    let content = html! {
+        @if accounts.is_empty() {
+            p { "You are not yet a member of any account with permission to post. Ask your comms team to add you." }
+        } @else {
+            p { "Which account do you post as?" }
+            ul {
+                @for a in &accounts {
+                    li { a href=(format!("/staff/accounts/{}#compose", a.id.0)) { (a.display_name) " (@" (a.handle) ")" } }
+                }
+            }
+        }
+    };
+    Ok(staff_page(&context, "Compose", content).into_response())
 }

@@ -25,7 +25,7 @@ use bluelamp_services::auth::SessionContext;
 use maud::Markup;
 use serde::Deserialize;
 
-use crate::layout::{self, Nav};
+use crate::layout::{self, Nav, NavLink};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/logout", post(login::log_out))
         .route("/staff", get(home::home))
+        .route("/staff/compose", get(home::compose))
         .route("/staff/notifications", get(notifications::page))
         .route("/staff/notifications/read", post(notifications::read_all))
         .route(
@@ -171,9 +172,57 @@ pub(crate) fn staff_page(context: &SessionContext, title: &str, content: Markup)
         username: &context.staff.username,
         role: context.staff.role.as_str(),
         csrf: &context.session.csrf_token,
-        unread: context.unread_notifications,
+        links: nav_links(context),
     };
     layout::page(title, Some(&nav), content)
+}
+
+/// The navigation a role sees: what it may use, compose and the inbox first for
+/// those who post and answer, administration last.
+fn nav_links(context: &SessionContext) -> Vec<NavLink> {
+    use bluelamp_domain::Action;
+    let may = |action: Action| context.staff.role.authorize(action).is_ok();
+    let link = |href, label| NavLink {
+        href,
+        label,
+        count: 0,
+    };
+    let mut links = vec![link("/staff", "Home")];
+    if may(Action::Post) {
+        links.push(link("/staff/compose", "Compose"));
+    }
+    if may(Action::ViewAccounts) {
+        links.push(link("/staff/posts", "Posts"));
+    }
+    if may(Action::HandleMessages) {
+        links.push(link("/staff/inbox", "Inbox"));
+    }
+    if may(Action::ManageCases) {
+        links.push(link("/staff/incidents", "Incidents & appeals"));
+        links.push(link("/staff/cases", "Cases"));
+    }
+    if may(Action::ViewReferrals) {
+        links.push(link("/staff/referrals", "Referrals"));
+    }
+    links.push(NavLink {
+        href: "/staff/notifications",
+        label: "Notifications",
+        count: context.unread_notifications,
+    });
+    if may(Action::ViewAccounts) {
+        links.push(link("/staff/accounts", "Accounts"));
+    }
+    if may(Action::ManageUsers) {
+        links.push(link("/staff/users", "Users"));
+    }
+    if may(Action::ViewPolicy) {
+        links.push(link("/staff/policy", "Policy"));
+    }
+    if may(Action::ViewAudit) {
+        links.push(link("/staff/audit", "Audit trail"));
+    }
+    links.push(link("/staff/settings", "My settings"));
+    links
 }
 
 /// A form with nothing but its CSRF token (a button).

@@ -31,7 +31,9 @@ use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
 pub use edits::{edit, resubmit};
 pub use review::{approve, reject};
-pub use scheduling::{parse_schedule, publish_due, scheduling_paused, set_scheduling_paused};
+pub use scheduling::{
+    parse_schedule, publish_due, resolve_schedule, scheduling_paused, set_scheduling_paused,
+};
 
 /// The longest post, in characters: the same limit the check itself applies.
 pub const MAX_POST_CHARS: usize = bluelamp_governance::MAX_DRAFT_CHARS;
@@ -315,15 +317,15 @@ pub async fn compose(
         channels,
         ..input.clone()
     };
+    let mut tx = store.write().await?;
+    let (account, member) = posting_member(&mut tx, staff, account_id).await?;
+    let force = forces::get(&mut tx, account.force_id).await?;
     let scheduled_at = input
         .scheduled_at
         .as_deref()
         .filter(|s| !s.trim().is_empty())
-        .map(parse_schedule)
+        .map(|at| parse_schedule(at, &force.time_zone))
         .transpose()?;
-    let mut tx = store.write().await?;
-    let (account, member) = posting_member(&mut tx, staff, account_id).await?;
-    let force = forces::get(&mut tx, account.force_id).await?;
     let compiled = engine.for_force(&mut tx, force.id).await?;
     let engine: &Engine = &compiled;
     if let Some(link) = &input.link {

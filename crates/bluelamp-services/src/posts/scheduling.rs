@@ -85,31 +85,134 @@ pub async fn publish_due(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceRe
     Ok(JobOutcome::Done)
 }
 
-/// Parse an RFC 3339 time that must lie in the future; returns it in stored form.
-pub fn parse_schedule(text: &str) -> crate::ServiceResult<String> {
-    let at =
-        time::OffsetDateTime::parse(text.trim(), &time::format_description::well_known::Rfc3339)
-            .map_err(|_| {
-                crate::error::invalid(
+/// When a post is to go out: an RFC 3339 time with its offset (the API's form),
+/// or a wall-clock time with none ("2026-12-14T18:00", as a browser's
+/// datetime-local field sends it), read in the force's time zone `zone`. It must
+/// lie in the future and within [`super::MAX_SCHEDULE_AHEAD_DAYS`]; returned in
+/// stored form (UTC).
+pub fn parse_schedule(text: &str, zone: &str) -> crate::ServiceResult<String> {
+    let at = resolve_schedule(text, zone, jiff::Timestamp::now())?;
+    Ok(bluelamp_store::format_time(
+        time::OffsetDateTime::from_unix_timestamp_nanos(at.as_nanosecond())
+            .map_err(|_| crate::error::invalid("scheduled_at", "is not a time we can store"))?,
+    ))
+}
+
+/// [`parse_schedule`] with the present given (the clock is injected for tests).
+/// A wall-clock time the clocks skip (going forward in spring) does not exist and
+/// is refused with the reason; one they pass twice (going back in autumn) is the
+/// first of the two, as people mean it.
+pub fn resolve_schedule(
+    text: &str,
+    zone: &str,
+    now: jiff::Timestamp,
+) -> crate::ServiceResult<jiff::Timestamp> {
+    use jiff::tz::{AmbiguousOffset, TimeZone};
+    let text = text.trim();
+    let bad = || {
+        crate::error::invalid(
+            "scheduled_at",
+            "must be a date and time such as 2026-12-14T18:00 (the force's local time) or 2026-12-14T18:00:00Z",
+        )
+    };
+    // With an offset (RFC 3339): `time` reads any year, so a far-off date gets
+    // "check the year" rather than "not a date".
+    let with_offset =
+        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339);
+    let at = match with_offset {
+        Ok(at)
+            if at.unix_timestamp() - now.as_second() > super::MAX_SCHEDULE_AHEAD_DAYS * 86_400 =>
+        {
+            return Err(too_far());
+        }
+        Ok(at) => jiff::Timestamp::from_nanosecond(at.unix_timestamp_nanos()).map_err(|_| bad())?,
+        Err(_) => {
+            let wall: jiff::civil::DateTime = text.parse().map_err(|_| bad())?;
+            let tz = TimeZone::get(zone).unwrap_or(TimeZone::UTC);
+            let ambiguous = tz.to_ambiguous_zoned(wall);
+            if let AmbiguousOffset::Gap { .. } = ambiguous.offset() {
+                return Err(crate::error::invalid(
                     "scheduled_at",
-                    "must be a date and time such as 2026-11-21T18:00:00Z",
-                )
-            })?;
-    let now = time::OffsetDateTime::now_utc();
+                    format!(
+                        "{} does not exist in {zone}: the clocks go forward then. Choose a time after the change",
+                        wall.strftime("%H:%M on %-d %B %Y")
+                    ),
+                ));
+            }
+            ambiguous.earlier().map_err(|_| bad())?.timestamp()
+        }
+    };
     if at <= now {
         return Err(crate::error::invalid(
             "scheduled_at",
             "is in the past; choose a time from now on, or publish now",
         ));
     }
-    if at > now + time::Duration::days(super::MAX_SCHEDULE_AHEAD_DAYS) {
-        return Err(crate::error::invalid(
-            "scheduled_at",
-            format!(
-                "is more than {} days ahead; check the year",
-                super::MAX_SCHEDULE_AHEAD_DAYS
-            ),
-        ));
+    if at.as_second() - now.as_second() > super::MAX_SCHEDULE_AHEAD_DAYS * 86_400 {
+        return Err(too_far());
     }
-    Ok(bluelamp_store::format_time(at))
+    Ok(at)
+}
+
+fn too_far() -> crate::ServiceError {
+    crate::error::invalid(
+        "scheduled_at",
+        format!(
+            "is more than {} days ahead; check the year",
+            super::MAX_SCHEDULE_AHEAD_DAYS
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> jiff::Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn wall_clock_times_are_read_in_the_forces_zone_across_the_clock_changes() {
+        let now = at("2026-10-01T12:00:00Z");
+        let london = |text: &str| resolve_schedule(text, "Europe/London", now);
+        // Summer time (BST, UTC+1) and winter time (GMT).
+        assert_eq!(
+            london("2026-10-20T18:00").unwrap(),
+            at("2026-10-20T17:00:00Z")
+        );
+        assert_eq!(
+            london("2026-12-14T18:00").unwrap(),
+            at("2026-12-14T18:00:00Z")
+        );
+        // The hour the clocks pass twice (25 October 2026, 01:00-02:00): the first.
+        assert_eq!(
+            london("2026-10-25T01:30").unwrap(),
+            at("2026-10-25T00:30:00Z")
+        );
+        // The hour they skip (28 March 2027, 01:00-02:00) does not exist.
+        let gap = london("2027-03-28T01:30").unwrap_err().to_string();
+        assert!(
+            gap.contains("does not exist") && gap.contains("clocks go forward"),
+            "{gap}"
+        );
+        // An explicit offset is taken as given; the zone does not matter.
+        assert_eq!(
+            london("2026-12-14T18:00:00+01:00").unwrap(),
+            at("2026-12-14T17:00:00Z")
+        );
+        assert!(london("2026-09-30T18:00")
+            .unwrap_err()
+            .to_string()
+            .contains("past"));
+        assert!(london("2028-01-01T00:00")
+            .unwrap_err()
+            .to_string()
+            .contains("check the year"));
+        assert!(london("next tuesday").is_err());
+        assert!(london("9999-12-31T10:00:00Z")
+            .unwrap_err()
+            .to_string()
+            .contains("check the year"));
+    }
 }

@@ -93,10 +93,11 @@ pub async fn detail(
     let may_manage = context.staff.authorize(Action::ManageAccounts).is_ok();
     let away = services::accounts::away_reply(&state.store, &context.staff, AccountId(id)).await?;
     let csrf = &context.session.csrf_token;
+    let local = services::inbox::sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p { (account.kind.as_str()) " account. " (account.bio) }
-        (compose_form(&context, &account, &members))
+        (compose_form(&context, &account, &members, &local.zone_name))
         h2 { "Members" }
         table {
             thead { tr { th scope="col" { "User" } th scope="col" { "May post" } th scope="col" { "Without approval" } th scope="col" { "May approve" } th scope="col" { "Signature" } } }
@@ -185,6 +186,7 @@ fn compose_form(
     context: &bluelamp_services::auth::SessionContext,
     account: &bluelamp_store::accounts::Account,
     members: &[bluelamp_store::accounts::Member],
+    zone: &str,
 ) -> maud::Markup {
     let signature = members
         .iter()
@@ -230,8 +232,9 @@ fn compose_form(
             input type="file" id="media" name="media" accept="image/jpeg,image/png,image/webp,image/gif,video/mp4,video/webm" multiple;
             label for="alt" { "Describe the photos for people who cannot see them (alt text)" }
             input type="text" id="alt" name="alt";
-            label for="scheduled_at" { "Publish later (UTC, optional)" }
-            input type="datetime-local" id="scheduled_at" name="scheduled_at";
+            label for="scheduled_at" { "Publish later (optional): the date and time in " (zone) }
+            input type="datetime-local" id="scheduled_at" name="scheduled_at" aria-describedby="scheduled-hint";
+            p.hint id="scheduled-hint" { "Local time, whatever the season: the force's clock changes are taken care of. A time the clocks skip in spring is refused; one they pass twice in autumn is the first." }
             button type="submit" id="post" { "Submit" }
         }
         script src="/assets/compose.js" defer {}

@@ -14,18 +14,13 @@ use crate::auth::{StaffForm, StaffMultipart, StaffSession};
 use crate::error::PageError;
 use crate::layout::{csrf_field, notice};
 use crate::AppState;
+use bluelamp_services::inbox::sla::LocalClock;
 
 /// `datetime-local` inputs send `2026-11-21T18:00` without a zone; the form says UTC.
+/// The browser's datetime-local value is the force's wall-clock time; the
+/// service reads it in the force's zone.
 fn schedule_from_form(value: &str) -> Option<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    Some(match value.len() {
-        16 => format!("{value}:00Z"),
-        19 => format!("{value}Z"),
-        _ => value.to_string(),
-    })
+    Some(value.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 pub async fn compose(
@@ -95,7 +90,7 @@ fn status_label(status: PostStatus) -> &'static str {
     }
 }
 
-fn post_rows(posts: &[bluelamp_store::posts::Post]) -> Markup {
+fn post_rows(posts: &[bluelamp_store::posts::Post], local: &LocalClock) -> Markup {
     html! {
         table {
             thead { tr { th scope="col" { "Post" } th scope="col" { "Status" } th scope="col" { "Check" } th scope="col" { "When" } } }
@@ -108,7 +103,7 @@ fn post_rows(posts: &[bluelamp_store::posts::Post]) -> Markup {
                             @if post.proposed_edit.is_some() { "; an edit waits for approval" }
                         }
                         td { (post.decision) }
-                        td { (post.scheduled_at.as_deref().unwrap_or(&post.created_at)) }
+                        td { (local.display(post.scheduled_at.as_deref().unwrap_or(&post.created_at))) }
                     }
                 }
             }
@@ -127,6 +122,7 @@ pub async fn list(
     let scheduled = services::posts::queue(&state.store, staff, PostStatus::Scheduled).await?;
     let paused = services::posts::scheduling_paused(&state.store, staff).await?;
     let may_pause = staff.authorize(Action::PauseScheduling).is_ok();
+    let local = services::inbox::sla::local_clock(&state.store, staff).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         @if paused {
@@ -134,11 +130,11 @@ pub async fn list(
         }
         section aria-labelledby="queue" {
             h2 id="queue" { "Waiting for approval (" (pending.len()) ")" }
-            @if pending.is_empty() { p { "Nothing is waiting." } } @else { (post_rows(&pending)) }
+            @if pending.is_empty() { p { "Nothing is waiting." } } @else { (post_rows(&pending, &local)) }
         }
         section aria-labelledby="scheduled" {
             h2 id="scheduled" { "Scheduled (" (scheduled.len()) ")" }
-            @if scheduled.is_empty() { p { "Nothing is scheduled." } } @else { (post_rows(&scheduled)) }
+            @if scheduled.is_empty() { p { "Nothing is scheduled." } } @else { (post_rows(&scheduled, &local)) }
             @if may_pause {
                 form method="post" action=(if paused { "/staff/scheduling/resume" } else { "/staff/scheduling/pause" }) {
                     (csrf_field(&context.session.csrf_token))
@@ -150,7 +146,7 @@ pub async fn list(
         }
         section aria-labelledby="mine" {
             h2 id="mine" { "My posts" }
-            @if mine.is_empty() { p { "You have not posted yet." } } @else { (post_rows(&mine)) }
+            @if mine.is_empty() { p { "You have not posted yet." } } @else { (post_rows(&mine, &local)) }
         }
     };
     Ok(staff_page(&context, "Posts", content).into_response())
@@ -171,12 +167,16 @@ pub async fn detail(
         ..
     } = services::posts::detail(&state.store, staff, id).await?;
     let csrf = &context.session.csrf_token;
+    let local = services::inbox::sla::local_clock(&state.store, staff).await?;
     let findings = post.findings.as_array().cloned().unwrap_or_default();
     let (likes, boosts) = services::federation::reaction_counts(&state.store, post.id).await?;
     let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
+        @if let (PostStatus::Scheduled | PostStatus::Pending, Some(at)) = (post.status, &post.scheduled_at) {
+            p id="post-scheduled" { "Goes out at " strong { (local.display(at)) } "." }
+        }
         @if let Some(note) = &post.review_note { p { "Reviewer's note: " (note) } }
         @if let Some(warning) = &post.content_warning {
             p id="post-content-warning" { "Content warning: " strong { (warning) } }
@@ -325,7 +325,7 @@ pub async fn detail(
             h2 { "History" }
             ol {
                 @for revision in &revisions {
-                    li { "Version " (revision.version) " (" (revision.reason) ", " (revision.at) "): " (revision.body) }
+                    li { "Version " (revision.version) " (" (revision.reason) ", " (local.display(&revision.at)) "): " (revision.body) }
                 }
             }
         }

@@ -311,3 +311,42 @@ async fn each_role_sees_the_pages_it_may_use_and_compose_is_one_step_from_home()
     let admin = app.logged_in("chief.admin").await;
     assert!(nav(&admin.get("/staff").await.body).contains(&"/staff/users".to_string()));
 }
+
+#[tokio::test]
+async fn a_time_from_the_compose_form_is_the_forces_local_time_in_summer_and_winter() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    // The next 1 July (British Summer Time, UTC+1) and 1 December (GMT), both ahead.
+    let now = time::OffsetDateTime::now_utc();
+    let next = |month: u8| {
+        let year = if (now.month() as u8) < month {
+            now.year()
+        } else {
+            now.year() + 1
+        };
+        format!("{year}-{month:02}-01")
+    };
+    for (day, wall, utc) in [(next(7), "18:00", "17:00"), (next(12), "18:00", "18:00")] {
+        let posted = sergeant
+            .api("POST", &format!("/api/v1/accounts/{beat}/posts"), Some(&token), Some(json!({"text": "Station open day: come and meet the team.", "scheduled_at": format!("{day}T{wall}")})))
+            .await;
+        assert_eq!(posted.status, 201, "{}", posted.body);
+        let stored = posted.json()["post"]["scheduled_at"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            stored.starts_with(&format!("{day}T{utc}")),
+            "{day} {wall} in London is {utc} UTC, not {stored}"
+        );
+        let page = sergeant
+            .get(&format!("/staff/posts/{}", posted.json()["post"]["id"]))
+            .await;
+        assert!(
+            page.body.contains(&format!("{wall} ")),
+            "shown in local time: {}",
+            page.body
+        );
+    }
+}

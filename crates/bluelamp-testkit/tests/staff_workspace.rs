@@ -310,6 +310,14 @@ async fn each_role_sees_the_pages_it_may_use_and_compose_is_one_step_from_home()
     );
     let admin = app.logged_in("chief.admin").await;
     assert!(nav(&admin.get("/staff").await.body).contains(&"/staff/users".to_string()));
+    // A malformed address gets the HTML error page a browser expects, not plain text.
+    let bad = officer.get("/staff/posts/abc").await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("<!DOCTYPE html>") && bad.body.contains("Back to the staff home page"),
+        "{}",
+        bad.body
+    );
 }
 
 #[tokio::test]

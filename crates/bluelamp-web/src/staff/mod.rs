@@ -25,6 +25,7 @@ use bluelamp_services::auth::SessionContext;
 use maud::Markup;
 use serde::Deserialize;
 
+use crate::error::PageError;
 use crate::layout::{self, Nav, NavLink};
 use crate::AppState;
 
@@ -161,6 +162,24 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staff/tokens", post(settings::create_token))
         .route("/staff/tokens/{id}/revoke", post(settings::revoke_token))
+        // An extractor's refusal (a malformed id in the address, a form that is
+        // not a form) is plain text from the framework: a browser gets the same
+        // HTML error page as every other refusal instead.
+        .layer(axum::middleware::map_response(html_errors))
+}
+
+async fn html_errors(response: Response) -> Response {
+    crate::api::extract::rewrite_error_body(
+        response,
+        |content_type| {
+            content_type
+                .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"))
+        },
+        |status, detail| {
+            PageError(crate::error::WebError::new(status, "error", detail)).into_response()
+        },
+    )
+    .await
 }
 
 pub(crate) use inbox::{announce_urgent, inbox_alerts_from_other_processes};

@@ -153,6 +153,33 @@ async fn the_compose_page_still_takes_a_photo_for_its_own_account() {
     let page = sergeant.get(&post).await;
     assert!(page.body.contains("A red bicycle"), "{}", page.body);
 
+    // Two photos, each with its own description.
+    let two = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("text", "Have you seen these bikes? Call 101 quoting 557.")
+        .text("kind", "appeal")
+        .text("alt", "A red bicycle")
+        .text("alt_2", "A blue tandem with a basket")
+        .part(
+            "media",
+            reqwest::multipart::Part::bytes(photo_with_gps()).file_name("red.jpg"),
+        )
+        .part(
+            "media",
+            reqwest::multipart::Part::bytes(photo_with_gps()).file_name("blue.jpg"),
+        );
+    let posted = sergeant
+        .post_multipart(&format!("/staff/accounts/{beat}/posts"), two)
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let page = sergeant.get(posted.location().unwrap()).await;
+    assert!(
+        page.body.contains("Alt text: A red bicycle")
+            && page.body.contains("Alt text: A blue tandem with a basket"),
+        "each photo keeps its own description: {}",
+        page.body
+    );
+
     // The same form for an account the sergeant is not a member of is refused.
     let refused = sergeant
         .post_multipart(&format!("/staff/accounts/{chiefs}/posts"), form(&csrf))

@@ -362,7 +362,7 @@ async fn a_reply_to_a_message_about_a_case_is_checked_in_the_cases_light() {
             Some(json!({"reference": "NWP-9999"})),
         )
         .await;
-    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
     let analyst = app.logged_in("analyst.price").await;
     let analyst_token = analyst.new_api_token("read", &["read"]).await;
     let refused = analyst

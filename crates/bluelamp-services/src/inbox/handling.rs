@@ -687,10 +687,7 @@ pub async fn link_case(
             .await?
             .is_none()
         {
-            return Err(invalid(
-                "case",
-                format!("the force has no case with reference {case}"),
-            ));
+            return Err(crate::ServiceError::NotFound("case"));
         }
     }
     bluelamp_store::inbox::set_case(&mut tx, id, reference.as_deref()).await?;

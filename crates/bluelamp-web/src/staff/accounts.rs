@@ -230,8 +230,15 @@ fn compose_form(
             }
             label for="media" { "Photos (up to 4) or one video" }
             input type="file" id="media" name="media" accept="image/jpeg,image/png,image/webp,image/gif,video/mp4,video/webm" multiple;
-            label for="alt" { "Describe the photos for people who cannot see them (alt text)" }
-            input type="text" id="alt" name="alt";
+            fieldset {
+                legend { "Describe each photo for people who cannot see it (alt text)" }
+                label for="alt" { "Photo 1, or the video" }
+                input type="text" id="alt" name="alt" maxlength="1500";
+                @for n in 2..=4 {
+                    label for=(format!("alt_{n}")) { "Photo " (n) }
+                    input type="text" id=(format!("alt_{n}")) name=(format!("alt_{n}")) maxlength="1500";
+                }
+            }
             label for="scheduled_at" { "Publish later (optional): the date and time in " (zone) }
             input type="datetime-local" id="scheduled_at" name="scheduled_at" aria-describedby="scheduled-hint";
             p.hint id="scheduled-hint" { "Local time, whatever the season: the force's clock changes are taken care of. A time the clocks skip in spring is refused; one they pass twice in autumn is the first." }

@@ -29,9 +29,17 @@ pub async fn compose(
     form: StaffMultipart,
 ) -> Result<Response, PageError> {
     let staff = &form.session.staff;
-    let alt = form.field("alt").unwrap_or_default().to_string();
+    // One description per photo: the first in `alt`, the others in `alt_2`..`alt_4`.
+    let alt_of = |n: usize| -> String {
+        let name = if n == 0 {
+            "alt".to_string()
+        } else {
+            format!("alt_{}", n + 1)
+        };
+        form.field(&name).unwrap_or_default().to_string()
+    };
     let mut media = Vec::new();
-    for upload in &form.files {
+    for (n, upload) in form.files.iter().enumerate() {
         let id = crate::uploads::accept(
             &state,
             staff,
@@ -41,10 +49,7 @@ pub async fn compose(
         )
         .await
         .map_err(PageError)?;
-        media.push(MediaRef {
-            id,
-            alt: alt.clone(),
-        });
+        media.push(MediaRef { id, alt: alt_of(n) });
     }
     let input = Compose {
         text: form.field("text").unwrap_or_default().to_string(),

@@ -310,6 +310,13 @@ async fn each_role_sees_the_pages_it_may_use_and_compose_is_one_step_from_home()
     );
     let admin = app.logged_in("chief.admin").await;
     assert!(nav(&admin.get("/staff").await.body).contains(&"/staff/users".to_string()));
+    // Installable: the pages name a web-app manifest that starts on the staff side.
+    assert!(home
+        .body
+        .contains("rel=\"manifest\" href=\"/manifest.webmanifest\""));
+    let manifest = app.client().get("/manifest.webmanifest").await;
+    assert_eq!(manifest.json()["start_url"], "/staff", "{}", manifest.body);
+    assert_eq!(app.client().get("/assets/icon.svg").await.status, 200);
     // A malformed address gets the HTML error page a browser expects, not plain text.
     let bad = officer.get("/staff/posts/abc").await;
     assert_eq!(bad.status, 400);

@@ -38,6 +38,9 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Bluelamp" }
                 link rel="stylesheet" href="/assets/app.css";
+                link rel="manifest" href="/manifest.webmanifest";
+                link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
+                meta name="theme-color" content="#0b3d91";
                 (head)
             }
             body {

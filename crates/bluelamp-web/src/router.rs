@@ -162,15 +162,42 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .route("/assets/app.css", get(stylesheet))
+        .route(
+            "/assets/app.css",
+            get(|| asset("text/css; charset=utf-8", crate::layout::STYLESHEET)),
+        )
         .route("/media/{id}", get(crate::uploads::serve_media))
         .route(
             "/media/{id}/thumbnail",
             get(crate::uploads::serve_thumbnail),
         )
-        .route("/assets/compose.js", get(compose_script))
-        .route("/assets/inbox.js", get(inbox_script))
-        .route("/assets/incident.js", get(incident_script))
+        .route(
+            "/assets/compose.js",
+            get(|| asset(JS, crate::layout::COMPOSE_SCRIPT)),
+        )
+        .route(
+            "/assets/inbox.js",
+            get(|| asset(JS, include_str!("../assets/inbox.js"))),
+        )
+        .route(
+            "/assets/incident.js",
+            get(|| asset(JS, include_str!("../assets/incident.js"))),
+        )
+        // Installable as a web app: an officer can pin the staff side to a phone's
+        // home screen.
+        .route(
+            "/manifest.webmanifest",
+            get(|| {
+                asset(
+                    "application/manifest+json",
+                    include_str!("../assets/manifest.webmanifest"),
+                )
+            }),
+        )
+        .route(
+            "/assets/icon.svg",
+            get(|| asset("image/svg+xml", include_str!("../assets/icon.svg"))),
+        )
         // Federation (ActivityPub): discovery, actors on the force's domain
         // (chosen by Host), the inboxes (body limit -> 413) and the staff inbox.
         .route("/.well-known/webfinger", get(fed::discovery::webfinger))
@@ -294,46 +321,16 @@ async fn metrics_text(State(state): State<AppState>, headers: axum::http::Header
         .into_response()
 }
 
-async fn stylesheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        crate::layout::STYLESHEET,
-    )
-        .into_response()
-}
+const JS: &str = "text/javascript; charset=utf-8";
 
-async fn inbox_script() -> Response {
+/// A file compiled into the binary, cached by browsers for an hour.
+async fn asset(content_type: &'static str, body: &'static str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../assets/inbox.js"),
-    )
-        .into_response()
-}
-
-async fn incident_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        include_str!("../assets/incident.js"),
-    )
-        .into_response()
-}
-
-async fn compose_script() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        crate::layout::COMPOSE_SCRIPT,
+        body,
     )
         .into_response()
 }

@@ -55,6 +55,22 @@ async fn the_supervisor_is_told_a_post_waits_and_the_author_what_became_of_it() 
         "{}",
         page.body
     );
+    // The queue says who, where and why it waits.
+    let queue = sergeant.get("/staff/posts").await;
+    assert!(
+        queue.body.contains("the author posts with approval")
+            && queue.body.contains("@pcmorgan")
+            && queue.body.contains("waiting "),
+        "{}",
+        queue.body
+    );
+    let review = sergeant.get(&format!("/staff/posts/{}", first["id"])).await;
+    assert!(
+        review.body.contains("<dt>Author</dt>")
+            && review.body.contains("<dt>Channels</dt><dd>fediverse</dd>"),
+        "{}",
+        review.body
+    );
     let sergeant_token = sergeant.new_api_token("test", &["read", "write"]).await;
     let approve = json!({"version": first["version"]});
     let refused = sergeant

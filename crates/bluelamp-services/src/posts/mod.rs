@@ -19,6 +19,7 @@ use crate::{notifications, ServiceError, ServiceResult, Staff};
 mod drafts;
 mod edits;
 mod linked;
+mod listing;
 mod review;
 mod scheduling;
 
@@ -30,6 +31,7 @@ pub(crate) use linked::with_case_context;
 use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
 pub use edits::{edit, resubmit};
+pub use listing::{mine, queue, Listed};
 pub use review::{approve, reject};
 pub use scheduling::{
     parse_schedule, publish_due, resolve_schedule, scheduling_paused, set_scheduling_paused,
@@ -594,6 +596,8 @@ pub async fn delete(
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct PostDetail {
     pub post: posts::Post,
+    pub author_name: String,
+    pub account_handle: String,
     pub revisions: Vec<posts::Revision>,
     pub media: Vec<media::Media>,
     pub may_approve: bool,
@@ -607,6 +611,10 @@ pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Post
     let revisions = posts::revisions(&mut conn, id).await?;
     let media = media::for_post(&mut conn, id).await?;
     let may_approve = may_approve_on(&mut conn, staff, post.account_id).await?;
+    let author_name = bluelamp_store::users::get(&mut conn, post.author_user_id)
+        .await?
+        .display_name;
+    let account_handle = accounts::get(&mut conn, post.account_id).await?.handle;
     let actions = workflow::actions(
         post.status,
         post.author_user_id,
@@ -619,6 +627,8 @@ pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Post
     );
     Ok(PostDetail {
         post,
+        author_name,
+        account_handle,
         revisions,
         media,
         may_approve,
@@ -629,29 +639,6 @@ pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Post
 /// Comms and administrators may delete any post of the force.
 fn moderates(role: Role) -> bool {
     matches!(role, Role::ForceAdmin | Role::Comms | Role::ServerAdmin)
-}
-
-/// The force's approval queue (oldest first) and scheduled posts.
-pub async fn queue(
-    store: &Store,
-    staff: &Staff,
-    status: PostStatus,
-) -> ServiceResult<Vec<posts::Post>> {
-    staff.authorize(Action::ViewAccounts)?;
-    let force = staff.current_force()?;
-    let mut conn = store.read().await?;
-    let mut found = posts::by_status(&mut conn, force, status, 200).await?;
-    if status == PostStatus::Pending {
-        // Edits of approved posts wait in the same queue as new posts.
-        found.extend(posts::with_proposed_edits(&mut conn, force, 200).await?);
-    }
-    Ok(found)
-}
-
-pub async fn mine(store: &Store, staff: &Staff) -> ServiceResult<Vec<posts::Post>> {
-    let user = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let mut conn = store.read().await?;
-    Ok(posts::by_author(&mut conn, user, 50).await?)
 }
 
 /// Is this user allowed to see drafts of this account? Used by pages that list posts.

@@ -95,24 +95,41 @@ fn status_label(status: PostStatus) -> &'static str {
     }
 }
 
-fn post_rows(posts: &[bluelamp_store::posts::Post], local: &LocalClock) -> Markup {
+fn post_rows(posts: &[services::posts::Listed], local: &LocalClock) -> Markup {
     html! {
-        table {
-            thead { tr { th scope="col" { "Post" } th scope="col" { "Status" } th scope="col" { "Check" } th scope="col" { "When" } } }
+        table.posts {
+            thead { tr {
+                th scope="col" { "Post" } th scope="col" { "Author" } th scope="col" { "Account" }
+                th scope="col" { "Status" } th scope="col" { "When" }
+            } }
             tbody {
-                @for post in posts {
+                @for listed in posts {
+                    @let post = &listed.post;
                     tr {
                         td { a href=(format!("/staff/posts/{}", post.id)) { (crate::public::feeds::entry_title(&post.body)) } }
+                        td { (listed.author_name) }
+                        td { "@" (listed.account_handle) }
                         td {
                             (status_label(post.status))
-                            @if post.proposed_edit.is_some() { "; an edit waits for approval" }
+                            @if let Some(why) = listed.waits_because { ": " (why) }
                         }
-                        td { (post.decision) }
-                        td { (local.display(post.scheduled_at.as_deref().unwrap_or(&post.created_at))) }
+                        td {
+                            (local.display(post.scheduled_at.as_deref().unwrap_or(&post.created_at)))
+                            @if let Some(minutes) = listed.waiting_minutes { br; small { "waiting " (waited(minutes)) } }
+                        }
                     }
                 }
             }
         }
+    }
+}
+
+/// "12 min", "3 h 5 min", "2 days".
+fn waited(minutes: i64) -> String {
+    match minutes {
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{} days", m / (24 * 60)),
     }
 }
 
@@ -166,6 +183,8 @@ pub async fn detail(
     let staff = &context.staff;
     let services::posts::PostDetail {
         post,
+        author_name,
+        account_handle,
         revisions,
         media: attachments,
         actions,
@@ -179,6 +198,13 @@ pub async fn detail(
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
+        dl.post-context {
+            dt { "Author" } dd { (author_name) }
+            dt { "Account" } dd { "@" (account_handle) }
+            dt { "Channels" } dd { (post.channels.join(", ")) }
+            dt { "Written" } dd { (local.display(&post.created_at)) }
+            @if let Some(at) = &post.published_at { dt { "Published" } dd { (local.display(at)) } }
+        }
         @if let (PostStatus::Scheduled | PostStatus::Pending, Some(at)) = (post.status, &post.scheduled_at) {
             p id="post-scheduled" { "Goes out at " strong { (local.display(at)) } "." }
         }
@@ -275,12 +301,14 @@ pub async fn detail(
                     input type="hidden" name="version" value=(post.version);
                     label for="approve-text" { "Text (edit before approving if needed; the edit is checked again and the original kept)" }
                     textarea id="approve-text" name="text" { (post.text) }
+                    // Not `required`: an edit that clears the check needs no reason,
+                    // and the server says so when one is missing.
                     @if post.decision == "hold" {
-                        // Not `required`: an edit that clears the check needs no reason,
-                        // and the server says so when one is missing.
                         label for="approve-reason" { "Why it may go out although the check held it (needed unless your edit clears the check; recorded, and the check learns from it)" }
-                        input type="text" id="approve-reason" name="reason" maxlength="2000";
+                    } @else {
+                        label for="approve-reason" { "Your rationale (optional; recorded in the audit trail)" }
                     }
+                    input type="text" id="approve-reason" name="reason" maxlength="2000";
                     button type="submit" id="approve" { "Approve" }
                 }
                 form method="post" action=(format!("/staff/posts/{}/reject", post.id)) {

@@ -262,6 +262,26 @@ pub fn bluesky_lengths(text: &str) -> (usize, usize) {
     (graphemes(text), text.len())
 }
 
+/// How long `text` is on `channel` by that network's own counting, and its limit:
+/// what a compose box shows as the officer types. `None` for e-mail (no limit).
+pub fn measure(text: &str, channel: crate::Channel) -> Option<(usize, usize)> {
+    use crate::Channel;
+    match channel {
+        Channel::Fediverse => Some((mastodon_length(text), MASTODON_LIMIT)),
+        Channel::Bluesky => Some((bluesky_lengths(text).0, BLUESKY_GRAPHEMES)),
+        Channel::X => {
+            let config = TwitterConfig::v3();
+            let measured = twitter_weighted_length(text, &config);
+            Some((
+                measured.weighted_length as usize,
+                config.max_weighted_tweet_length as usize,
+            ))
+        }
+        Channel::Facebook => Some((text.chars().count(), FACEBOOK_LIMIT)),
+        Channel::Email => None,
+    }
+}
+
 pub const MASTODON_LIMIT: usize = 500;
 pub const BLUESKY_GRAPHEMES: usize = 300;
 pub const BLUESKY_BYTES: usize = 3000;

@@ -11,6 +11,25 @@ use bluelamp_testkit::TestApp;
 use bluelamp_web::WebConfig;
 use fantoccini::{Client, Locator};
 
+/// Wait (up to ten seconds) for the compose button to start with `prefix`; its text.
+async fn wait_for_button(client: &Client, prefix: &str) -> String {
+    let mut said = String::new();
+    for _ in 0..200 {
+        said = client
+            .find(Locator::Id("post"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if said.starts_with(prefix) {
+            return said;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the compose button still says {said:?}");
+}
+
 /// A phone: 390 × 844 CSS pixels.
 async fn phone(client: &Client) {
     client.set_window_size(390, 844).await.unwrap();
@@ -40,11 +59,58 @@ async fn a_refused_post_is_written_again_approved_and_its_author_told() {
         .unwrap()
         .path()
         .starts_with("/staff/accounts/"));
+    let compose_url = officer.current_url().await.unwrap();
     let too_long = "Patrolling the harbour. ".repeat(30);
     fill(&officer, "text", &too_long).await;
+    // The button says what will happen, and each network's counter shows the length.
+    let said = wait_for_button(&officer, "Cannot publish").await;
+    assert_eq!(said, "Cannot publish: 1 problem");
+    let counters = officer
+        .find(Locator::Id("counters"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        counters.contains("fediverse: 720 of 500 (too long)"),
+        "{counters}"
+    );
+    // Leaving the page loses nothing: the text is back on return.
+    officer.goto(&format!("{base}/staff")).await.unwrap();
+    officer.goto(compose_url.as_str()).await.unwrap();
+    wait_for_text(&officer, "Your unsent text was kept").await;
+    let kept = officer
+        .find(Locator::Id("text"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some(too_long.as_str()));
     click(&officer, "#post").await;
     wait_for_text(&officer, "Write it again").await;
     assert_accessible(&officer, "a refused post").await;
+    // Submitted, the browser's copy is dropped: the compose box starts empty again.
+    let post_url = officer.current_url().await.unwrap();
+    officer.goto(compose_url.as_str()).await.unwrap();
+    wait_for_text(&officer, "Compose").await;
+    // Give the deferred script its chance to (wrongly) restore the text.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let empty = officer
+        .find(Locator::Id("text"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        empty.as_deref(),
+        Some(""),
+        "the sent draft is not offered again"
+    );
+    officer.goto(post_url.as_str()).await.unwrap();
+    wait_for_text(&officer, "Write it again").await;
     let field = officer.find(Locator::Id("write-again-text")).await.unwrap();
     assert!(
         field

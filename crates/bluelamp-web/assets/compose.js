@@ -1,9 +1,16 @@
 // Live governance findings on the compose page. The page works without this
 // script (the check runs again on submit); with it, findings appear as the
-// officer types, the words at fault are marked, and a screen reader hears a
-// summary through the polite live region.
+// officer types, the words at fault are marked, a screen reader hears a summary
+// through the polite live region, each chosen network's counter shows the length
+// by that network's counting, the button says what will happen, and the text is
+// kept in this browser as it is typed, so a lost connection loses nothing.
 (function () {
   "use strict";
+  // A post page reached by submitting: the server has the text, drop the copy.
+  var sent = document.getElementById("draft-sent");
+  if (sent) {
+    try { window.localStorage.removeItem(sent.getAttribute("data-draft-key")); } catch (e) { /* storage off */ }
+  }
   var form = document.getElementById("compose");
   if (!form) return;
   var text = document.getElementById("text");
@@ -13,6 +20,47 @@
   var accountKind = form.getAttribute("data-account-kind");
   var signature = form.getAttribute("data-signature") || "";
   var timer = null;
+  var button = document.getElementById("post");
+  var counters = document.getElementById("counters");
+  var withoutApproval = form.getAttribute("data-without-approval") === "true";
+  var draftKey = "bluelamp-draft:" + form.getAttribute("action");
+
+  function store(value) {
+    try {
+      if (value.trim()) { window.localStorage.setItem(draftKey, value); } else { window.localStorage.removeItem(draftKey); }
+    } catch (e) { /* private browsing: the page still works */ }
+  }
+  try {
+    var kept = window.localStorage.getItem(draftKey);
+    if (kept && !text.value) {
+      text.value = kept;
+      var note = document.createElement("p");
+      note.className = "hint";
+      note.textContent = "Your unsent text was kept in this browser and is back in the box.";
+      text.parentNode.insertBefore(note, text);
+    }
+  } catch (e) { /* storage off */ }
+
+  function say(report) {
+    if (!button) return;
+    var problems = report.findings.filter(function (f) { return f.severity === "refuse"; }).length;
+    if (report.decision === "refuse") {
+      button.textContent = "Cannot publish: " + problems + (problems === 1 ? " problem" : " problems");
+    } else if (report.decision === "hold" || !withoutApproval) {
+      button.textContent = "Send for approval";
+    } else if (value("scheduled_at")) {
+      button.textContent = "Schedule";
+    } else {
+      button.textContent = "Publish";
+    }
+  }
+
+  function count(lengths) {
+    if (!counters) return;
+    counters.textContent = (lengths || []).map(function (l) {
+      return l.channel + ": " + l.length + " of " + l.limit + (l.length > l.limit ? " (too long)" : "");
+    }).join(" · ");
+  }
 
   function value(name) {
     var field = form.querySelector("[name='" + name + "']");
@@ -68,11 +116,12 @@
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ text: body, context: context, channels: channels() })
     }).then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (report) { if (report) render(body, report); })
+      .then(function (report) { if (report) { render(body, report); say(report); count(report.lengths); } })
       .catch(function () { /* the check runs again on submit */ });
   }
 
   form.addEventListener("input", function () {
+    store(text.value);
     clearTimeout(timer);
     timer = setTimeout(check, 300);
   });

@@ -605,5 +605,18 @@ pub async fn check(
             error.to_string(),
         ))
     })?;
-    ok(services::force_rules::check_draft(&state.store, &state.governance, &staff, draft).await?)
+    // How long the text is on each chosen network, for the compose box's counters.
+    let lengths: Vec<serde_json::Value> = draft
+        .channels
+        .iter()
+        .filter_map(|&channel| {
+            let (length, limit) = bluelamp_governance::length::measure(&draft.text, channel)?;
+            Some(json!({"channel": channel.as_str(), "length": length, "limit": limit}))
+        })
+        .collect();
+    let report =
+        services::force_rules::check_draft(&state.store, &state.governance, &staff, draft).await?;
+    let mut body = serde_json::to_value(&report).unwrap_or_default();
+    body["lengths"] = json!(lengths);
+    ok(body)
 }

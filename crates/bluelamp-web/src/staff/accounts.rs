@@ -194,10 +194,15 @@ fn compose_form(
         .and_then(|m| m.signature.clone())
         .filter(|_| account.kind == AccountKind::Collective)
         .unwrap_or_default();
+    let without_approval = members
+        .iter()
+        .find(|m| Some(m.user_id) == context.staff.user_id)
+        .is_some_and(|m| m.permissions.post_without_approval);
     html! {
         h2 { "Compose" }
         form id="compose" method="post" action=(format!("/staff/accounts/{}/posts", account.id)) enctype="multipart/form-data"
-            data-csrf=(context.session.csrf_token) data-account-kind=(account.kind.as_str()) data-signature=(signature) {
+            data-csrf=(context.session.csrf_token) data-account-kind=(account.kind.as_str()) data-signature=(signature)
+            data-without-approval=(if without_approval { "true" } else { "false" }) {
             (csrf_field(&context.session.csrf_token))
             @if !signature.is_empty() {
                 p.hint { "Your post will be signed \u{201c}" (signature) ": \u{2026}\u{201d}; the signature counts toward the length." }
@@ -207,6 +212,7 @@ fn compose_form(
             p.hint id="content-warning-hint" { "Shown before the text, which readers then open on purpose: for example \u{201c}Image of an injured dog\u{201d}. Up to 200 characters." }
             label for="text" { "Text" }
             textarea id="text" name="text" required aria-describedby="live-findings" {}
+            p id="counters" aria-live="off" {}
             div id="live-findings" aria-live="polite" {}
             p.hint { "Preview with the words the check points at marked:" }
             p id="live-preview" {}

@@ -197,6 +197,11 @@ pub async fn detail(
     let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
+        @if query.done.as_deref() == Some("submitted") {
+            // The compose box's copy of this text is no longer needed.
+            div id="draft-sent" hidden data-draft-key=(format!("bluelamp-draft:/staff/accounts/{}/posts", post.account_id.0)) {}
+            script src="/assets/compose.js" defer {}
+        }
         p id="post-status" { "Status: " strong { (status_label(post.status)) } ". Version " (post.version) "." }
         dl.post-context {
             dt { "Author" } dd { (author_name) }

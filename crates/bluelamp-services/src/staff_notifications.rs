@@ -33,18 +33,35 @@ pub(crate) async fn on_post_status(
     match post.status {
         PostStatus::Pending => {
             let author = users::get(conn, post.author_user_id).await?;
-            for member in accounts::members(conn, post.account_id).await? {
-                if member.permissions.approve && member.user_id != post.author_user_id {
-                    told.push(tell(
-                        member.user_id,
-                        "post-waiting",
-                        format!(
-                            "{} asks you to approve a post on @{}: \"{words}\"",
-                            author.display_name, account.handle
-                        ),
-                        format!("waiting:{}:{}:{}", post.id, post.version, member.user_id.0),
-                    ));
-                }
+            let mut approvers: Vec<UserId> = accounts::members(conn, post.account_id)
+                .await?
+                .into_iter()
+                .filter(|m| m.permissions.approve && m.user_id != post.author_user_id)
+                .map(|m| m.user_id)
+                .collect();
+            if approvers.is_empty() {
+                // No approver of its own: the force's fallback approvers are asked.
+                approvers = users::list(conn, Some(post.force_id))
+                    .await?
+                    .into_iter()
+                    .filter(|u| {
+                        !u.disabled
+                            && u.id != post.author_user_id
+                            && crate::posts::fallback_approver(u.role)
+                    })
+                    .map(|u| u.id)
+                    .collect();
+            }
+            for approver in approvers {
+                told.push(tell(
+                    approver,
+                    "post-waiting",
+                    format!(
+                        "{} asks you to approve a post on @{}: \"{words}\"",
+                        author.display_name, account.handle
+                    ),
+                    format!("waiting:{}:{}:{}", post.id, post.version, approver.0),
+                ));
             }
         }
         PostStatus::Scheduled if post.reviewed_by.is_some() => told.push(tell(

@@ -381,3 +381,54 @@ async fn a_time_from_the_compose_form_is_the_forces_local_time_in_summer_and_win
         );
     }
 }
+
+#[tokio::test]
+async fn a_supervisors_own_held_post_can_be_approved_by_the_forces_other_approvers() {
+    let app = TestApp::spawn().await;
+    // The sergeant is the beat account's only approver; the check holds this.
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let held = sergeant
+        .api("POST", &format!("/api/v1/accounts/{beat}/posts"), Some(&token), Some(json!({"text": "John Smith, 34, of Harbourside has been arrested on suspicion of burglary.", "channels": ["fediverse"]})))
+        .await;
+    assert_eq!(held.json()["post"]["status"], "pending", "{}", held.body);
+    let post = held.json()["post"].clone();
+    let own = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{}/approve", post["id"]),
+            Some(&token),
+            Some(json!({"version": post["version"], "reason": "mine"})),
+        )
+        .await;
+    assert_eq!(own.status, 403, "never one's own: {}", own.body);
+
+    // The comms team, not a member of the beat account, is asked and may approve.
+    let (comms, comms_token) = app.ready_to_post("comms.lewis").await;
+    let told = comms
+        .api(
+            "GET",
+            "/api/v1/staff-notifications",
+            Some(&comms_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(kinds(&told), ["post-waiting"], "{told}");
+    // An officer is no fallback approver.
+    let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
+    let not_theirs = officer
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{}/approve", post["id"]),
+            Some(&officer_token),
+            Some(json!({"version": post["version"], "reason": "ok"})),
+        )
+        .await;
+    assert_eq!(not_theirs.status, 403, "{}", not_theirs.body);
+    let approved = comms
+        .api("POST", &format!("/api/v1/posts/{}/approve", post["id"]), Some(&comms_token), Some(json!({"version": post["version"], "reason": "Named on charge; the custody sergeant confirmed it may be released."})))
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.json()["status"], "published", "{}", approved.body);
+}

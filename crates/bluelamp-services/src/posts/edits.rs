@@ -189,7 +189,7 @@ pub(super) async fn approve_edit(
     amended_text: Option<&str>,
 ) -> ServiceResult<posts::Post> {
     let approver = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let may_approve = may_approve_on(&mut tx, staff, &post).await?;
     let proposal = post.proposed_edit.clone();
     workflow::review_edit(
         proposal.is_some(),
@@ -250,7 +250,7 @@ pub(super) async fn reject_edit(
     reason: &str,
 ) -> ServiceResult<posts::Post> {
     let reviewer = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let may_approve = may_approve_on(&mut tx, staff, &post).await?;
     let proposal = post.proposed_edit.as_ref();
     workflow::review_edit(
         proposal.is_some(),

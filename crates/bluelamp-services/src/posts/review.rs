@@ -25,7 +25,7 @@ pub async fn approve(
     // An approver answers for the policy too: one who has not acknowledged the
     // current version may not approve until they have.
     crate::membership::require_policy(&mut tx, staff).await?;
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let may_approve = may_approve_on(&mut tx, staff, &post).await?;
     let scheduled = in_future(post.scheduled_at.as_deref());
     let next = workflow::approve(
         post.status,
@@ -106,7 +106,7 @@ pub async fn reject(
     if post.status != PostStatus::Pending && post.proposed_edit.is_some() {
         return reject_edit(tx, staff, post, expected_version, reason).await;
     }
-    let may_approve = may_approve_on(&mut tx, staff, post.account_id).await?;
+    let may_approve = may_approve_on(&mut tx, staff, &post).await?;
     workflow::reject(
         post.status,
         post.author_user_id,

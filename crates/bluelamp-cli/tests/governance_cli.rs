@@ -55,7 +55,7 @@ fn a_malformed_training_or_scoring_line_is_named() {
         );
     }
     // Nothing was filed by the failed split.
-    assert!(!d.join("corpus/governance/train.jsonl").exists());
+    assert!(!d.join("corpus/governance/train").exists());
 }
 
 #[test]
@@ -96,8 +96,8 @@ fn split_files_each_draft_once_and_refuses_an_id_already_filed() {
         None,
     );
     assert!(out.status.success(), "{}", text(&out));
-    let train =
-        std::fs::read_to_string(d.join("corpus/governance/train.jsonl")).unwrap_or_default();
+    let train = std::fs::read_to_string(d.join("corpus/governance/train/part-001.jsonl"))
+        .unwrap_or_default();
     let blind =
         std::fs::read_to_string(d.join("corpus/governance/blind.jsonl")).unwrap_or_default();
     assert_eq!(train.lines().count() + blind.lines().count(), 40);

@@ -37,7 +37,8 @@ pub enum GovernanceCommand {
     Split {
         /// The batch (JSONL in the format of corpus/governance/LABELLING.md).
         batch: PathBuf,
-        #[arg(long, default_value = "corpus/governance/train.jsonl")]
+        /// A file, or a directory of shards (the repository's: each kept small).
+        #[arg(long, default_value = "corpus/governance/train")]
         train: PathBuf,
         #[arg(long, default_value = "corpus/governance/blind.jsonl")]
         blind: PathBuf,
@@ -180,9 +181,12 @@ pub async fn run(command: GovernanceCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A corpus file, or a split directory of shards.
 fn read_corpus(path: &Path) -> anyhow::Result<Vec<LabelledDraft>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    if !path.exists() {
+        anyhow::bail!("reading {}: no such file or directory", path.display());
+    }
+    let text = super::corpus_files::read_split(path)?;
     parse_corpus(&text).with_context(|| format!("{}", path.display()))
 }
 

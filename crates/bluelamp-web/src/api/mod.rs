@@ -328,20 +328,13 @@ pub struct Reject {
     pub reason: String,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Resubmit {
-    pub version: i64,
-    pub text: String,
-}
-
 /// Write a refused or rejected post again (its author): checked afresh, it goes
 /// where a new post would.
 pub async fn resubmit_post(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,
     Path(id): Path<i64>,
-    ApiJson(input): ApiJson<Resubmit>,
+    ApiJson(input): ApiJson<Edit>,
 ) -> ApiResult {
     let submitted = services::posts::resubmit(
         &state.store,

@@ -95,6 +95,15 @@ async fn an_incident_updates_live_and_closes_as_a_record() {
         !page.body.contains("<image"),
         "no tiles unless the force sets a layer"
     );
+    assert!(
+        !page.body.contains("Earlier updates"),
+        "one update: nothing earlier"
+    );
+    let record = public.get("/forces/demo/incidents/INC-1/updates").await;
+    assert!(
+        record.body.contains("Road closed: A548 Coast Road"),
+        "the full record"
+    );
 
     // A force that configures a tile layer gets street-map tiles under the drawing;
     // a template that is not https with every placeholder is refused.
@@ -417,4 +426,38 @@ async fn other_speaking_accounts_share_every_update() {
     .await
     .unwrap();
     assert_eq!(audited.0, 1);
+}
+
+#[tokio::test]
+async fn a_long_incident_shows_its_newest_updates_and_links_the_full_record() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let t = Some(token.as_str());
+    let corporate = sergeant.account_id(&token, "democonstabulary").await;
+    let opened = sergeant
+        .api("POST", "/api/v1/incidents", t, Some(json!({"reference": "INC-L", "title": "Flooding", "area": "Towyn", "severity": "medium", "account_id": corporate})))
+        .await;
+    assert_eq!(opened.status, 201, "{}", opened.body);
+    for n in 1..=42 {
+        let update = sergeant
+            .api("POST", "/api/v1/incidents/INC-L/updates", t, Some(json!({"text": format!("Update number {n}: water levels are being watched."), "facts": [], "channels": ["fediverse"]})))
+            .await;
+        assert_eq!(update.status, 201, "{}", update.body);
+    }
+    let page = app.client().get("/forces/demo/incidents/INC-L").await;
+    assert!(page.body.contains("Update number 42:") && page.body.contains("Update number 3:"));
+    assert!(
+        !page.body.contains("Update number 2:"),
+        "only the newest 40 on the live page"
+    );
+    assert!(
+        page.body.contains("Earlier updates (2 more)"),
+        "{}",
+        page.body
+    );
+    let record = app
+        .client()
+        .get("/forces/demo/incidents/INC-L/updates")
+        .await;
+    assert!(record.body.contains("Update number 1:") && record.body.contains("Update number 42:"));
 }

@@ -27,22 +27,53 @@ use crate::AppState;
 /// (one indexed read) works the same across server processes and backends.
 const LIVE_POLL: Duration = Duration::from_secs(2);
 
+/// The live page shows this many of the newest updates (a phone on a mobile
+/// network during an incident should not load hundreds); the rest are one link
+/// away on the full record, and the map always draws every update's facts.
+pub const LIVE_PAGE_UPDATES: usize = 40;
+
 pub async fn page(
     State(state): State<AppState>,
     Path((code, reference)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let key = format!("incident:{code}:{reference}");
-    let document = cached(&state, key, || build_page(&state, &code, &reference)).await?;
+    let document = cached(&state, key, || build_page(&state, &code, &reference, false)).await?;
     Ok(serve(&headers, &document))
 }
 
-async fn build_page(state: &AppState, code: &str, reference: &str) -> Result<Cached, PageError> {
+/// Every update, oldest included: the incident's full public record.
+pub async fn all_updates(
+    State(state): State<AppState>,
+    Path((code, reference)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let key = format!("incident-all:{code}:{reference}");
+    let document = cached(&state, key, || build_page(&state, &code, &reference, true)).await?;
+    Ok(serve(&headers, &document))
+}
+
+async fn build_page(
+    state: &AppState,
+    code: &str,
+    reference: &str,
+    all: bool,
+) -> Result<Cached, PageError> {
     let view = incidents::public(&state.store, code, reference).await?;
+    let shown = if all {
+        view.updates.len()
+    } else {
+        LIVE_PAGE_UPDATES
+    };
+    let earlier = view.updates.len().saturating_sub(shown);
     let listing = bluelamp_services::public::listing_of(
         &state.store,
         view.force.clone(),
-        view.updates.iter().map(|(p, _)| p.clone()).collect(),
+        view.updates
+            .iter()
+            .take(shown)
+            .map(|(p, _)| p.clone())
+            .collect(),
     )
     .await?;
     let (force, found) = (&view.force, &view.incident);
@@ -69,6 +100,9 @@ async fn build_page(state: &AppState, code: &str, reference: &str) -> Result<Cac
                     (post_article(force, post, listing.account_of(post), &listing.media_of(post.id), true))
                 }
                 @if listing.posts.is_empty() { p { "No updates yet." } }
+            }
+            @if earlier > 0 {
+                p { a href=(format!("{path}/updates")) { "Earlier updates (" (earlier) " more): the full record" } }
             }
         }
         script src="/assets/incident.js" defer {}

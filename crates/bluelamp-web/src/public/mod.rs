@@ -80,6 +80,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/forces/{code}/incidents/{reference}", get(incidents::page))
         .route(
+            "/forces/{code}/incidents/{reference}/updates",
+            get(incidents::all_updates),
+        )
+        .route(
             "/forces/{code}/incidents/{reference}/live",
             get(incidents::live),
         );

@@ -2,6 +2,7 @@
 //! needs at a glance: who wrote it, on which account, why it waits and for how
 //! long.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use bluelamp_domain::{AccountId, Action, PostStatus, UserId};
@@ -48,13 +49,11 @@ async fn with_context(
     let mut handles: HashMap<AccountId, String> = HashMap::new();
     let mut listed = Vec::with_capacity(found.len());
     for post in found {
-        if !authors.contains_key(&post.author_user_id) {
-            let user = users::get(conn, post.author_user_id).await?;
-            authors.insert(post.author_user_id, user.display_name);
+        if let Entry::Vacant(slot) = authors.entry(post.author_user_id) {
+            slot.insert(users::get(conn, post.author_user_id).await?.display_name);
         }
-        if !handles.contains_key(&post.account_id) {
-            let account = accounts::get(conn, post.account_id).await?;
-            handles.insert(post.account_id, account.handle);
+        if let Entry::Vacant(slot) = handles.entry(post.account_id) {
+            slot.insert(accounts::get(conn, post.account_id).await?.handle);
         }
         let waits = waits_because(&post);
         let since = match &post.proposed_edit {

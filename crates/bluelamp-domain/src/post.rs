@@ -298,6 +298,13 @@ pub fn actions(
 pub fn may_delete(current: PostStatus) -> Result<(), WorkflowError> {
     match current {
         PostStatus::Deleted => Err(WorkflowError::NotDeletable("deleted")),
+        // It never went out: kept as the record, and written again rather than deleted.
+        PostStatus::Refused => Err(WorkflowError::NotDeletable(
+            "refused: it never went out and is kept as the record; write it again instead",
+        )),
+        PostStatus::Rejected => Err(WorkflowError::NotDeletable(
+            "rejected: it never went out and is kept as the record; write it again instead",
+        )),
         _ => Ok(()),
     }
 }
@@ -446,5 +453,8 @@ mod tests {
         assert!(may_edit(PostStatus::Refused).is_err());
         assert!(may_edit(PostStatus::Published).is_ok());
         assert!(may_delete(PostStatus::Deleted).is_err());
+        assert!(may_delete(PostStatus::Refused).is_err());
+        assert!(may_delete(PostStatus::Rejected).is_err());
+        assert!(may_delete(PostStatus::Pending).is_ok());
     }
 }

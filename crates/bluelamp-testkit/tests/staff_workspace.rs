@@ -432,3 +432,84 @@ async fn a_supervisors_own_held_post_can_be_approved_by_the_forces_other_approve
     assert_eq!(approved.status, 200, "{}", approved.body);
     assert_eq!(approved.json()["status"], "published", "{}", approved.body);
 }
+
+#[tokio::test]
+async fn deleting_asks_for_confirmation_and_a_refused_post_is_kept() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let t = Some(token.as_str());
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let posted = sergeant
+        .api("POST", &format!("/api/v1/accounts/{beat}/posts"), t, Some(json!({"text": "Bike marking at the library on Saturday.", "channels": ["fediverse"]})))
+        .await;
+    assert_eq!(
+        posted.json()["post"]["status"],
+        "published",
+        "{}",
+        posted.body
+    );
+    let id = posted.json()["post"]["id"].as_i64().unwrap();
+    let page = format!("/staff/posts/{id}");
+    let version = posted.json()["post"]["version"].to_string();
+    let unconfirmed = sergeant
+        .submit(
+            &page,
+            &format!("{page}/delete"),
+            &[("version", version.as_str()), ("reason", "duplicate")],
+        )
+        .await;
+    assert_eq!(unconfirmed.status, 400, "{}", unconfirmed.body);
+    assert!(
+        unconfirmed.body.contains("Nothing was deleted"),
+        "{}",
+        unconfirmed.body
+    );
+    let still = sergeant
+        .api("GET", &format!("/api/v1/posts/{id}"), t, None)
+        .await;
+    assert_eq!(
+        still.json()["post"]["status"],
+        "published",
+        "{}",
+        still.body
+    );
+    let confirmed = sergeant
+        .submit(
+            &page,
+            &format!("{page}/delete"),
+            &[
+                ("version", version.as_str()),
+                ("reason", "duplicate"),
+                ("confirm", "yes"),
+            ],
+        )
+        .await;
+    assert!(confirmed.status < 400, "{}", confirmed.body);
+
+    // A refused post never went out: it is kept, not deleted, and not offered for it.
+    let refused = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            t,
+            Some(json!({"text": "Patrolling the harbour. ".repeat(30), "channels": ["fediverse"]})),
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let refused_id = refused.json()["post"]["id"].as_i64().unwrap();
+    assert!(!sergeant
+        .get(&format!("/staff/posts/{refused_id}"))
+        .await
+        .body
+        .contains("Delete post"));
+    let delete = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{refused_id}/delete"),
+            t,
+            Some(json!({"version": refused.json()["post"]["version"], "reason": "x"})),
+        )
+        .await;
+    assert_eq!(delete.status, 409, "{}", delete.body);
+    assert!(delete.body.contains("write it again"), "{}", delete.body);
+}

@@ -356,6 +356,10 @@ pub async fn detail(
                 input type="hidden" name="version" value=(post.version);
                 label for="delete-reason" { "Reason for deleting (kept in the audit trail)" }
                 input type="text" id="delete-reason" name="reason";
+                label for="confirm-delete" {
+                    input type="checkbox" id="confirm-delete" name="confirm" value="yes" required;
+                    " Yes, delete this post (a tombstone stays on the public page)"
+                }
                 button.secondary type="submit" { "Delete post" }
             }
         }
@@ -388,6 +392,9 @@ pub struct ReviewForm {
     text: Option<String>,
     #[serde(default)]
     reason: String,
+    /// The "yes, delete it" box of the delete form.
+    #[serde(default)]
+    confirm: Option<String>,
 }
 
 pub async fn approve(
@@ -478,6 +485,11 @@ pub async fn delete(
     Path(id): Path<i64>,
     form: StaffForm<ReviewForm>,
 ) -> Result<Response, PageError> {
+    if form.form.confirm.as_deref() != Some("yes") {
+        return Err(PageError(crate::error::WebError::bad_request(
+            "Nothing was deleted: tick \"Yes, delete this post\" to confirm.",
+        )));
+    }
     services::posts::delete(
         &state.store,
         &form.session.staff,

@@ -236,16 +236,18 @@ async fn seed_inbox(
     Ok(())
 }
 
+/// How the demo's people are named on the staff pages (as a force writes them:
+/// "PC", not "Pc").
 fn display_name(username: &str) -> String {
-    username
-        .split('.')
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    match username {
+        "admin" => "Server administrator",
+        "chief.admin" => "Force administrator",
+        "sgt.evans" => "Sgt Dafydd Evans",
+        "pc.morgan" => "PC Rhian Morgan",
+        "comms.lewis" => "Ceri Lewis (comms)",
+        "analyst.price" => "Sam Price (analyst)",
+        "partner.council" => "Harbourside Council safeguarding",
+        other => other,
+    }
+    .to_string()
 }

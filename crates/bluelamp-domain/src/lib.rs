@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod approval;
 pub mod audit;
 pub mod force;
 pub mod ids;
@@ -18,6 +19,7 @@ pub mod role;
 pub mod user;
 
 pub use account::{AccountKind, Handle, MembershipPermissions, Signature};
+pub use approval::{ApprovalStep, EscalationBar, GivenApproval};
 pub use audit::{AuditDraft, AuditRecord, ChainBreak};
 pub use force::{ForceCode, ForceSettings, LogoUrl, PublicDomain, TimeZoneName};
 pub use ids::{AccountId, ForceId, PolicyId, UserId};

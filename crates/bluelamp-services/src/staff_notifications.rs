@@ -33,35 +33,47 @@ pub(crate) async fn on_post_status(
     match post.status {
         PostStatus::Pending => {
             let author = users::get(conn, post.author_user_id).await?;
-            let mut approvers: Vec<UserId> = accounts::members(conn, post.account_id)
-                .await?
-                .into_iter()
-                .filter(|m| m.permissions.approve && m.user_id != post.author_user_id)
-                .map(|m| m.user_id)
-                .collect();
-            if approvers.is_empty() {
-                // No approver of its own: the force's fallback approvers are asked.
-                approvers = users::list(conn, Some(post.force_id))
-                    .await?
-                    .into_iter()
-                    .filter(|u| {
-                        !u.disabled
-                            && u.id != post.author_user_id
-                            && crate::posts::fallback_approver(u.role)
-                    })
-                    .map(|u| u.id)
-                    .collect();
-            }
-            for approver in approvers {
-                told.push(tell(
-                    approver,
-                    "post-waiting",
-                    format!(
-                        "{} asks you to approve a post on @{}: \"{words}\"",
-                        author.display_name, account.handle
-                    ),
-                    format!("waiting:{}:{}:{}", post.id, post.version, approver.0),
-                ));
+            let Some(waiting) = crate::posts::waiting(conn, post).await? else {
+                return Ok(());
+            };
+            let mut approvers = waiting.approvers.clone();
+            if let Some(reason) = &post.escalation_reason {
+                // An escalated refusal goes to those who may decide it.
+                let mut deciders = Vec::new();
+                for user in approvers {
+                    if crate::posts::fallback_approver(users::get(conn, user).await?.role) {
+                        deciders.push(user);
+                    }
+                }
+                approvers = deciders;
+                for approver in approvers {
+                    told.push(tell(
+                        approver,
+                        "post-escalated",
+                        format!(
+                            "{} asks you to overrule the check on a post for @{}: \"{reason}\"",
+                            author.display_name, account.handle
+                        ),
+                        format!("escalated:{}:{}:{}", post.id, post.version, approver.0),
+                    ));
+                }
+            } else {
+                let step = if waiting.steps > 1 {
+                    format!(" ({})", waiting.describe())
+                } else {
+                    String::new()
+                };
+                for approver in approvers {
+                    told.push(tell(
+                        approver,
+                        "post-waiting",
+                        format!(
+                            "{} asks you to approve a post on @{}{step}: \"{words}\"",
+                            author.display_name, account.handle
+                        ),
+                        format!("waiting:{}:{}:{}", post.id, post.version, approver.0),
+                    ));
+                }
             }
         }
         PostStatus::Scheduled if post.reviewed_by.is_some() => told.push(tell(

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod appeals;
+pub mod approvals;
 pub mod audit;
 pub mod canned;
 pub mod cases;
@@ -433,6 +434,12 @@ fn migrator(backend: Backend) -> Migrator {
             "staff_notifications",
             include_str!("../migrations/sqlite/0024_staff_notifications.sql"),
             include_str!("../migrations/postgres/0024_staff_notifications.sql"),
+        ),
+        (
+            25,
+            "approval_steps_escalation_delivery",
+            include_str!("../migrations/sqlite/0025_approval_steps_escalation_delivery.sql"),
+            include_str!("../migrations/postgres/0025_approval_steps_escalation_delivery.sql"),
         ),
     ];
     let migrations = files

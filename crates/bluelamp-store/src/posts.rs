@@ -41,6 +41,10 @@ pub struct Post {
     /// An edit of this approved post waiting for a supervisor; the public keeps
     /// seeing `body` until it is approved.
     pub proposed_edit: Option<ProposedEdit>,
+    /// Set when the author escalated a refused draft to a supervisor: why.
+    pub escalation_reason: Option<String>,
+    /// The documented waiver or court order an escalation relies on.
+    pub waiver_reference: Option<String>,
 }
 
 /// An edit waiting for approval on a post that is already approved.
@@ -64,7 +68,7 @@ impl Post {
 const COLUMNS: &str = "id, force_id, account_id, author_user_id, text, body, status, version, \
     kind, channels, reply_to_post_id, link_kind, link_ref, decision, findings, scheduled_at, \
     published_at, created_at, updated_at, deleted_at, reviewed_by, review_note, content_warning, \
-    proposed_text, proposed_body, proposed_by, proposed_decision, proposed_findings, proposed_at";
+    proposed_text, proposed_body, proposed_by, proposed_decision, proposed_findings, proposed_at, escalation_reason, waiver_reference";
 
 fn post_from(row: &AnyRow) -> Result<Post> {
     let status: String = row.try_get("status")?;
@@ -96,6 +100,8 @@ fn post_from(row: &AnyRow) -> Result<Post> {
         review_note: row.try_get("review_note")?,
         content_warning: row.try_get("content_warning")?,
         proposed_edit: proposed_from(row)?,
+        escalation_reason: row.try_get("escalation_reason")?,
+        waiver_reference: row.try_get("waiver_reference")?,
     })
 }
 
@@ -234,6 +240,32 @@ pub async fn set_status(
     updated_or_stale(conn, id, row).await
 }
 
+/// Send a refused post to the approval queue with the author's reason for
+/// escalating it (and the waiver or court order it relies on), if it is still at
+/// `expected_version`.
+pub async fn escalate(
+    conn: &mut AnyConnection,
+    id: i64,
+    expected_version: i64,
+    reason: &str,
+    waiver_reference: Option<&str>,
+) -> Result<Post> {
+    let row = sqlx::query(&format!(
+        "UPDATE posts SET status = $1, version = version + 1, updated_at = $2, \
+         escalation_reason = $3, waiver_reference = $4 \
+         WHERE id = $5 AND version = $6 RETURNING {COLUMNS}"
+    ))
+    .bind(PostStatus::Pending.as_str())
+    .bind(now_text())
+    .bind(reason)
+    .bind(waiver_reference)
+    .bind(id)
+    .bind(expected_version)
+    .fetch_optional(&mut *conn)
+    .await?;
+    updated_or_stale(conn, id, row).await
+}
+
 /// Replace a post's text (keeping the old text as a revision) if it is still at
 /// `expected_version`.
 #[allow(clippy::too_many_arguments)]
@@ -264,10 +296,16 @@ pub async fn edit(
     .bind(now_text())
     .execute(&mut *conn)
     .await?;
+    // An approval is of the words approved: new words on a post still in the
+    // queue start its approval chain again (a published post keeps its record).
+    if before.status != PostStatus::Published {
+        crate::approvals::clear(conn, id).await?;
+    }
     let row = sqlx::query(&format!(
         "UPDATE posts SET text = $1, body = $2, decision = $3, findings = $4, version = version + 1, \
          updated_at = $5, proposed_text = NULL, proposed_body = NULL, proposed_by = NULL, \
-         proposed_decision = NULL, proposed_findings = NULL, proposed_at = NULL \
+         proposed_decision = NULL, proposed_findings = NULL, proposed_at = NULL, \
+         escalation_reason = NULL, waiver_reference = NULL \
          WHERE id = $6 AND version = $7 RETURNING {COLUMNS}"
     ))
     .bind(text)

@@ -37,12 +37,17 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}", get(api::get_account))
         .route("/accounts/{id}/members", put(api::set_member))
         .route("/accounts/{id}/away-reply", put(api::set_away_reply))
+        .route(
+            "/accounts/{id}/approval-steps",
+            get(api::approval_steps).put(api::set_approval_steps),
+        )
         .route("/accounts/{id}/posts", post(api::create_post))
         .route("/posts", get(api::list_posts))
         .route("/posts/{id}", get(api::get_post).patch(api::edit_post))
         .route("/posts/{id}/approve", post(api::approve_post))
         .route("/posts/{id}/reject", post(api::reject_post))
         .route("/posts/{id}/resubmit", post(api::resubmit_post))
+        .route("/posts/{id}/escalate", post(api::escalate_post))
         .route("/posts/{id}/report", post(api::report_post))
         .route("/posts/{id}/delete", post(api::delete_post))
         .route("/posts/{id}/share", post(api::share_post))

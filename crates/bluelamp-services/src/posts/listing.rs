@@ -19,21 +19,33 @@ pub struct Listed {
     pub author_name: String,
     pub account_handle: String,
     /// Why a waiting post waits (None when it does not).
-    pub waits_because: Option<&'static str>,
+    pub waits_because: Option<String>,
     /// Minutes since it was submitted (or its edit proposed), while it waits.
     pub waiting_minutes: Option<i64>,
 }
 
-/// Why `post` is in the approval queue.
-fn waits_because(post: &posts::Post) -> Option<&'static str> {
+/// Why `post` is in the approval queue, and for whom it waits.
+async fn waits_because(
+    conn: &mut AnyConnection,
+    post: &posts::Post,
+) -> ServiceResult<Option<String>> {
     if post.proposed_edit.is_some() {
-        return Some("an edit of an approved post");
+        return Ok(Some("an edit of an approved post".into()));
     }
-    (post.status == PostStatus::Pending).then_some(if post.decision == "hold" {
+    if post.status != PostStatus::Pending {
+        return Ok(None);
+    }
+    let why = if post.escalation_reason.is_some() {
+        "the check refused it and its author escalated it"
+    } else if post.decision == "hold" {
         "the check held it for a supervisor"
     } else {
         "the author posts with approval"
-    })
+    };
+    Ok(Some(match super::waiting(conn, post).await? {
+        Some(waiting) if waiting.steps > 1 => format!("{why}; now at {}", waiting.describe()),
+        _ => why.to_string(),
+    }))
 }
 
 fn minutes_since(at: &str) -> Option<i64> {
@@ -55,7 +67,7 @@ async fn with_context(
         if let Entry::Vacant(slot) = handles.entry(post.account_id) {
             slot.insert(accounts::get(conn, post.account_id).await?.handle);
         }
-        let waits = waits_because(&post);
+        let waits = waits_because(conn, &post).await?;
         let since = match &post.proposed_edit {
             Some(edit) => edit.proposed_at.clone(),
             None => post.created_at.clone(),
@@ -63,8 +75,8 @@ async fn with_context(
         listed.push(Listed {
             author_name: authors[&post.author_user_id].clone(),
             account_handle: handles[&post.account_id].clone(),
+            waiting_minutes: waits.as_ref().and_then(|_| minutes_since(&since)),
             waits_because: waits,
-            waiting_minutes: waits.and_then(|_| minutes_since(&since)),
             post,
         });
     }

@@ -16,8 +16,10 @@ use crate::auth::entry;
 use crate::force_rules::ForceEngines;
 use crate::{notifications, ServiceError, ServiceResult, Staff};
 
+mod chain;
 mod drafts;
 mod edits;
+mod escalation;
 mod linked;
 mod listing;
 mod review;
@@ -30,7 +32,10 @@ pub(crate) use linked::with_case_context;
 
 use crate::membership::posting_member;
 pub use crate::runner::JobOutcome;
+pub(crate) use chain::waiting;
+pub use chain::{set_steps as set_approval_steps, steps as approval_steps, StepInput, Waiting};
 pub use edits::{edit, resubmit};
+pub use escalation::{escalate, MAX_REASON_CHARS};
 pub use listing::{mine, queue, Listed};
 pub use review::{approve, reject};
 pub use scheduling::{
@@ -457,6 +462,16 @@ async fn may_approve_on(
     let Some(user) = staff.user_id else {
         return Ok(false);
     };
+    if post.status == PostStatus::Pending && post.proposed_edit.is_none() {
+        // An escalated refusal is for a supervisor, the comms team or an
+        // administrator, whatever the account's chain says.
+        if post.decision == Decision::Refuse.as_str() && !fallback_approver(staff.role) {
+            return Ok(false);
+        }
+        return Ok(chain::waiting(conn, post)
+            .await?
+            .is_some_and(|w| w.approvers.contains(&user)));
+    }
     if accounts::member(conn, post.account_id, user)
         .await?
         .is_some_and(|m| m.permissions.approve)
@@ -633,6 +648,29 @@ pub struct PostDetail {
     pub media: Vec<media::Media>,
     pub may_approve: bool,
     pub actions: workflow::PostActions,
+    /// Where it waits in its approval chain (a waiting post only).
+    pub waiting: Option<Waiting>,
+    /// The approvals given so far: who (by name), at which step, and why.
+    pub approvals: Vec<GivenBy>,
+    /// What escalating this refused post needs (the author's own refused post
+    /// only): `None` when it cannot be escalated.
+    pub escalation: Option<EscalationNeeds>,
+}
+
+/// One approval given, for the review page.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct GivenBy {
+    pub step: usize,
+    pub name: String,
+    pub rationale: Option<String>,
+    pub at: String,
+}
+
+/// What escalating a refused post needs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct EscalationNeeds {
+    /// A written waiver or court order must be referenced.
+    pub waiver: bool,
 }
 
 pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<PostDetail> {
@@ -656,6 +694,31 @@ pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Post
             moderates: moderates(staff.role),
         },
     );
+    let waiting = if post.status == PostStatus::Pending && post.proposed_edit.is_none() {
+        chain::waiting(&mut conn, &post).await?
+    } else {
+        None
+    };
+    let mut approvals = Vec::new();
+    for given in bluelamp_store::approvals::given(&mut conn, id).await? {
+        approvals.push(GivenBy {
+            step: given.step,
+            name: bluelamp_store::users::get(&mut conn, given.user_id)
+                .await?
+                .display_name,
+            rationale: given.rationale,
+            at: given.created_at,
+        });
+    }
+    let escalation = (post.status == PostStatus::Refused
+        && staff.user_id == Some(post.author_user_id))
+    .then(|| escalation::bar(&post))
+    .and_then(|bar| match bar {
+        bluelamp_domain::EscalationBar::Never(_) => None,
+        bar => Some(EscalationNeeds {
+            waiver: bar == bluelamp_domain::EscalationBar::Waiver,
+        }),
+    });
     Ok(PostDetail {
         post,
         author_name,
@@ -664,6 +727,9 @@ pub async fn detail(store: &Store, staff: &Staff, id: i64) -> ServiceResult<Post
         media,
         may_approve,
         actions,
+        waiting,
+        approvals,
+        escalation,
     })
 }
 

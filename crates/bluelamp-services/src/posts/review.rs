@@ -26,6 +26,7 @@ pub async fn approve(
     // current version may not approve until they have.
     crate::membership::require_policy(&mut tx, staff).await?;
     let may_approve = may_approve_on(&mut tx, staff, &post).await?;
+    let waiting = super::waiting(&mut tx, &post).await?;
     let scheduled = in_future(post.scheduled_at.as_deref());
     let next = workflow::approve(
         post.status,
@@ -37,6 +38,18 @@ pub async fn approve(
     .map_err(workflow_error)?;
     if post.version != expected_version {
         return Err(stale(id));
+    }
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(reason) = reason {
+        if reason.chars().count() > super::MAX_REASON_CHARS {
+            return Err(invalid(
+                "reason",
+                format!(
+                    "a rationale is at most {} characters",
+                    super::MAX_REASON_CHARS
+                ),
+            ));
+        }
     }
     if let Some(text) = edited_text
         .map(str::trim)
@@ -61,7 +74,9 @@ pub async fn approve(
         )
         .await?;
     }
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if post.decision == Decision::Refuse.as_str() {
+        approve_refusal(&post, reason)?;
+    }
     if post.decision == Decision::Hold.as_str() {
         let Some(reason) = reason else {
             return Err(invalid(
@@ -70,6 +85,22 @@ pub async fn approve(
             ));
         };
         crate::governance_feedback::record_held_approval(&mut tx, staff, &post, reason).await?;
+    }
+    // This approval satisfies the step the post waits at; a chain with more steps
+    // keeps it waiting for the next one, whose approvers are told.
+    let step = waiting.map_or(0, |w| w.step);
+    bluelamp_store::approvals::record(&mut tx, id, step, approver, reason).await?;
+    if let Some(next_step) = super::waiting(&mut tx, &post).await? {
+        let post =
+            posts::set_status(&mut tx, id, post.version, PostStatus::Pending, None, None).await?;
+        crate::staff_notifications::on_post_status(&mut tx, &post).await?;
+        let mut draft = entry(staff, "post.approve-step", "post", id);
+        draft.after = Some(
+            json!({"step": step + 1, "next": next_step.describe(), "reason": reason}).to_string(),
+        );
+        audit::append(&mut tx, draft).await?;
+        tx.commit().await?;
+        return Ok(post);
     }
     let before = post.clone();
     let post = posts::set_status(&mut tx, id, post.version, next, Some(approver), reason).await?;
@@ -89,6 +120,35 @@ pub async fn approve(
     audit::append(&mut tx, draft).await?;
     tx.commit().await?;
     Ok(post)
+}
+
+/// An escalated refusal may be approved only with a rationale, never when it does
+/// not fit a network, and for lifelong anonymity or a child's identity only with
+/// the documented waiver or court order its author referenced.
+fn approve_refusal(post: &posts::Post, reason: Option<&str>) -> ServiceResult<()> {
+    if post.escalation_reason.is_none() {
+        return Err(ServiceError::Conflict(
+            "The governance check refused this post and its author has not escalated it.".into(),
+        ));
+    }
+    match super::escalation::bar(post) {
+        bluelamp_domain::EscalationBar::Never(why) => {
+            return Err(ServiceError::Conflict(why.into()))
+        }
+        bluelamp_domain::EscalationBar::Waiver if post.waiver_reference.is_none() => {
+            return Err(ServiceError::Conflict(
+                "The law keeps this person anonymous: it can be approved only with a documented waiver or court order, and none is referenced.".into(),
+            ))
+        }
+        _ => {}
+    }
+    if reason.is_none() {
+        return Err(invalid(
+            "reason",
+            "The check refused this post: record your rationale for approving it (it is audited).",
+        ));
+    }
+    Ok(())
 }
 
 /// Reject a pending post with a reason the author sees.

@@ -166,6 +166,35 @@ pub async fn set_away_reply(
     ok(json!({"away_reply": saved}))
 }
 
+/// An account's approval steps (empty: any member who may approve).
+pub async fn approval_steps(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    let steps = services::posts::approval_steps(&state.store, &staff, AccountId(id)).await?;
+    ok(json!({"steps": steps}))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSteps {
+    steps: Vec<services::posts::StepInput>,
+}
+
+/// Replace an account's approval steps.
+pub async fn set_approval_steps(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ApprovalSteps>,
+) -> ApiResult {
+    let steps =
+        services::posts::set_approval_steps(&state.store, &staff, AccountId(id), &input.steps)
+            .await?;
+    ok(json!({"steps": steps}))
+}
+
 pub async fn set_member(
     State(state): State<AppState>,
     ApiStaff(staff): ApiStaff,
@@ -347,6 +376,34 @@ pub async fn resubmit_post(
     .await?;
     state.public_changed();
     submitted_response(&submitted, json!({}))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Escalate {
+    version: i64,
+    reason: String,
+    #[serde(default)]
+    waiver: Option<String>,
+}
+
+/// Send a refused post to a supervisor with the author's reason.
+pub async fn escalate_post(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<Escalate>,
+) -> ApiResult {
+    let post = services::posts::escalate(
+        &state.store,
+        &staff,
+        id,
+        input.version,
+        &input.reason,
+        input.waiver.as_deref(),
+    )
+    .await?;
+    ok(post)
 }
 
 pub async fn reject_post(

@@ -92,6 +92,8 @@ pub async fn detail(
         services::accounts::get_account(&state.store, &context.staff, AccountId(id)).await?;
     let may_manage = context.staff.authorize(Action::ManageAccounts).is_ok();
     let away = services::accounts::away_reply(&state.store, &context.staff, AccountId(id)).await?;
+    let steps =
+        services::posts::approval_steps(&state.store, &context.staff, AccountId(id)).await?;
     let csrf = &context.session.csrf_token;
     let local = services::inbox::sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
@@ -131,6 +133,7 @@ pub async fn detail(
                 }
                 button type="submit" { "Save member" }
             }
+            (steps_form(csrf, account.id, &steps))
             h2 { "Out-of-hours auto-reply" }
             form method="post" action=(format!("/staff/accounts/{}/away-reply", account.id)) {
                 (csrf_field(csrf))
@@ -283,5 +286,74 @@ pub async fn set_away_reply(
     Ok(crate::staff::done(
         &format!("/staff/accounts/{id}"),
         "away-reply-saved",
+    ))
+}
+
+/// Rows offered on the approval-steps form: the steps there are and one spare.
+const STEP_ROWS: usize = 3;
+
+fn steps_form(
+    csrf: &str,
+    account: AccountId,
+    steps: &[services::posts::StepInput],
+) -> maud::Markup {
+    html! {
+        h2 id="approval-steps" { "Approval steps" }
+        p.hint { "Posts that need approval pass each step in turn (for example a supervisor, then the comms team). A step is satisfied by any one of its approvers, or by all of them. With no steps, any member who may approve will do." }
+        form method="post" action=(format!("/staff/accounts/{}/approval-steps", account.0)) {
+            (csrf_field(csrf))
+            @for row in 0..STEP_ROWS.max(steps.len() + 1) {
+                @let step = steps.get(row);
+                fieldset {
+                    legend { "Step " (row + 1) }
+                    label for=(format!("step{}-name", row + 1)) { "Name (for example Duty sergeant)" }
+                    input type="text" id=(format!("step{}-name", row + 1)) name=(format!("step{}_name", row + 1)) maxlength="60" value=(step.map(|s| s.name.as_str()).unwrap_or(""));
+                    label for=(format!("step{}-approvers", row + 1)) { "Approvers: usernames, separated by commas" }
+                    input type="text" id=(format!("step{}-approvers", row + 1)) name=(format!("step{}_approvers", row + 1)) value=(step.map(|s| s.approvers.join(", ")).unwrap_or_default());
+                    label {
+                        input type="checkbox" name=(format!("step{}_all", row + 1)) value="true" checked[step.is_some_and(|s| s.needs_all)];
+                        " All of them must approve (otherwise any one)"
+                    }
+                }
+            }
+            button type="submit" id="save-steps" { "Save approval steps" }
+        }
+    }
+}
+
+/// Save the approval steps: rows left blank are dropped.
+pub async fn set_approval_steps(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: crate::auth::StaffForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let field = |name: String| {
+        form.form
+            .get(&name)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut steps = Vec::new();
+    for row in 1..=bluelamp_domain::approval::MAX_STEPS + 1 {
+        let name = field(format!("step{row}_name"));
+        let approvers = field(format!("step{row}_approvers"));
+        if name.is_empty() && approvers.is_empty() {
+            continue;
+        }
+        steps.push(services::posts::StepInput {
+            name,
+            needs_all: field(format!("step{row}_all")) == "true",
+            approvers: approvers
+                .split(',')
+                .map(|u| u.trim().to_string())
+                .filter(|u| !u.is_empty())
+                .collect(),
+        });
+    }
+    services::posts::set_approval_steps(&state.store, &form.session.staff, AccountId(id), &steps)
+        .await?;
+    Ok(crate::staff::done(
+        &format!("/staff/accounts/{id}"),
+        "steps-saved",
     ))
 }

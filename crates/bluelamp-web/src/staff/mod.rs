@@ -68,6 +68,10 @@ pub fn routes() -> Router<AppState> {
             post(accounts::set_away_reply),
         )
         .route(
+            "/staff/accounts/{id}/approval-steps",
+            post(accounts::set_approval_steps),
+        )
+        .route(
             "/staff/accounts/{id}/posts",
             post(posts::compose).layer(axum::extract::DefaultBodyLimit::max(
                 crate::uploads::MAX_UPLOAD_BYTES,
@@ -80,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/posts/{id}/report", post(posts::report))
         .route("/staff/posts/{id}/edit", post(posts::edit))
         .route("/staff/posts/{id}/resubmit", post(posts::resubmit))
+        .route("/staff/posts/{id}/escalate", post(posts::escalate))
         .route("/staff/posts/{id}/delete", post(posts::delete))
         .route("/staff/posts/{id}/share", post(posts::share))
         .route("/staff/posts/{id}/unshare", post(posts::unshare))
@@ -269,6 +274,8 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "away-reply-saved" => "The out-of-hours auto-reply is saved.",
         "posted" => "Your post is published.",
         "submitted" => "Your post has been submitted; its status is below.",
+        "escalated" => "Sent to a supervisor with your reason: they are told, and you will be told what they decide.",
+        "steps-saved" => "The approval steps are saved: posts now waiting follow them.",
         "refused-again" => "The check still refuses it: nothing went out. The findings below say why; your text is kept so you can change it again.",
         "approved" => "The post is approved.",
         "rejected" => "The post is rejected; the author will see your reason.",

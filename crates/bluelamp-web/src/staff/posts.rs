@@ -111,7 +111,7 @@ fn post_rows(posts: &[services::posts::Listed], local: &LocalClock) -> Markup {
                         td { "@" (listed.account_handle) }
                         td {
                             (status_label(post.status))
-                            @if let Some(why) = listed.waits_because { ": " (why) }
+                            @if let Some(why) = &listed.waits_because { ": " (why) }
                         }
                         td {
                             (local.display(post.scheduled_at.as_deref().unwrap_or(&post.created_at)))
@@ -188,6 +188,9 @@ pub async fn detail(
         revisions,
         media: attachments,
         actions,
+        waiting,
+        approvals,
+        escalation,
         ..
     } = services::posts::detail(&state.store, staff, id).await?;
     let csrf = &context.session.csrf_token;
@@ -209,6 +212,30 @@ pub async fn detail(
             dt { "Channels" } dd { (post.channels.join(", ")) }
             dt { "Written" } dd { (local.display(&post.created_at)) }
             @if let Some(at) = &post.published_at { dt { "Published" } dd { (local.display(at)) } }
+        }
+        @if let Some(waiting) = &waiting {
+            p id="post-waiting" {
+                "Waiting for " strong { (waiting.describe()) }
+                @if waiting.fallback { " (nobody of that step can approve it, so the force's supervisors, comms team and administrators may)" }
+                "."
+            }
+        }
+        @if let Some(reason) = &post.escalation_reason {
+            div.notice id="escalation" {
+                p { "The check refused this post; its author escalated it: " strong { (reason) } }
+                @if let Some(waiver) = &post.waiver_reference { p { "Waiver or court order: " strong { (waiver) } } }
+            }
+        }
+        @if !approvals.is_empty() {
+            section aria-labelledby="approvals" {
+                h2 id="approvals" { "Approvals given" }
+                ul {
+                    @for given in &approvals {
+                        li { "Step " (given.step + 1) ": " (given.name) ", " (local.display(&given.at))
+                            @if let Some(why) = &given.rationale { " — " (why) } }
+                    }
+                }
+            }
         }
         @if let (PostStatus::Scheduled | PostStatus::Pending, Some(at)) = (post.status, &post.scheduled_at) {
             p id="post-scheduled" { "Goes out at " strong { (local.display(at)) } "." }
@@ -308,7 +335,9 @@ pub async fn detail(
                     textarea id="approve-text" name="text" { (post.text) }
                     // Not `required`: an edit that clears the check needs no reason,
                     // and the server says so when one is missing.
-                    @if post.decision == "hold" {
+                    @if post.decision == "refuse" {
+                        label for="approve-reason" { "Your rationale for overruling the check (needed; audited)" }
+                    } @else if post.decision == "hold" {
                         label for="approve-reason" { "Why it may go out although the check held it (needed unless your edit clears the check; recorded, and the check learns from it)" }
                     } @else {
                         label for="approve-reason" { "Your rationale (optional; recorded in the audit trail)" }
@@ -335,6 +364,23 @@ pub async fn detail(
                     label for="write-again-text" { "Text" }
                     textarea id="write-again-text" name="text" rows="5" { (post.text) }
                     button type="submit" id="resubmit" { "Check and send again" }
+                }
+            }
+        }
+        @if let Some(needs) = &escalation {
+            section aria-labelledby="escalate" {
+                h2 id="escalate" { "Ask a supervisor to overrule the check" }
+                p { "If the check is wrong here, say why: a supervisor, the comms team or a force administrator decides, and their rationale is recorded." }
+                form method="post" action=(format!("/staff/posts/{}/escalate", post.id)) {
+                    (csrf_field(csrf))
+                    input type="hidden" name="version" value=(post.version);
+                    label for="escalate-reason" { "Why it should go out as written" }
+                    textarea id="escalate-reason" name="reason" rows="3" maxlength="2000" {}
+                    @if needs.waiver {
+                        label for="escalate-waiver" { "Reference of the written waiver or court order (the law keeps this person anonymous without one)" }
+                        input type="text" id="escalate-waiver" name="waiver" maxlength="200";
+                    }
+                    button.secondary type="submit" id="escalate-send" { "Escalate to a supervisor" }
                 }
             }
         }
@@ -395,6 +441,9 @@ pub struct ReviewForm {
     /// The "yes, delete it" box of the delete form.
     #[serde(default)]
     confirm: Option<String>,
+    /// The waiver or court order an escalation relies on.
+    #[serde(default)]
+    waiver: String,
 }
 
 pub async fn approve(
@@ -430,6 +479,23 @@ pub async fn reject(
     )
     .await?;
     Ok(done(&format!("/staff/posts/{id}"), "rejected"))
+}
+
+pub async fn escalate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<ReviewForm>,
+) -> Result<Response, PageError> {
+    services::posts::escalate(
+        &state.store,
+        &form.session.staff,
+        id,
+        form.form.version,
+        &form.form.reason,
+        Some(&form.form.waiver),
+    )
+    .await?;
+    Ok(done(&format!("/staff/posts/{id}"), "escalated"))
 }
 
 pub async fn edit(

@@ -106,7 +106,7 @@ async fn every_public_and_staff_page_passes_axe() {
         let error_page = path.ends_with("999999") || path.ends_with("abc");
         assert_eq!(
             error_page,
-            text.contains("Back to the staff home page"),
+            text.contains("Nothing you had already saved was lost"),
             "{path} should {}be an error page: {text}",
             if error_page { "" } else { "not " }
         );

@@ -95,6 +95,17 @@ async fn load_session(parts: &Parts, state: &AppState) -> Result<SessionContext,
     }
 }
 
+/// The logged-in staff session of a request, if it has one (second factor done),
+/// for layers that render outside a handler.
+pub(crate) async fn staff_context(parts: &Parts, state: &AppState) -> Result<SessionContext, ()> {
+    match load_session(parts, state).await {
+        Ok(context) if !context.session.second_factor_pending && !context.must_enrol_totp => {
+            Ok(context)
+        }
+        _ => Err(()),
+    }
+}
+
 /// A fully logged-in staff session (second factor done).
 pub struct StaffSession(pub SessionContext);
 

@@ -14,7 +14,22 @@ pub struct WebError {
     pub status: StatusCode,
     pub code: &'static str,
     pub detail: String,
+    /// The form field the error is about, when it is about one: the staff pages
+    /// show the message beside that field.
+    pub field: Option<&'static str>,
 }
+
+/// What an error page said, kept on the response so the staff layer can show the
+/// same message inside the staff navigation, beside the field it concerns.
+#[derive(Debug, Clone)]
+pub struct ShownError {
+    pub title: &'static str,
+    pub detail: String,
+    pub field: Option<&'static str>,
+}
+
+/// The header naming the field an error is about (read by `forms.js`).
+pub const FIELD_HEADER: &str = "x-bluelamp-field";
 
 impl WebError {
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
@@ -22,6 +37,7 @@ impl WebError {
             status,
             code,
             detail: detail.into(),
+            field: None,
         }
     }
 
@@ -58,7 +74,13 @@ impl From<ServiceError> for WebError {
                 );
             }
         };
-        WebError::new(status, code, error.to_string())
+        let field = match &error {
+            ServiceError::Invalid(invalid) => Some(invalid.field),
+            _ => None,
+        };
+        let mut web = WebError::new(status, code, error.to_string());
+        web.field = field;
+        web
     }
 }
 
@@ -89,9 +111,9 @@ impl<E: Into<WebError>> From<E> for PageError {
     }
 }
 
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let title = match self.0.status {
+impl PageError {
+    fn title(&self) -> &'static str {
+        match self.0.status {
             StatusCode::NOT_FOUND => "Page not found",
             StatusCode::FORBIDDEN => "Not allowed",
             StatusCode::UNAUTHORIZED => "Please log in",
@@ -99,8 +121,25 @@ impl IntoResponse for PageError {
             StatusCode::PAYLOAD_TOO_LARGE => "Too large",
             status if status.is_server_error() => "Something went wrong",
             _ => "That did not work",
-        };
-        let page = layout::error_page(self.0.status.as_u16(), title, &self.0.detail);
-        (self.0.status, page).into_response()
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = self.title();
+        let page = layout::error_page(self.0.status.as_u16(), title, &self.0.detail, self.0.field);
+        let mut response = (self.0.status, page).into_response();
+        if let Some(field) = self.0.field {
+            response
+                .headers_mut()
+                .insert(FIELD_HEADER, axum::http::HeaderValue::from_static(field));
+        }
+        response.extensions_mut().insert(ShownError {
+            title,
+            detail: self.0.detail,
+            field: self.0.field,
+        });
+        response
     }
 }

@@ -41,6 +41,7 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
                 link rel="manifest" href="/manifest.webmanifest";
                 link rel="icon" href="/assets/icon.svg" type="image/svg+xml";
                 meta name="theme-color" content="#0b3d91";
+                @if nav.is_some() { script src="/assets/forms.js" defer {} }
                 (head)
             }
             body {
@@ -77,15 +78,22 @@ pub fn page_with_head(title: &str, nav: Option<&Nav<'_>>, head: Markup, content:
     }
 }
 
-pub fn error_page(status: u16, title: &str, detail: &str) -> Markup {
-    page(
-        title,
-        None,
-        html! {
-            div.error role="alert" { p { (detail) } }
+pub fn error_page(status: u16, title: &str, detail: &str, field: Option<&str>) -> Markup {
+    page(title, None, error_body(status, detail, field, false))
+}
+
+/// The body of an error page; `staff` when it is shown inside the staff
+/// navigation. `data-error-detail` and `data-field` are what `forms.js` reads to
+/// put the message beside the field, on the page the form is still on.
+pub fn error_body(status: u16, detail: &str, field: Option<&str>, staff: bool) -> Markup {
+    html! {
+        div.error role="alert" data-field=[field] { p data-error-detail { (detail) } }
+        @if staff {
+            p.hint { "Error " (status) ". Nothing you had already saved was lost. Go back to the form to change what is wrong: what you typed is still there." }
+        } @else {
             p.hint { "Error " (status) ". " a href="/staff" { "Back to the staff home page" } " or " a href="/" { "the public site" } "." }
-        },
-    )
+        }
+    }
 }
 
 /// A hidden CSRF field for a staff form.

@@ -181,6 +181,10 @@ pub fn router(state: AppState) -> Router {
             get(|| asset(JS, crate::layout::COMPOSE_SCRIPT)),
         )
         .route(
+            "/assets/forms.js",
+            get(|| asset(JS, include_str!("../assets/forms.js"))),
+        )
+        .route(
             "/assets/inbox.js",
             get(|| asset(JS, include_str!("../assets/inbox.js"))),
         )
@@ -229,7 +233,7 @@ pub fn router(state: AppState) -> Router {
         .route("/forces/{code}/tags/{tag}", get(public::force_tag_page))
         .route("/staff/fediverse", get(fed::staff::page))
         .route("/staff/inbox/block", post(fed::staff::block))
-        .merge(staff::routes())
+        .merge(staff::routes(state.clone()))
         .merge(crate::mastodon::routes())
         .merge(public::subscribe::routes())
         .merge(public::submission_routes())

@@ -193,14 +193,16 @@ pub async fn set_steps(
                 Some(p) if p.force_id == Some(found.force_id) && !p.disabled => {
                     approvers.push(p.id)
                 }
-                _ => return Err(crate::error::invalid(
-                    "approvers",
-                    format!(
+                _ => {
+                    return Err(crate::error::invalid(
+                        "approvers",
+                        format!(
                         "step {}: there is no active member of this force's staff called \"{}\"",
                         index + 1,
                         username.chars().take(60).collect::<String>()
                     ),
-                )),
+                    ))
+                }
             }
         }
         steps.push(ApprovalStep {

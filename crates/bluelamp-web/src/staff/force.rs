@@ -34,7 +34,7 @@ fn notice_of(key: Option<&str>) -> Option<&'static str> {
 fn field_error(id: &str, error: Option<&str>) -> Markup {
     html! {
         @if let Some(message) = error {
-            p.error id=(format!("{id}-error")) role="alert" { (message) }
+            p.error.field-error id=(format!("{id}-error")) role="alert" { (message) }
         }
     }
 }

@@ -29,7 +29,7 @@ use crate::error::PageError;
 use crate::layout::{self, Nav, NavLink};
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/login", get(login::form).post(login::submit))
         .route(
@@ -167,24 +167,67 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/staff/tokens", post(settings::create_token))
         .route("/staff/tokens/{id}/revoke", post(settings::revoke_token))
-        // An extractor's refusal (a malformed id in the address, a form that is
-        // not a form) is plain text from the framework: a browser gets the same
-        // HTML error page as every other refusal instead.
-        .layer(axum::middleware::map_response(html_errors))
+        // Every refusal on a staff page is shown inside the staff navigation: an
+        // extractor's (a malformed id in the address, a form that is not a form,
+        // plain text from the framework) and a use case's alike.
+        .layer(axum::middleware::from_fn_with_state(state, staff_errors))
 }
 
-async fn html_errors(response: Response) -> Response {
-    crate::api::extract::rewrite_error_body(
-        response,
-        |content_type| {
-            content_type
-                .is_some_and(|v| v.starts_with("text/html") || v.starts_with("application/json"))
-        },
-        |status, detail| {
-            PageError(crate::error::WebError::new(status, "error", detail)).into_response()
-        },
-    )
-    .await
+/// Show a staff route's error inside the staff navigation (when the session is
+/// good), with the message beside the field it concerns for `forms.js`.
+async fn staff_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let shown = response
+        .extensions()
+        .get::<crate::error::ShownError>()
+        .cloned();
+    let (title, detail, field, response) = match shown {
+        Some(shown) => (shown.title, shown.detail, shown.field, response),
+        None => {
+            // Plain text or JSON from an extractor: read its message.
+            let mut said = None;
+            let rewritten = crate::api::extract::rewrite_error_body(
+                response,
+                |content_type| content_type.is_some_and(|v| v.starts_with("text/html")),
+                |status, detail| {
+                    said = Some(detail.clone());
+                    PageError(crate::error::WebError::new(status, "error", detail)).into_response()
+                },
+            )
+            .await;
+            match said {
+                Some(detail) => ("That did not work", detail, None, rewritten),
+                None => return rewritten,
+            }
+        }
+    };
+    let mut parts = axum::http::Request::new(()).into_parts().0;
+    parts.headers = headers;
+    let Ok(context) = crate::auth::staff_context(&parts, &state).await else {
+        return response;
+    };
+    let page = staff_page(
+        &context,
+        title,
+        crate::layout::error_body(status.as_u16(), &detail, field, true),
+    );
+    let (old, _) = response.into_parts();
+    let mut rewritten = (status, page).into_response();
+    for (name, value) in old.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
 }
 
 pub(crate) use inbox::{announce_urgent, inbox_alerts_from_other_processes};

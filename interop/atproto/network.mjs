@@ -15,7 +15,7 @@
 //                    (default postgres://postgres@127.0.0.1:5432/test)
 //   REDIS_HOST       only asserted by dev-env, never connected to (default 127.0.0.1:6379)
 //   LOG_ENABLED=true turn on the services' pino logs (sent to stderr)
-//   ATPROTO_SCHEMA   base schema name (default bluelamp_atproto_<pid>)
+//   ATPROTO_SCHEMA   base schema name, [A-Za-z_]+ (default bluelamp_atproto_<pid in letters>)
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,8 +39,11 @@ if (/^(true|t|1)$/i.test(process.env.LOG_ENABLED ?? '') && !process.env.LOG_DEST
 process.env.REDIS_HOST ||= '127.0.0.1:6379';
 const dbPostgresUrl =
   process.env.DB_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const schemaBase = process.env.ATPROTO_SCHEMA || `bluelamp_atproto_${process.pid}`;
-if (!/^[a-z_][a-z0-9_]*$/.test(schemaBase)) throw new Error(`bad schema name ${schemaBase}`);
+// bsync only accepts [A-Za-z_] in schema names, so the pid is spelled in
+// letters (digit d -> letter 'a'+d): pid 11448 -> bluelamp_atproto_bbeei.
+const pidLetters = String(process.pid).replace(/\d/g, (d) => String.fromCharCode(97 + Number(d)));
+const schemaBase = process.env.ATPROTO_SCHEMA || `bluelamp_atproto_${pidLetters}`;
+if (!/^[A-Za-z_]+$/.test(schemaBase)) throw new Error(`schema name must be [A-Za-z_]+: ${schemaBase}`);
 // dev-env derives these three schema names from dbPostgresSchema.
 const schemas = [`appview_${schemaBase}`, `bsync_${schemaBase}`, `ozone_${schemaBase}`];
 const ignoreStdin = process.argv.includes('--ignore-stdin');
@@ -95,7 +98,8 @@ net.Socket.prototype.connect = function (...args) {
 // between concurrent runs (which is what keeps their ports apart).
 const { TestNetwork } = await import('@atproto/dev-env');
 const pg = (await import('pg')).default;
-const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bluelamp-atproto-'));
+const tmpRoot = os.tmpdir();
+const runDir = fs.mkdtempSync(path.join(tmpRoot, `bluelamp-atproto-${process.pid}-`));
 process.env.TMPDIR = runDir;
 
 // ---------------------------------------------------------------- postgres
@@ -109,6 +113,42 @@ async function sql(statements) {
   }
 }
 const dropSchemas = () => sql(schemas.map((s) => `DROP SCHEMA IF EXISTS "${s}" CASCADE`));
+
+const pidAlive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err?.code !== 'ESRCH';
+  }
+};
+
+// Remove what runs killed with SIGKILL (or otherwise not shut down) left
+// behind: default-named schemas and temp dirs whose pid is no longer running.
+async function sweepStale() {
+  const client = new pg.Client({ connectionString: dbPostgresUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT nspname FROM pg_namespace WHERE nspname ~ '^(appview|bsync|ozone)_bluelamp_atproto_[a-j]+$'`,
+    );
+    for (const { nspname } of rows) {
+      const pid = Number(nspname.replace(/^.*_/, '').replace(/[a-j]/g, (c) => c.charCodeAt(0) - 97));
+      if (pid !== process.pid && !pidAlive(pid)) {
+        log(`dropping stale schema ${nspname}`);
+        await client.query(`DROP SCHEMA IF EXISTS "${nspname}" CASCADE`);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+  for (const name of fs.readdirSync(tmpRoot)) {
+    const m = /^bluelamp-atproto-(\d+)-/.exec(name);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) {
+      fs.rmSync(path.join(tmpRoot, name), { recursive: true, force: true });
+    }
+  }
+}
 
 // ---------------------------------------------------------------- lifecycle
 let network;
@@ -152,6 +192,7 @@ if (!ignoreStdin) {
 
 // ---------------------------------------------------------------- start
 try {
+  await sweepStale().catch((err) => log('sweeping stale runs failed:', err?.message ?? err));
   await dropSchemas(); // leftovers of an earlier run with the same pid
   log(`starting (postgres ${dbPostgresUrl}, schemas ${schemas.join(', ')}, tmp ${runDir})`);
   network = await TestNetwork.create({

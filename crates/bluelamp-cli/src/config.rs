@@ -68,6 +68,9 @@ pub struct Config {
     /// The bearer token a Prometheus scraper sends to `/metrics`; empty keeps
     /// `/metrics` off (404).
     pub metrics_token: String,
+    /// Web Push services besides the browsers' own (host or host:port), e.g. a
+    /// deployment's own push relay.
+    pub push_services: Vec<String>,
 }
 
 impl Default for Config {
@@ -95,6 +98,7 @@ impl Default for Config {
             audit_checkpoint_every_minutes: 60,
             trusted_proxies: Vec::new(),
             metrics_token: String::new(),
+            push_services: Vec::new(),
         }
     }
 }
@@ -207,6 +211,14 @@ impl Config {
         if let Some(value) = var("BLUELAMP_METRICS_TOKEN") {
             self.metrics_token = value;
         }
+        if let Some(value) = var("BLUELAMP_PUSH_SERVICES") {
+            self.push_services = value
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(str::to_string)
+                .collect();
+        }
         Ok(())
     }
 
@@ -304,6 +316,7 @@ impl Config {
             audit_checkpoints,
             trusted_proxies: self.trusted_proxies()?,
             metrics_token: self.metrics_token(),
+            push_services: self.push_services.clone(),
         })
     }
 

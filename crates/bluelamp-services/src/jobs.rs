@@ -106,6 +106,7 @@ pub async fn run_due_in(
             crate::webhooks::WEBHOOK_JOB => {
                 Some(crate::webhooks::deliver(store, webhooks, job).await)
             }
+            crate::web_push::PUSH_JOB => Some(crate::web_push::deliver(store, webhooks, job).await),
             _ => None,
         };
         let mut tx = store.write().await?;

@@ -35,6 +35,7 @@ pub mod subscriptions;
 pub mod tips;
 pub mod uploads;
 pub mod users;
+pub mod web_push;
 pub mod webhooks;
 
 pub use error::{ServiceError, ServiceResult};

@@ -7,7 +7,7 @@
 
 use bluelamp_domain::{PostStatus, UserId};
 use bluelamp_store::staff_notifications::{self as store, NewNotification, Notification};
-use bluelamp_store::{accounts, posts, users, AnyConnection, Store};
+use bluelamp_store::{accounts, posts, push, subscriptions as subs, users, AnyConnection, Store};
 
 use crate::{ServiceResult, Staff};
 
@@ -107,7 +107,7 @@ pub(crate) async fn on_post_status(
         _ => {}
     }
     for (user, kind, text, key) in told {
-        store::insert(
+        let new = store::insert(
             conn,
             &NewNotification {
                 force_id: post.force_id,
@@ -119,8 +119,99 @@ pub(crate) async fn on_post_status(
             },
         )
         .await?;
+        if new {
+            elsewhere(
+                conn,
+                user,
+                &text,
+                &format!("/staff/posts/{}", post.id),
+                &key,
+            )
+            .await?;
+        }
     }
     Ok(())
+}
+
+/// Beyond the staff pages: by e-mail (through the mail outbox) to those who
+/// asked for it, and by Web Push to each browser they subscribed, in the same
+/// transaction as the notification, so a retry sends nothing twice.
+async fn elsewhere(
+    conn: &mut AnyConnection,
+    user: UserId,
+    text: &str,
+    path: &str,
+    key: &str,
+) -> ServiceResult<()> {
+    let delivery = push::delivery(conn, user).await?;
+    if let (true, Some(address)) = (delivery.by_email, delivery.email.as_deref()) {
+        let base = crate::subscriptions::BASE_URL;
+        let subject: String = format!("Bluelamp: {}", text.chars().take(70).collect::<String>());
+        let body = format!(
+            "{text}\n\nOpen it: {base}{path}\n\nYou get these because you asked for notifications by e-mail; change that under Settings: {base}/staff/settings"
+        );
+        let html = format!(
+            "<!DOCTYPE html><html lang=\"en-GB\"><body><p>{}</p><p><a href=\"{base}{path}\">Open it</a></p><p>You get these because you asked for notifications by e-mail; change that under <a href=\"{base}/staff/settings\">Settings</a>.</p></body></html>",
+            crate::subscriptions::escape_html_text(text)
+        );
+        subs::enqueue(
+            conn,
+            &subs::NewMessage {
+                subscriber_id: None,
+                kind: "staff-notification",
+                to_address: address,
+                subject: &subject,
+                text_body: &body,
+                html_body: &html,
+                list_unsubscribe: None,
+                run_at: &bluelamp_store::now_text(),
+                max_attempts: 8,
+                dedupe_key: Some(&format!("staff-mail:{key}")),
+            },
+        )
+        .await?;
+    }
+    crate::web_push::queue(conn, user, text, path, key).await
+}
+
+/// Where the signed-in person is told besides the staff pages.
+pub async fn delivery(store: &Store, staff: &Staff) -> ServiceResult<push::Delivery> {
+    let Some(user) = staff.user_id else {
+        return Ok(push::Delivery::default());
+    };
+    let mut conn = store.read().await?;
+    Ok(push::delivery(&mut conn, user).await?)
+}
+
+/// Set the signed-in person's e-mail for notifications and whether to use it.
+pub async fn set_delivery(
+    store: &Store,
+    staff: &Staff,
+    email: &str,
+    by_email: bool,
+) -> ServiceResult<push::Delivery> {
+    staff.require_scope("write")?;
+    let user = staff.user_id.ok_or(crate::ServiceError::NotFound("user"))?;
+    let email = email.trim();
+    let email = if email.is_empty() {
+        None
+    } else {
+        Some(crate::subscriptions::normalize_email(email)?)
+    };
+    if by_email && email.is_none() {
+        return Err(crate::ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "email",
+            "give the address to send notifications to",
+        )));
+    }
+    let mut tx = store.write().await?;
+    push::set_delivery(&mut tx, user, email.as_deref(), by_email).await?;
+    let mut draft = crate::auth::entry(staff, "user.notification-delivery", "user", user.0);
+    draft.after =
+        Some(serde_json::json!({"by_email": by_email, "email_set": email.is_some()}).to_string());
+    bluelamp_store::audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(push::Delivery { email, by_email })
 }
 
 /// How many notifications `staff` has not read (none for a token without a user).

@@ -27,14 +27,20 @@ pub const WEBHOOK_JOB: &str = "webhook";
 pub const SIGNATURE_HEADER: &str = "Bluelamp-Signature";
 const MAX_URL: usize = 2_000;
 
-/// Sends one webhook request; implemented by the web layer (it owns HTTP).
+/// Sends one webhook or Web Push request; implemented by the web layer (it owns HTTP).
 pub trait WebhookSender: Send + Sync {
+    /// Who runs this server (its public address): the contact a Web Push
+    /// service is given with each message (VAPID `sub`).
+    fn contact(&self) -> &str {
+        ""
+    }
+
     /// POST `body` to `url` with `headers`; the response status, or why none came.
     fn post<'a>(
         &'a self,
         url: &'a str,
         headers: Vec<(&'static str, String)>,
-        body: String,
+        body: Vec<u8>,
     ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>>;
 }
 
@@ -46,7 +52,7 @@ impl WebhookSender for NoSender {
         &'a self,
         _url: &'a str,
         _headers: Vec<(&'static str, String)>,
-        _body: String,
+        _body: Vec<u8>,
     ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>> {
         Box::pin(async { Err("this runner sends no webhooks".to_string()) })
     }
@@ -173,7 +179,7 @@ pub async fn deliver(
         ("Bluelamp-Event", event),
         ("Bluelamp-Delivery", job.id.to_string()),
     ];
-    match sender.post(&url, headers, body).await {
+    match sender.post(&url, headers, body.into_bytes()).await {
         Ok(status) if (200..300).contains(&status) => Ok(JobOutcome::Done),
         Ok(status) => Err(ServiceError::Internal(format!(
             "the webhook answered {status}"

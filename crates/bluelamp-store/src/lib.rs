@@ -28,6 +28,7 @@ pub mod oauth;
 pub mod paging;
 pub mod policies;
 pub mod posts;
+pub mod push;
 pub mod referrals;
 pub mod rumours;
 pub mod sessions;

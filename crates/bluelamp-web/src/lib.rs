@@ -68,6 +68,9 @@ pub struct WebConfig {
     /// The bearer token `/metrics` asks for; `None` keeps `/metrics` switched
     /// off (404), so nothing about the server's traffic is public by default.
     pub metrics_token: Option<String>,
+    /// Web Push services staff browsers may subscribe through besides the major
+    /// browsers' own (host, host:port or origin); the server posts only there.
+    pub push_services: Vec<String>,
 }
 
 impl WebConfig {
@@ -102,6 +105,7 @@ impl Default for WebConfig {
             audit_checkpoints: None,
             trusted_proxies: TrustedProxies::default(),
             metrics_token: None,
+            push_services: Vec::new(),
         }
     }
 }

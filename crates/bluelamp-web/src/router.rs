@@ -185,6 +185,10 @@ pub fn router(state: AppState) -> Router {
             get(|| asset(JS, include_str!("../assets/forms.js"))),
         )
         .route(
+            "/assets/push.js",
+            get(|| asset(JS, include_str!("../assets/push.js"))),
+        )
+        .route(
             "/assets/inbox.js",
             get(|| asset(JS, include_str!("../assets/inbox.js"))),
         )

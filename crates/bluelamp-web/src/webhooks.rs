@@ -13,9 +13,19 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct HttpWebhooks {
     client: reqwest::Client,
+    /// The server's public address: the contact a Web Push service is given.
+    contact: String,
 }
 
 impl HttpWebhooks {
+    /// With `contact` (the server's public address) as the Web Push contact.
+    pub fn with_contact(contact: &str) -> HttpWebhooks {
+        HttpWebhooks {
+            contact: contact.to_string(),
+            ..HttpWebhooks::new()
+        }
+    }
+
     pub fn new() -> HttpWebhooks {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
@@ -29,7 +39,10 @@ impl HttpWebhooks {
             ))
             .build()
             .unwrap_or_default();
-        HttpWebhooks { client }
+        HttpWebhooks {
+            client,
+            contact: String::new(),
+        }
     }
 }
 
@@ -40,11 +53,15 @@ impl Default for HttpWebhooks {
 }
 
 impl WebhookSender for HttpWebhooks {
+    fn contact(&self) -> &str {
+        &self.contact
+    }
+
     fn post<'a>(
         &'a self,
         url: &'a str,
         headers: Vec<(&'static str, String)>,
-        body: String,
+        body: Vec<u8>,
     ) -> Pin<Box<dyn Future<Output = Result<u16, String>> + Send + 'a>> {
         Box::pin(async move {
             let mut request = self.client.post(url).body(body);

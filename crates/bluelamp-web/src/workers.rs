@@ -73,7 +73,9 @@ pub async fn spawn(state: AppState, extra: Vec<Arc<dyn Queue>>) -> Runner {
             resolver: Arc::new(WebResolver {
                 state: state.clone(),
             }),
-            webhooks: Arc::new(crate::webhooks::HttpWebhooks::new()),
+            webhooks: Arc::new(crate::webhooks::HttpWebhooks::with_contact(
+                &state.config.public_base_url,
+            )),
         }),
         Arc::new(crate::federation::worker::DeliveryQueue::start(state).await),
     ];

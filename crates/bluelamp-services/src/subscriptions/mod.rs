@@ -34,6 +34,7 @@ pub use delivery::{claim_mail, record_delivery, Delivery, DeliveryRecord};
 pub use leaving::{
     erase_by_token, unsubscribe, unsubscribe_target, LinkTarget, UnsubscribeOutcome,
 };
+pub use messages::escape_html as escape_html_text;
 pub use messages::escape_html;
 pub use queueing::{queue_digests, queue_post_notifications};
 pub use staff::{erase, export, ExportedSubscriber};

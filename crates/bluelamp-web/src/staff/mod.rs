@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 pub(crate) mod cases;
+mod delivery;
 mod force;
 mod home;
 mod inbox;
@@ -161,6 +162,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/staff/audit", get(audit::page))
         .route("/staff/settings", get(settings::page))
         .route("/staff/settings/password", post(settings::change_password))
+        .route("/staff/settings/notifications", post(delivery::save))
+        .route("/staff/push/subscribe", post(delivery::subscribe))
+        .route("/staff/push/{id}/remove", post(delivery::remove))
+        .route("/staff/sw.js", get(delivery::service_worker))
         .route(
             "/staff/totp",
             get(settings::totp_page).post(settings::totp_confirm),
@@ -318,6 +323,9 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "posted" => "Your post is published.",
         "submitted" => "Your post has been submitted; its status is below.",
         "escalated" => "Sent to a supervisor with your reason: they are told, and you will be told what they decide.",
+        "delivery-saved" => "Saved: you will be told as you chose.",
+        "push-on" => "This device will show your notifications.",
+        "push-off" => "That device will no longer show your notifications.",
         "steps-saved" => "The approval steps are saved: posts now waiting follow them.",
         "refused-again" => "The check still refuses it: nothing went out. The findings below say why; your text is kept so you can change it again.",
         "approved" => "The post is approved.",

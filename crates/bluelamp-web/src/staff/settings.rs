@@ -31,6 +31,7 @@ pub async fn page(
         .await
         .map_err(services::ServiceError::from)?;
     drop(conn);
+    let told = super::delivery::section(&state, &context).await?;
     let csrf = &context.session.csrf_token;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
@@ -45,6 +46,7 @@ pub async fn page(
                 button type="submit" { "Change password" }
             }
         }
+        (told)
         section aria-labelledby="totp" {
             h2 id="totp" { "Two-factor login" }
             @if user.totp_enabled { p { "On: you are asked for a code from your authenticator app when you log in." } }

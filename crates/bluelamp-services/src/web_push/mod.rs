@@ -54,7 +54,7 @@ fn check_endpoint(endpoint: &str, allowed: &[String]) -> ServiceResult<()> {
         crypto::origin(endpoint).map_err(|_| invalid("endpoint", "not a push service address"))?;
     let host = origin.split("://").nth(1).unwrap_or_default();
     let secure = origin.starts_with("https://");
-    let known = KNOWN_PUSH_HOSTS.iter().any(|k| *k == host) && secure
+    let known = KNOWN_PUSH_HOSTS.contains(&host) && secure
         || allowed.iter().any(|a| a == host || a == &origin);
     if endpoint.len() > MAX_ENDPOINT
         || endpoint

@@ -82,7 +82,7 @@ pub(crate) fn is_locked(user: &users::User) -> bool {
 }
 
 pub(crate) fn later(minutes: i64) -> String {
-    format_time(time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes))
+    format_time(bluelamp_store::clock::now() + time::Duration::minutes(minutes))
 }
 
 /// A fresh session: the cookie value (given to the browser, never stored) and

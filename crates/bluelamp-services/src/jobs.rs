@@ -134,7 +134,7 @@ pub async fn run_due_in(
                 let mut tx = store.write().await?;
                 let retry = (job.attempts < job.max_attempts).then(|| {
                     bluelamp_store::format_time(
-                        time::OffsetDateTime::now_utc()
+                        bluelamp_store::clock::now()
                             + time::Duration::seconds(BACKOFF.seconds_after(job.attempts)),
                     )
                 });

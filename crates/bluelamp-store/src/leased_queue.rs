@@ -31,7 +31,7 @@ pub(crate) async fn claim(
 ) -> Result<Vec<AnyRow>> {
     let now = now_text();
     let lease =
-        format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(lease_seconds));
+        format_time(crate::clock::now() + time::Duration::seconds(lease_seconds));
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",

@@ -13,6 +13,7 @@ pub mod approvals;
 pub mod audit;
 pub mod canned;
 pub mod cases;
+pub mod clock;
 pub mod evidence;
 pub mod federation;
 pub mod feedback;
@@ -102,7 +103,7 @@ impl StoreError {
 
 /// The current time as stored: UTC, millisecond precision, fixed width.
 pub fn now_text() -> String {
-    format_time(time::OffsetDateTime::now_utc())
+    format_time(clock::now())
 }
 
 pub fn format_time(at: time::OffsetDateTime) -> String {

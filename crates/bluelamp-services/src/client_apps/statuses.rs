@@ -198,7 +198,7 @@ fn check_schedule(at: &str) -> ServiceResult<()> {
                     "Scheduled at is not a date and time such as 2026-12-01T18:00:00Z",
                 )
             })?;
-    if parsed < time::OffsetDateTime::now_utc() + time::Duration::minutes(MIN_SCHEDULE_MINUTES) {
+    if parsed < bluelamp_store::clock::now() + time::Duration::minutes(MIN_SCHEDULE_MINUTES) {
         return Err(validation(
             "scheduled_at",
             format!("Scheduled at must be at least {MIN_SCHEDULE_MINUTES} minutes in the future"),

@@ -50,7 +50,7 @@ async fn waits_because(
 
 fn minutes_since(at: &str) -> Option<i64> {
     let at = at.parse::<jiff::Timestamp>().ok()?;
-    Some((jiff::Timestamp::now().as_second() - at.as_second()).max(0) / 60)
+    Some((bluelamp_store::clock::now_unix() - at.as_second()).max(0) / 60)
 }
 
 async fn with_context(

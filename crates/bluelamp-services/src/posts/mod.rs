@@ -130,7 +130,7 @@ impl RecentTexts {
         signature: Option<&str>,
     ) -> ServiceResult<RecentTexts> {
         let since =
-            bluelamp_store::format_time(time::OffsetDateTime::now_utc() - time::Duration::days(7));
+            bluelamp_store::format_time(bluelamp_store::clock::now() - time::Duration::days(7));
         let mut accounts_by_key: std::collections::HashMap<
             String,
             std::collections::HashSet<AccountId>,

@@ -56,7 +56,7 @@ pub async fn publish_due(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceRe
     }
     if forces::scheduling_paused(conn, post.force_id).await? {
         return Ok(JobOutcome::Postpone(bluelamp_store::format_time(
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(5),
+            bluelamp_store::clock::now() + time::Duration::seconds(5),
         )));
     }
     if in_future(post.scheduled_at.as_deref()) {
@@ -91,7 +91,11 @@ pub async fn publish_due(conn: &mut AnyConnection, job: &jobs::Job) -> ServiceRe
 /// lie in the future and within [`super::MAX_SCHEDULE_AHEAD_DAYS`]; returned in
 /// stored form (UTC).
 pub fn parse_schedule(text: &str, zone: &str) -> crate::ServiceResult<String> {
-    let at = resolve_schedule(text, zone, jiff::Timestamp::now())?;
+    let at = resolve_schedule(
+        text,
+        zone,
+        jiff::Timestamp::from_second(bluelamp_store::clock::now_unix()).unwrap_or_else(|_| jiff::Timestamp::now()),
+    )?;
     Ok(bluelamp_store::format_time(
         time::OffsetDateTime::from_unix_timestamp_nanos(at.as_nanosecond())
             .map_err(|_| crate::error::invalid("scheduled_at", "is not a time we can store"))?,

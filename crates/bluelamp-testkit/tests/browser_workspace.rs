@@ -1,7 +1,8 @@
 //! The staff workspace in a real browser, on a phone-sized screen: an officer
 //! writes a post the check refuses, writes it again in place without retyping and
 //! sends it for approval; the supervisor sees the waiting count in the navigation,
-//! opens the notification and approves; the officer is told it is published.
+//! opens the notification, sees what changed and approves with a rationale; the
+//! officer is told it is published.
 //! axe-core checks every page on the way.
 
 #![allow(clippy::unwrap_used)]
@@ -145,8 +146,26 @@ async fn a_refused_post_is_written_again_approved_and_its_author_told() {
     assert_accessible(&sergeant, "the notifications page").await;
     click(&sergeant, "ul.notifications a").await;
     wait_for_text(&sergeant, "Review").await;
+    // What the officer changed when writing it again, word by word.
+    wait_for_text(&sergeant, "Changed since version 1").await;
+    let added = sergeant
+        .execute(
+            "return Array.from(document.querySelectorAll('.diff ins')).map(e => e.textContent).join('|');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        added.as_str().unwrap().contains("added: this"),
+        "the new words are marked as added: {added}"
+    );
+    assert_accessible(&sergeant, "the review page with a diff").await;
+    fill(&sergeant, "approve-reason", "Checked with the beat team: fine to go out.").await;
     click(&sergeant, "#approve").await;
     wait_for_text(&sergeant, "The post is approved").await;
+    // The rationale is on the record, beside who gave it.
+    let record = wait_for_text(&sergeant, "Approvals given").await;
+    assert!(record.contains("Checked with the beat team: fine to go out."), "{record}");
 
     officer
         .goto(&format!("{base}/staff/notifications"))

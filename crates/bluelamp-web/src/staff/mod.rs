@@ -4,6 +4,7 @@ mod accounts;
 mod audit;
 pub(crate) mod cases;
 mod delivery;
+mod diff;
 mod force;
 mod home;
 mod inbox;

@@ -250,6 +250,8 @@ pub async fn detail(
                 h2 id="proposed" { "Edit waiting for approval" }
                 p { "Until a supervisor approves it, the public keeps seeing the approved text above. Check: " (proposal.decision) "." }
                 blockquote id="proposed-body" { (proposal.body) }
+                h3 { "What the edit changes" }
+                (super::diff::words(&post.body, &proposal.body))
                 @if actions.review_edit {
                     form method="post" action=(format!("/staff/posts/{}/approve", post.id)) {
                         (csrf_field(csrf))
@@ -328,6 +330,10 @@ pub async fn detail(
         @if actions.review {
             section aria-labelledby="review" {
                 h2 id="review" { "Review" }
+                @if let Some(earlier) = revisions.last() {
+                    h3 { "Changed since version " (earlier.version) }
+                    (super::diff::words(&earlier.body, &post.body))
+                }
                 form method="post" action=(format!("/staff/posts/{}/approve", post.id)) {
                     (csrf_field(csrf))
                     input type="hidden" name="version" value=(post.version);

@@ -139,6 +139,17 @@ pub async fn run_due_in(
                     )
                 });
                 jobs::fail(&mut tx, job.id, &error.to_string(), retry.as_deref()).await?;
+                if retry.is_none() && job.kind == posts::PUBLISH_JOB {
+                    // A scheduled post that will not go out: its author must know.
+                    if let Some(post) = job.payload["post_id"].as_i64() {
+                        crate::staff_notifications::on_publish_failed(
+                            &mut tx,
+                            post,
+                            &error.to_string(),
+                        )
+                        .await?;
+                    }
+                }
                 tx.commit().await?;
             }
         }

@@ -133,6 +133,48 @@ pub(crate) async fn on_post_status(
     Ok(())
 }
 
+/// A post could not be published (its job gave up): tell its author why.
+pub(crate) async fn on_publish_failed(
+    conn: &mut AnyConnection,
+    post_id: i64,
+    why: &str,
+) -> ServiceResult<()> {
+    // A job for a post that is gone tells nobody (and must not fail the runner).
+    let Ok(post) = posts::get(conn, post_id).await else {
+        return Ok(());
+    };
+    let account = accounts::get(conn, post.account_id).await?;
+    let text = format!(
+        "Your post on @{} could not be published: {}",
+        account.handle,
+        why.chars().take(200).collect::<String>()
+    );
+    let key = format!("failed:{}:{}", post.id, post.version);
+    let new = store::insert(
+        conn,
+        &NewNotification {
+            force_id: post.force_id,
+            user_id: post.author_user_id,
+            kind: "post-failed",
+            post_id: Some(post.id),
+            text: &text,
+            dedupe_key: &key,
+        },
+    )
+    .await?;
+    if new {
+        elsewhere(
+            conn,
+            post.author_user_id,
+            &text,
+            &format!("/staff/posts/{}", post.id),
+            &key,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Beyond the staff pages: by e-mail (through the mail outbox) to those who
 /// asked for it, and by Web Push to each browser they subscribed, in the same
 /// transaction as the notification, so a retry sends nothing twice.

@@ -8,7 +8,8 @@ static OFFSET_SECONDS: AtomicI64 = AtomicI64::new(0);
 
 /// Now, in UTC.
 pub fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc() + time::Duration::seconds(OFFSET_SECONDS.load(Ordering::Relaxed))
+    time::OffsetDateTime::now_utc()
+        + time::Duration::seconds(OFFSET_SECONDS.load(Ordering::Relaxed))
 }
 
 /// Now, as seconds since the Unix epoch.

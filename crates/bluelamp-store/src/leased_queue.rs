@@ -30,8 +30,7 @@ pub(crate) async fn claim(
     lease_seconds: i64,
 ) -> Result<Vec<AnyRow>> {
     let now = now_text();
-    let lease =
-        format_time(crate::clock::now() + time::Duration::seconds(lease_seconds));
+    let lease = format_time(crate::clock::now() + time::Duration::seconds(lease_seconds));
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",

@@ -160,12 +160,20 @@ async fn a_refused_post_is_written_again_approved_and_its_author_told() {
         "the new words are marked as added: {added}"
     );
     assert_accessible(&sergeant, "the review page with a diff").await;
-    fill(&sergeant, "approve-reason", "Checked with the beat team: fine to go out.").await;
+    fill(
+        &sergeant,
+        "approve-reason",
+        "Checked with the beat team: fine to go out.",
+    )
+    .await;
     click(&sergeant, "#approve").await;
     wait_for_text(&sergeant, "The post is approved").await;
     // The rationale is on the record, beside who gave it.
     let record = wait_for_text(&sergeant, "Approvals given").await;
-    assert!(record.contains("Checked with the beat team: fine to go out."), "{record}");
+    assert!(
+        record.contains("Checked with the beat team: fine to go out."),
+        "{record}"
+    );
 
     officer
         .goto(&format!("{base}/staff/notifications"))

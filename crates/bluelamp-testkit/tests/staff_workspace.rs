@@ -337,7 +337,7 @@ async fn each_role_sees_the_pages_it_may_use_and_compose_is_one_step_from_home()
     let bad = officer.get("/staff/posts/abc").await;
     assert_eq!(bad.status, 400);
     assert!(
-        bad.body.contains("<!DOCTYPE html>") && bad.body.contains("Back to the staff home page"),
+        bad.body.contains("<!DOCTYPE html>") && bad.body.contains("nav aria-label=\"Staff\""),
         "{}",
         bad.body
     );
@@ -512,4 +512,88 @@ async fn deleting_asks_for_confirmation_and_a_refused_post_is_kept() {
         .await;
     assert_eq!(delete.status, 409, "{}", delete.body);
     assert!(delete.body.contains("write it again"), "{}", delete.body);
+}
+
+/// A scheduled post that cannot be published (here the database refuses the
+/// change, as a full disk would) is retried, and when the runner gives up its
+/// author is told why, once.
+#[tokio::test]
+async fn the_author_is_told_when_a_scheduled_post_cannot_go_out() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    {
+        let mut conn = app.store.write().await.unwrap();
+        let refuse: &[&str] = match app.store.backend() {
+            bluelamp_store::Backend::Sqlite => &["CREATE TRIGGER refuse_publish BEFORE UPDATE OF status ON posts \
+                 WHEN NEW.status = 'published' BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"],
+            bluelamp_store::Backend::Postgres => &[
+                "CREATE FUNCTION refuse_publish() RETURNS trigger AS $$ BEGIN \
+                 IF NEW.status = 'published' THEN RAISE EXCEPTION 'the disk is full'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql",
+                "CREATE TRIGGER refuse_publish BEFORE UPDATE ON posts FOR EACH ROW EXECUTE FUNCTION refuse_publish()",
+            ],
+        };
+        for statement in refuse {
+            sqlx::query(statement).execute(&mut *conn).await.unwrap();
+        }
+        conn.commit().await.unwrap();
+    }
+    let at = bluelamp_store::format_time(bluelamp_store::clock::now() + time::Duration::seconds(2));
+    let posted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": "Bike marking at Prestatyn library on Saturday from ten.", "channels": ["fediverse"], "scheduled_at": at})),
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    assert_eq!(
+        posted.json()["post"]["status"],
+        "scheduled",
+        "{}",
+        posted.body
+    );
+    {
+        // Give up after the first failure rather than after hours of backoff.
+        let mut conn = app.store.write().await.unwrap();
+        sqlx::query("UPDATE jobs SET max_attempts = 1 WHERE kind = 'publish_scheduled_post'")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        conn.commit().await.unwrap();
+    }
+    for _ in 0..100 {
+        let told = sergeant
+            .api("GET", "/api/v1/staff-notifications", Some(&token), None)
+            .await
+            .json();
+        let failed: Vec<&Value> = told["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["kind"] == "post-failed")
+            .collect();
+        if let Some(note) = failed.first() {
+            assert_eq!(failed.len(), 1);
+            assert!(
+                note["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains("could not be published"),
+                "{note}"
+            );
+            // The failure was the point: clear it so the end-of-test check (no
+            // failed background work) stays meaningful for every other test.
+            let mut conn = app.store.write().await.unwrap();
+            sqlx::query("DELETE FROM jobs WHERE kind = 'publish_scheduled_post'")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            conn.commit().await.unwrap();
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the author was never told the post could not go out");
 }

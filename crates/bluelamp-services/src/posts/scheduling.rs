@@ -94,7 +94,8 @@ pub fn parse_schedule(text: &str, zone: &str) -> crate::ServiceResult<String> {
     let at = resolve_schedule(
         text,
         zone,
-        jiff::Timestamp::from_second(bluelamp_store::clock::now_unix()).unwrap_or_else(|_| jiff::Timestamp::now()),
+        jiff::Timestamp::from_second(bluelamp_store::clock::now_unix())
+            .unwrap_or_else(|_| jiff::Timestamp::now()),
     )?;
     Ok(bluelamp_store::format_time(
         time::OffsetDateTime::from_unix_timestamp_nanos(at.as_nanosecond())

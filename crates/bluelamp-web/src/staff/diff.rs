@@ -26,8 +26,14 @@ mod tests {
     #[test]
     fn removed_and_added_words_are_marked_and_said() {
         let shown = super::words("Road closed at Rhyl", "Road open at Rhyl").into_string();
-        assert!(shown.contains("<del><span class=\"visually-hidden\">removed: </span>closed</del>"), "{shown}");
-        assert!(shown.contains("<ins><span class=\"visually-hidden\">added: </span>open</ins>"), "{shown}");
+        assert!(
+            shown.contains("<del><span class=\"visually-hidden\">removed: </span>closed</del>"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("<ins><span class=\"visually-hidden\">added: </span>open</ins>"),
+            "{shown}"
+        );
         assert!(shown.starts_with("<p class=\"diff\">Road "), "{shown}");
     }
 }

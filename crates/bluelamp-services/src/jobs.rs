@@ -107,6 +107,22 @@ pub async fn run_due_in(
                 Some(crate::webhooks::deliver(store, webhooks, job).await)
             }
             crate::web_push::PUSH_JOB => Some(crate::web_push::deliver(store, webhooks, job).await),
+            kind @ (crate::crosspost::SEND_JOB
+            | crate::crosspost::DELETE_JOB
+            | crate::crosspost::INBOUND_JOB) => Some(match webhooks.networks() {
+                None => Err(ServiceError::Internal(
+                    "this runner has no network connectors".into(),
+                )),
+                Some(networks) => match kind {
+                    crate::crosspost::SEND_JOB => {
+                        crate::crosspost::send(store, networks, job).await
+                    }
+                    crate::crosspost::DELETE_JOB => {
+                        crate::crosspost::remove(store, networks, job).await
+                    }
+                    _ => crate::crosspost::inbound(store, networks, job).await,
+                },
+            }),
             _ => None,
         };
         let mut tx = store.write().await?;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod client_apps;
+pub mod crosspost;
 pub mod demo;
 pub mod demo_casework;
 pub mod error;

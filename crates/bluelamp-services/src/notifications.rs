@@ -28,6 +28,8 @@ pub async fn on_published(conn: &mut AnyConnection, post: &posts::Post) -> Servi
         crate::federation::on_published(conn, post).await?;
         crate::incidents::on_update_published(conn, post).await?;
     }
+    // Other networks (Bluesky…): a durable job per connected network it names.
+    crate::crosspost::on_published(conn, post).await?;
     if queued > 0 {
         tracing::debug!(
             post.id = post.id,

@@ -35,6 +35,12 @@ pub trait WebhookSender: Send + Sync {
         ""
     }
 
+    /// The network connectors (Bluesky…) and the key that opens their
+    /// credentials; `None` for a runner that sends nothing.
+    fn networks(&self) -> Option<&dyn crate::crosspost::Networks> {
+        None
+    }
+
     /// POST `body` to `url` with `headers`; the response status, or why none came.
     fn post<'a>(
         &'a self,

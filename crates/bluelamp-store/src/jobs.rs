@@ -140,3 +140,14 @@ pub async fn pending(conn: &mut AnyConnection) -> Result<Vec<Job>> {
     .await?;
     rows.iter().map(job_from).collect()
 }
+
+/// When the unfinished job with `dedupe_key` runs next (for "next try" on pages).
+pub async fn next_run(conn: &mut AnyConnection, dedupe_key: &str) -> Result<Option<String>> {
+    let row = sqlx::query(
+        "SELECT run_at FROM jobs WHERE dedupe_key = $1 AND done_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(dedupe_key)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|r| sqlx::Row::try_get(&r, "run_at")).transpose()?)
+}

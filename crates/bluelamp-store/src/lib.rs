@@ -14,6 +14,7 @@ pub mod audit;
 pub mod canned;
 pub mod cases;
 pub mod clock;
+pub mod connections;
 pub mod evidence;
 pub mod federation;
 pub mod feedback;
@@ -442,6 +443,12 @@ fn migrator(backend: Backend) -> Migrator {
             "approval_steps_escalation_delivery",
             include_str!("../migrations/sqlite/0025_approval_steps_escalation_delivery.sql"),
             include_str!("../migrations/postgres/0025_approval_steps_escalation_delivery.sql"),
+        ),
+        (
+            26,
+            "channel_connections",
+            include_str!("../migrations/sqlite/0026_channel_connections.sql"),
+            include_str!("../migrations/postgres/0026_channel_connections.sql"),
         ),
     ];
     let migrations = files

@@ -14,6 +14,7 @@ use bluelamp_store::{Backend, Store};
 use bluelamp_web::{AppState, WebConfig};
 
 pub mod apps;
+pub mod atproto;
 pub mod browser;
 pub mod fediverse;
 pub mod fixtures;

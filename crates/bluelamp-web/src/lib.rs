@@ -8,6 +8,7 @@
 pub mod api;
 pub mod auth;
 pub mod client_addr;
+pub mod connectors;
 pub mod error;
 pub mod federation;
 pub mod intake;
@@ -71,6 +72,10 @@ pub struct WebConfig {
     /// Web Push services staff browsers may subscribe through besides the major
     /// browsers' own (host, host:port or origin); the server posts only there.
     pub push_services: Vec<String>,
+    /// The key that seals network credentials (Bluesky app passwords) at rest;
+    /// the binary keeps it in a file outside the database. The default is a fresh
+    /// random key, which a restart forgets (tests).
+    pub connector_key: bluelamp_services::crosspost::SealingKey,
 }
 
 impl WebConfig {
@@ -106,6 +111,8 @@ impl Default for WebConfig {
             trusted_proxies: TrustedProxies::default(),
             metrics_token: None,
             push_services: Vec::new(),
+            connector_key: bluelamp_services::crosspost::SealingKey::generate()
+                .unwrap_or_else(|| bluelamp_services::crosspost::SealingKey::from_bytes([7; 32])),
         }
     }
 }
@@ -149,6 +156,8 @@ pub struct Shared {
     /// Urgent arrivals, by force id: the staff inbox's live alerts listen here. Fed
     /// by this process's own deliveries and, on PostgreSQL, by every other process.
     pub inbox_alerts: Arc<tokio::sync::broadcast::Sender<String>>,
+    /// The network connectors (Bluesky…), shared with the job runner.
+    pub networks: Arc<connectors::HttpNetworks>,
     pub started: Instant,
 }
 
@@ -167,8 +176,13 @@ impl AppState {
         let public_cache = Arc::new(public::cache::PublicCache::new(
             config.public_cache_fresh_for,
         ));
+        let networks = Arc::new(connectors::HttpNetworks::new(
+            config.media_dir.clone(),
+            config.connector_key.clone(),
+        ));
         AppState(Arc::new(Shared {
             store,
+            networks,
             federation: Arc::new(federation::FederationState::new(
                 config.federation_allow_loopback,
                 config.federation_inbox_per_host_per_second,

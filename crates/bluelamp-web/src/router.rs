@@ -37,6 +37,12 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}", get(api::get_account))
         .route("/accounts/{id}/members", put(api::set_member))
         .route("/accounts/{id}/away-reply", put(api::set_away_reply))
+        .route("/accounts/{id}/connections", get(api::connections::list))
+        .route(
+            "/accounts/{id}/connections/{network}",
+            put(api::connections::connect).delete(api::connections::disconnect),
+        )
+        .route("/posts/{id}/channels", get(api::connections::post_channels))
         .route(
             "/accounts/{id}/approval-steps",
             get(api::approval_steps).put(api::set_approval_steps),

@@ -13,6 +13,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct HttpWebhooks {
     client: reqwest::Client,
+    /// The cross-posting connectors, for the jobs that use them.
+    networks: Option<std::sync::Arc<crate::connectors::HttpNetworks>>,
     /// The server's public address: the contact a Web Push service is given.
     contact: String,
 }
@@ -23,6 +25,17 @@ impl HttpWebhooks {
         HttpWebhooks {
             contact: contact.to_string(),
             ..HttpWebhooks::new()
+        }
+    }
+
+    /// With the process's network connectors too.
+    pub fn with_networks(
+        self,
+        networks: std::sync::Arc<crate::connectors::HttpNetworks>,
+    ) -> HttpWebhooks {
+        HttpWebhooks {
+            networks: Some(networks),
+            ..self
         }
     }
 
@@ -41,6 +54,7 @@ impl HttpWebhooks {
             .unwrap_or_default();
         HttpWebhooks {
             client,
+            networks: None,
             contact: String::new(),
         }
     }
@@ -55,6 +69,12 @@ impl Default for HttpWebhooks {
 impl WebhookSender for HttpWebhooks {
     fn contact(&self) -> &str {
         &self.contact
+    }
+
+    fn networks(&self) -> Option<&dyn bluelamp_services::crosspost::Networks> {
+        self.networks
+            .as_deref()
+            .map(|n| n as &dyn bluelamp_services::crosspost::Networks)
     }
 
     fn post<'a>(

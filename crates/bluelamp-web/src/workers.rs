@@ -73,9 +73,10 @@ pub async fn spawn(state: AppState, extra: Vec<Arc<dyn Queue>>) -> Runner {
             resolver: Arc::new(WebResolver {
                 state: state.clone(),
             }),
-            webhooks: Arc::new(crate::webhooks::HttpWebhooks::with_contact(
-                &state.config.public_base_url,
-            )),
+            webhooks: Arc::new(
+                crate::webhooks::HttpWebhooks::with_contact(&state.config.public_base_url)
+                    .with_networks(state.networks.clone()),
+            ),
         }),
         Arc::new(crate::federation::worker::DeliveryQueue::start(state).await),
     ];

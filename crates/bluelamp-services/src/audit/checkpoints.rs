@@ -111,12 +111,16 @@ pub fn signing_key(path: &Path) -> Result<Ed25519KeyPair> {
     Ed25519KeyPair::from_pkcs8(&bytes).map_err(|_| CheckpointError::KeyInvalid(path.to_path_buf()))
 }
 
-/// Write a new key beside `path` and link it into place, so two processes
-/// starting at once never see a half-written key and never replace each other's:
-/// the link fails if a key appeared meanwhile, and that key is used.
 fn create_key(path: &Path) -> std::io::Result<()> {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new())
         .map_err(|_| std::io::Error::other("the system random source failed"))?;
+    create_secret_file(path, pkcs8.as_ref(), "the audit signing key")
+}
+
+/// Write a new secret beside `path` (mode 0600) and link it into place, so two
+/// processes starting at once never see a half-written file and never replace
+/// each other's: the link fails if one appeared meanwhile, and that one is used.
+pub(crate) fn create_secret_file(path: &Path, secret: &[u8], what: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;
     }
@@ -126,7 +130,7 @@ fn create_key(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let written = options.open(&temporary).and_then(|mut file| {
-        file.write_all(pkcs8.as_ref())?;
+        file.write_all(secret)?;
         file.sync_all()
     });
     let linked = written.and_then(|()| std::fs::hard_link(&temporary, path));
@@ -135,13 +139,13 @@ fn create_key(path: &Path) -> std::io::Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(error) => Err(error),
         Ok(()) => {
-            tracing::info!(key = %path.display(), "created the audit signing key {}", path.display());
+            tracing::info!(key = %path.display(), "created {what} {}", path.display());
             Ok(())
         }
     }
 }
 
-fn warn_if_readable_by_others(path: &Path) {
+pub(crate) fn warn_if_readable_by_others(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

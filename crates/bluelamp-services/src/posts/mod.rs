@@ -316,16 +316,19 @@ pub async fn compose(
     staff.require_scope("write")?;
     let text = validate_text(&input.text)?;
     let content_warning = validate_content_warning(input.content_warning.as_deref())?;
+    let mut tx = store.write().await?;
+    let (account, member) = posting_member(&mut tx, staff, account_id).await?;
     let channels = match &input.reply_channel {
         Some(channel) => vec![channel.clone()],
-        None => workflow::choose_channels(&input.channels)?,
+        None => {
+            let networks = crate::crosspost::connected_networks(&mut tx, account_id).await?;
+            workflow::choose_channels(&input.channels, &networks)?
+        }
     };
     let mut input = Compose {
         channels,
         ..input.clone()
     };
-    let mut tx = store.write().await?;
-    let (account, member) = posting_member(&mut tx, staff, account_id).await?;
     let force = forces::get(&mut tx, account.force_id).await?;
     let scheduled_at = input
         .scheduled_at
@@ -630,6 +633,7 @@ pub async fn delete(
     // Federation: a deleted public post goes to followers as a Delete.
     if was_public {
         crate::federation::on_deleted(&mut tx, &post).await?;
+        crate::crosspost::on_deleted(&mut tx, &post).await?;
         notifications::public_changed(&mut tx, &post).await?;
     }
     audit::append(&mut tx, draft).await?;

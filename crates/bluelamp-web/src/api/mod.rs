@@ -3,6 +3,7 @@
 
 pub mod appeals;
 pub mod cases;
+pub mod connections;
 pub(crate) mod extract;
 pub mod forces;
 pub mod inbox;

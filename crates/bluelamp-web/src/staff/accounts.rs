@@ -94,12 +94,20 @@ pub async fn detail(
     let away = services::accounts::away_reply(&state.store, &context.staff, AccountId(id)).await?;
     let steps =
         services::posts::approval_steps(&state.store, &context.staff, AccountId(id)).await?;
+    let connections =
+        services::crosspost::connections(&state.store, &context.staff, AccountId(id)).await?;
+    let networks: Vec<String> = connections
+        .iter()
+        .filter(|c| c.status != bluelamp_store::connections::REVOKED)
+        .map(|c| c.network.clone())
+        .collect();
     let csrf = &context.session.csrf_token;
     let local = services::inbox::sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         p { (account.kind.as_str()) " account. " (account.bio) }
-        (compose_form(&context, &account, &members, &local.zone_name))
+        (compose_form(&context, &account, &members, &local.zone_name, &networks))
+        (super::connections::section(&context, account.id, &connections))
         h2 { "Members" }
         table {
             thead { tr { th scope="col" { "User" } th scope="col" { "May post" } th scope="col" { "Without approval" } th scope="col" { "May approve" } th scope="col" { "Signature" } } }
@@ -190,6 +198,7 @@ fn compose_form(
     account: &bluelamp_store::accounts::Account,
     members: &[bluelamp_store::accounts::Member],
     zone: &str,
+    networks: &[String],
 ) -> maud::Markup {
     let signature = members
         .iter()
@@ -232,7 +241,7 @@ fn compose_form(
             }
             fieldset {
                 legend { "Channels" }
-                @for channel in bluelamp_domain::post::CONNECTED_CHANNELS {
+                @for channel in bluelamp_domain::post::CONNECTED_CHANNELS.iter().copied().chain(networks.iter().map(String::as_str)) {
                     label { input type="checkbox" name="channels" value=(channel) checked; " " (channel_label(channel)) }
                 }
                 p.hint { "Only connected channels are offered. The post is always on the force's public pages and feeds." }
@@ -261,6 +270,7 @@ fn channel_label(channel: &str) -> &'static str {
     match channel {
         "fediverse" => "Fediverse (Mastodon and others)",
         "email" => "E-mail subscribers",
+        "bluesky" => "Bluesky (no edits there: an edit here posts a correction as a reply)",
         _ => "Other",
     }
 }

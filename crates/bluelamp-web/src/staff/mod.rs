@@ -3,6 +3,7 @@
 mod accounts;
 mod audit;
 pub(crate) mod cases;
+mod connections;
 mod delivery;
 mod diff;
 mod force;
@@ -72,6 +73,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/staff/accounts/{id}/approval-steps",
             post(accounts::set_approval_steps),
+        )
+        .route(
+            "/staff/accounts/{id}/connections",
+            post(connections::connect),
+        )
+        .route(
+            "/staff/accounts/{id}/connections/{network}/disconnect",
+            post(connections::disconnect),
         )
         .route(
             "/staff/accounts/{id}/posts",
@@ -324,6 +333,8 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "posted" => "Your post is published.",
         "submitted" => "Your post has been submitted; its status is below.",
         "escalated" => "Sent to a supervisor with your reason: they are told, and you will be told what they decide.",
+        "connected" => "Connected: posts that name this network now go there too.",
+        "disconnected" => "Disconnected: its credential is forgotten; posts already there stay.",
         "delivery-saved" => "Saved: you will be told as you chose.",
         "push-on" => "This device will show your notifications.",
         "push-off" => "That device will no longer show your notifications.",

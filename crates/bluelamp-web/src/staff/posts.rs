@@ -198,6 +198,7 @@ pub async fn detail(
     let findings = post.findings.as_array().cloned().unwrap_or_default();
     let (likes, boosts) = services::federation::reaction_counts(&state.store, post.id).await?;
     let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
+    let elsewhere = services::crosspost::post_channels(&state.store, staff, post.id).await?;
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         @if query.done.as_deref() == Some("submitted") {
@@ -212,6 +213,21 @@ pub async fn detail(
             dt { "Channels" } dd { (post.channels.join(", ")) }
             dt { "Written" } dd { (local.display(&post.created_at)) }
             @if let Some(at) = &post.published_at { dt { "Published" } dd { (local.display(at)) } }
+        }
+        @if !elsewhere.is_empty() {
+            section aria-labelledby="elsewhere" {
+                h2 id="elsewhere" { "On other networks" }
+                ul {
+                    @for c in &elsewhere {
+                        li id=(format!("channel-{}", c.channel.network)) {
+                            strong { (c.channel.network) } ": " (c.channel.status)
+                            @if let Some(url) = &c.channel.remote_url { " — " a href=(url) { "see it there" } }
+                            @if let Some(why) = &c.channel.last_error { " (" (why) ")" }
+                            @if let Some(next) = &c.next_try { "; next try " (local.display(next)) }
+                        }
+                    }
+                }
+            }
         }
         @if let Some(waiting) = &waiting {
             p id="post-waiting" {

@@ -1,0 +1,252 @@
+//! Cross-posting to Bluesky, proved against a real local AT Protocol network
+//! (`@atproto/dev-env`: PLC, PDS and AppView; interop/atproto). A force
+//! administrator connects an account with an app password (a wrong one is refused,
+//! nothing stored; an officer may not); a post with a photo, its alt text, a link,
+//! a mention and a hashtag reaches Bluesky, read back from the AppView with its
+//! facets on UTF-8 byte offsets; a second account's reply arrives in the inbox;
+//! deleting the post here removes it there.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use bluelamp_testkit::atproto::AtprotoNetwork;
+use bluelamp_testkit::fixtures::photo_with_gps;
+use bluelamp_testkit::TestApp;
+use serde_json::{json, Value};
+
+async fn channel(
+    app_client: &bluelamp_testkit::Client,
+    token: &str,
+    post: i64,
+    want: &str,
+) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..150 {
+        last = app_client
+            .api(
+                "GET",
+                &format!("/api/v1/posts/{post}/channels"),
+                Some(token),
+                None,
+            )
+            .await
+            .json();
+        if last["channels"][0]["status"] == want {
+            return last["channels"][0].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the post never became {want} on Bluesky: {last}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(bluelamp_has_atproto),
+    ignore = "needs the local AT Protocol network: (cd interop/atproto && npm ci) (.ci/run does)"
+)]
+async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back() {
+    let network = AtprotoNetwork::start().await;
+    let pds = network.pds.clone();
+    let police = network
+        .client(&[
+            "create-account",
+            &pds,
+            "nwpolice.test",
+            "comms@nw.example",
+            "police-password-1",
+        ])
+        .await;
+    let public = network
+        .client(&[
+            "create-account",
+            &pds,
+            "bob.test",
+            "bob@example.net",
+            "bob-password-1",
+        ])
+        .await;
+    let bob_did = public["did"].as_str().unwrap().to_string();
+    let app_password = network
+        .client(&[
+            "app-password",
+            &pds,
+            "nwpolice.test",
+            "police-password-1",
+            "bluelamp",
+        ])
+        .await;
+    let app_password = app_password["password"].as_str().unwrap().to_string();
+
+    let app = TestApp::spawn().await;
+    let admin = app.logged_in("chief.admin").await;
+    let admin_token = admin
+        .new_api_token("connector", &["read", "write", "admin"])
+        .await;
+    let beat = admin.account_id(&admin_token, "pcmorgan").await;
+    let path = format!("/api/v1/accounts/{beat}/connections/bluesky");
+
+    // A wrong password: refused, nothing stored, the failure audited.
+    let wrong = admin
+        .api("PUT", &path, Some(&admin_token), Some(json!({"service": pds, "identifier": "nwpolice.test", "secret": "not-the-password"})))
+        .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    let listed = admin
+        .api(
+            "GET",
+            &format!("/api/v1/accounts/{beat}/connections"),
+            Some(&admin_token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["connections"], json!([]));
+    // An officer may not connect the account.
+    let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
+    let refused = officer
+        .api(
+            "PUT",
+            &path,
+            Some(&officer_token),
+            Some(json!({"service": pds, "identifier": "nwpolice.test", "secret": app_password})),
+        )
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let connected = admin
+        .api(
+            "PUT",
+            &path,
+            Some(&admin_token),
+            Some(json!({"service": pds, "identifier": "nwpolice.test", "secret": app_password})),
+        )
+        .await;
+    assert_eq!(connected.status, 200, "{}", connected.body);
+    assert_eq!(connected.json()["status"], "connected");
+    assert_eq!(connected.json()["remote_id"], police["did"]);
+    assert!(
+        !connected.body.contains(&app_password),
+        "the credential never comes back"
+    );
+
+    // The sergeant posts without approval, with a photo and its alt text.
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let upload = sergeant
+        .upload(&token, beat, "closure.jpg", photo_with_gps())
+        .await;
+    assert_eq!(upload.status, 201, "{}", upload.body);
+    let media = upload.json()["id"].as_i64().unwrap();
+    let text = "A55 westbound closed at Llanddulas: diversion via the B5443. Ask @bob.test, see https://example.com/a55 #RoadSafety";
+    let posted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": text, "channels": ["fediverse", "bluesky"],
+                "media": [{"id": media, "alt": "Police cars blocking the westbound carriageway at the Llanddulas junction"}]})),
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let post = posted.json()["post"].clone();
+    assert_eq!(post["status"], "published", "{post}");
+    let post_id = post["id"].as_i64().unwrap();
+    let sent = channel(&sergeant, &token, post_id, "sent").await;
+    let uri = sent["remote_uri"].as_str().unwrap().to_string();
+    assert!(
+        uri.starts_with(&format!(
+            "at://{}/app.bsky.feed.post/",
+            police["did"].as_str().unwrap()
+        )),
+        "{sent}"
+    );
+
+    // Read back from the AppView, as a reader's app sees it.
+    let seen = network
+        .client(&[
+            "get-post",
+            &network.appview,
+            &uri,
+            "--control",
+            &network.control,
+        ])
+        .await;
+    let record = &seen["record"];
+    assert_eq!(record["text"], text);
+    let facets = record["facets"].as_array().unwrap();
+    let feature = |kind: &str| {
+        facets
+            .iter()
+            .find(|f| f["features"][0]["$type"] == kind)
+            .unwrap()
+            .clone()
+    };
+    let mention = feature("app.bsky.richtext.facet#mention");
+    assert_eq!(mention["features"][0]["did"], bob_did);
+    let start = mention["index"]["byteStart"].as_u64().unwrap() as usize;
+    let end = mention["index"]["byteEnd"].as_u64().unwrap() as usize;
+    assert_eq!(&text.as_bytes()[start..end], b"@bob.test");
+    assert_eq!(
+        feature("app.bsky.richtext.facet#link")["features"][0]["uri"],
+        "https://example.com/a55"
+    );
+    assert_eq!(
+        feature("app.bsky.richtext.facet#tag")["features"][0]["tag"],
+        "RoadSafety"
+    );
+    assert_eq!(
+        record["embed"]["images"][0]["alt"],
+        "Police cars blocking the westbound carriageway at the Llanddulas junction"
+    );
+    assert_eq!(
+        seen["embedView"]["images"][0]["alt"],
+        "Police cars blocking the westbound carriageway at the Llanddulas junction"
+    );
+
+    // Bob replies on Bluesky: the reply reaches the inbox.
+    let reply = network
+        .client(&[
+            "reply",
+            &pds,
+            "bob.test",
+            "bob-password-1",
+            &uri,
+            "Is the B5443 open to lorries?",
+        ])
+        .await;
+    let reply_uri = reply["uri"].as_str().unwrap().to_string();
+    network.process_all().await;
+    let mut arrived = Value::Null;
+    for _ in 0..120 {
+        let inbox = sergeant
+            .api("GET", "/api/v1/inbox", Some(&token), None)
+            .await;
+        if inbox.body.contains("Is the B5443 open to lorries?") {
+            arrived = inbox.json();
+            break;
+        }
+        network.process_all().await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(
+        !arrived.is_null(),
+        "the Bluesky reply never reached the inbox"
+    );
+    assert!(
+        arrived.to_string().contains(&reply_uri) || arrived.to_string().contains("bob.test"),
+        "{arrived}"
+    );
+
+    // Deleted here, removed there.
+    let deleted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/posts/{post_id}/delete"),
+            Some(&token),
+            Some(json!({"version": post["version"], "reason": "Road reopened"})),
+        )
+        .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    channel(&sergeant, &token, post_id, "removed").await;
+    let exists = network.client(&["exists", &pds, &uri]).await;
+    assert_eq!(exists["exists"], false, "{exists}");
+    drop(officer);
+}

@@ -109,6 +109,7 @@ pub async fn run_due_in(
             crate::web_push::PUSH_JOB => Some(crate::web_push::deliver(store, webhooks, job).await),
             kind @ (crate::crosspost::SEND_JOB
             | crate::crosspost::DELETE_JOB
+            | crate::crosspost::CORRECT_JOB
             | crate::crosspost::INBOUND_JOB) => Some(match webhooks.networks() {
                 None => Err(ServiceError::Internal(
                     "this runner has no network connectors".into(),
@@ -119,6 +120,9 @@ pub async fn run_due_in(
                     }
                     crate::crosspost::DELETE_JOB => {
                         crate::crosspost::remove(store, networks, job).await
+                    }
+                    crate::crosspost::CORRECT_JOB => {
+                        crate::crosspost::correct(store, networks, job).await
                     }
                     _ => crate::crosspost::inbound(store, networks, job).await,
                 },

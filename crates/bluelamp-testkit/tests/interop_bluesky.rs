@@ -235,13 +235,75 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
         "{arrived}"
     );
 
+    // Bluesky has no edit: an edit here goes there as a correction, a reply
+    // threaded under the original, which stays.
+    let version = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/posts/{post_id}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()["post"]["version"]
+        .clone();
+    let edited = sergeant
+        .api("PATCH", &format!("/api/v1/posts/{post_id}"), Some(&token), Some(json!({"version": version, "text": "A55 westbound closed at Llanddulas: diversion via the A547 (not the B5443)."})))
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    let did = police["did"].as_str().unwrap();
+    let listing = format!(
+        "{pds}/xrpc/com.atproto.repo.listRecords?repo={did}&collection=app.bsky.feed.post&limit=50"
+    );
+    let mut correction = Value::Null;
+    for _ in 0..100 {
+        let records: Value = reqwest::get(&listing).await.unwrap().json().await.unwrap();
+        if let Some(found) = records["records"].as_array().unwrap().iter().find(|r| {
+            r["value"]["text"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("Correction: ")
+        }) {
+            correction = found.clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        correction["value"]["reply"]["parent"]["uri"], uri,
+        "{correction}"
+    );
+    assert!(
+        correction["value"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("A547"),
+        "{correction}"
+    );
+    let records: Value = reqwest::get(&listing).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        records["records"].as_array().unwrap().len(),
+        2,
+        "the original and its correction, each once"
+    );
+
     // Deleted here, removed there.
+    let version = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/posts/{post_id}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json()["post"]["version"]
+        .clone();
     let deleted = sergeant
         .api(
             "POST",
             &format!("/api/v1/posts/{post_id}/delete"),
             Some(&token),
-            Some(json!({"version": post["version"], "reason": "Road reopened"})),
+            Some(json!({"version": version, "reason": "Road reopened"})),
         )
         .await;
     assert_eq!(deleted.status, 200, "{}", deleted.body);

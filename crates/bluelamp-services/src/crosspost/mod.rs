@@ -30,8 +30,11 @@ pub const NETWORKS: [&str; 1] = ["bluesky"];
 pub const SEND_JOB: &str = "crosspost";
 pub const DELETE_JOB: &str = "crosspost_delete";
 pub const INBOUND_JOB: &str = "crosspost_inbound";
+pub const CORRECT_JOB: &str = "crosspost_correct";
 /// How often a connection is asked for new replies and mentions.
 pub const INBOUND_EVERY_SECONDS: i64 = 10;
+/// How long a post waits for its account to be reconnected before looking again.
+pub const RECONNECT_WAIT_SECONDS: i64 = 300;
 
 pub type Fut<'a, T> = Pin<Box<dyn Future<Output = Result<T, NetError>> + Send + 'a>>;
 
@@ -87,6 +90,18 @@ pub struct Outgoing {
     pub lang: String,
     /// RFC 3339, when it was published here.
     pub created_at: String,
+    /// Added to the record key's time: the same post (or correction) always
+    /// names the same record there, so sending twice finds the first copy.
+    pub key_offset: i64,
+    /// The thread it belongs to there: (root, parent).
+    pub reply: Option<(RemoteRef, RemoteRef)>,
+}
+
+/// A post on a network, strongly referenced (address and content hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRef {
+    pub uri: String,
+    pub cid: String,
 }
 
 /// Where the post is on the network.
@@ -442,36 +457,42 @@ async fn record(
     Ok(())
 }
 
-/// Turn a network's answer into the job's outcome, recording it on the row.
+/// Turn a network's answer into the value, or the job's outcome when there is
+/// none, recording it on the row: refused for good → failed (why shown); a
+/// credential that stopped working → the connection shows "reconnect needed" and
+/// the post waits (nothing lost); rate limited → wait until the network's reset;
+/// unavailable → an error, retried with the runner's backoff.
 async fn settle<T>(
     store: &Store,
     channel: &ChannelPost,
     connection: &Connection,
     result: Result<T, NetError>,
-) -> ServiceResult<Option<T>> {
+) -> ServiceResult<Result<T, JobOutcome>> {
+    let later = |seconds: i64| {
+        JobOutcome::Postpone(bluelamp_store::format_time(
+            bluelamp_store::clock::now() + time::Duration::seconds(seconds),
+        ))
+    };
     match result {
-        Ok(value) => Ok(Some(value)),
+        Ok(value) => Ok(Ok(value)),
         Err(NetError::Refused(why)) => {
             record(store, channel.id, "failed", None, Some(&why)).await?;
-            Ok(None)
+            Ok(Err(JobOutcome::Done))
         }
         Err(NetError::Auth(why)) => {
             needs_reconnect(store, connection, &why).await?;
-            record(
-                store,
-                channel.id,
-                "queued",
-                None,
-                Some(&format!("reconnect needed: {why}")),
-            )
-            .await?;
-            Err(ServiceError::Internal(format!(
-                "{}: reconnect needed: {why}",
-                connection.network
+            let note = format!("waiting: reconnect the account ({why})");
+            record(store, channel.id, &channel.status, None, Some(&note)).await?;
+            Ok(Err(later(RECONNECT_WAIT_SECONDS)))
+        }
+        Err(NetError::Unavailable(why, Some(reset))) => {
+            record(store, channel.id, &channel.status, None, Some(&why)).await?;
+            Ok(Err(later(
+                (reset - bluelamp_store::clock::now_unix()).clamp(1, 24 * 3600),
             )))
         }
-        Err(NetError::Unavailable(why, _)) => {
-            record(store, channel.id, "queued", None, Some(&why)).await?;
+        Err(NetError::Unavailable(why, None)) => {
+            record(store, channel.id, &channel.status, None, Some(&why)).await?;
             Err(ServiceError::Internal(format!(
                 "{} unavailable: {why}",
                 connection.network
@@ -480,40 +501,67 @@ async fn settle<T>(
     }
 }
 
-/// The job: send one post to one network.
-pub async fn send(
+/// Where `post` sits in a thread on `connection`'s network: the post it replies
+/// to there (parent) and that thread's first post (root), when its parent here
+/// went there too.
+async fn thread_of(
+    conn: &mut AnyConnection,
+    post: &posts::Post,
+    connection: &Connection,
+) -> ServiceResult<Option<(RemoteRef, RemoteRef)>> {
+    let remote_of = |channels: Vec<ChannelPost>| {
+        channels
+            .into_iter()
+            .find(|c| c.connection_id == connection.id && c.status == "sent")
+            .and_then(|c| {
+                Some(RemoteRef {
+                    uri: c.remote_uri?,
+                    cid: c.remote_cid?,
+                })
+            })
+    };
+    let Some(parent_id) = post.reply_to_post_id else {
+        return Ok(None);
+    };
+    let Some(parent) = remote_of(store::for_post(conn, parent_id).await?) else {
+        return Ok(None);
+    };
+    // The root: the earliest post up the chain that is there too.
+    let mut root = parent.clone();
+    let mut next = posts::get(conn, parent_id).await?.reply_to_post_id;
+    for _ in 0..50 {
+        let Some(id) = next else { break };
+        if let Some(found) = remote_of(store::for_post(conn, id).await?) {
+            root = found;
+        }
+        next = posts::get(conn, id).await?.reply_to_post_id;
+    }
+    Ok(Some((root, parent)))
+}
+
+/// What a job needs to send: the row, the connection, the post as the network
+/// receives it, and the opened credential (`None`: the job is settled).
+async fn prepare(
     store: &Store,
     networks: &dyn Networks,
-    job: &jobs::Job,
-) -> ServiceResult<JobOutcome> {
-    let id = job.payload["channel_post"].as_i64().unwrap_or_default();
-    let (channel, connection, post, images) = {
+    id: i64,
+) -> ServiceResult<Option<(ChannelPost, Connection, posts::Post, Outgoing, Credentials)>> {
+    let (channel, connection, post, images, reply) = {
         let mut conn = store.read().await?;
         let channel = store::channel_post(&mut conn, id).await?;
         let connection = store::get(&mut conn, channel.connection_id).await?;
         let post = posts::get(&mut conn, channel.post_id).await?;
         let images = media::for_post(&mut conn, post.id).await?;
-        (channel, connection, post, images)
+        let reply = thread_of(&mut conn, &post, &connection).await?;
+        (channel, connection, post, images, reply)
     };
-    if channel.status == "sent" || post.status != bluelamp_domain::PostStatus::Published {
-        return Ok(JobOutcome::Done);
+    if post.status != bluelamp_domain::PostStatus::Published {
+        return Ok(None);
     }
-    let Some(network) = networks.network(&connection.network) else {
-        return Err(ServiceError::Internal(format!(
-            "no connector for {}",
-            connection.network
-        )));
-    };
     let Some(credentials) = open(networks, &connection) else {
-        record(
-            store,
-            channel.id,
-            "failed",
-            None,
-            Some("the account is not connected (reconnect it)"),
-        )
-        .await?;
-        return Ok(JobOutcome::Done);
+        let why = "the account is not connected (reconnect it)";
+        record(store, channel.id, "failed", None, Some(why)).await?;
+        return Ok(None);
     };
     let outgoing = Outgoing {
         post_id: post.id,
@@ -535,14 +583,113 @@ pub async fn send(
             .published_at
             .clone()
             .unwrap_or_else(bluelamp_store::now_text),
+        key_offset: 0,
+        reply,
     };
+    Ok(Some((channel, connection, post, outgoing, credentials)))
+}
+
+fn connector<'a>(
+    networks: &'a dyn Networks,
+    connection: &Connection,
+) -> ServiceResult<&'a dyn Network> {
+    networks
+        .network(&connection.network)
+        .ok_or_else(|| ServiceError::Internal(format!("no connector for {}", connection.network)))
+}
+
+/// The job: send one post to one network.
+pub async fn send(
+    store: &Store,
+    networks: &dyn Networks,
+    job: &jobs::Job,
+) -> ServiceResult<JobOutcome> {
+    let id = job.payload["channel_post"].as_i64().unwrap_or_default();
+    let Some((channel, connection, _, outgoing, credentials)) =
+        prepare(store, networks, id).await?
+    else {
+        return Ok(JobOutcome::Done);
+    };
+    if channel.status == "sent" {
+        return Ok(JobOutcome::Done);
+    }
+    let network = connector(networks, &connection)?;
     let result = network
         .publish(&credentials, &connection.remote_id, &outgoing)
         .await;
-    if let Some(remote) = settle(store, &channel, &connection, result).await? {
-        record(store, channel.id, "sent", Some(&remote), None).await?;
+    match settle(store, &channel, &connection, result).await? {
+        Ok(remote) => {
+            record(store, channel.id, "sent", Some(&remote), None).await?;
+            Ok(JobOutcome::Done)
+        }
+        Err(outcome) => Ok(outcome),
     }
-    Ok(JobOutcome::Done)
+}
+
+/// The most a correction reply carries of the edited text.
+const CORRECTION_CHARS: usize = 280;
+
+/// The job: a post edited here is corrected there. Bluesky has no edit, so the
+/// correction goes out as a reply to the original ("Correction: …"), threaded
+/// under it; the original stays, as a newspaper's would.
+pub async fn correct(
+    store: &Store,
+    networks: &dyn Networks,
+    job: &jobs::Job,
+) -> ServiceResult<JobOutcome> {
+    let id = job.payload["channel_post"].as_i64().unwrap_or_default();
+    let version = job.payload["version"].as_i64().unwrap_or_default();
+    let Some((channel, connection, post, mut outgoing, credentials)) =
+        prepare(store, networks, id).await?
+    else {
+        return Ok(JobOutcome::Done);
+    };
+    let (Some(uri), Some(cid)) = (channel.remote_uri.clone(), channel.remote_cid.clone()) else {
+        // Not there yet: the send job carries the edited text itself.
+        return Ok(JobOutcome::Done);
+    };
+    let original = RemoteRef { uri, cid };
+    let root = outgoing
+        .reply
+        .as_ref()
+        .map_or(original.clone(), |(root, _)| root.clone());
+    let mut text: String = post.body.chars().take(CORRECTION_CHARS).collect();
+    if post.body.chars().count() > CORRECTION_CHARS {
+        text.push('…');
+    }
+    outgoing.text = format!("Correction: {text}");
+    outgoing.images.clear();
+    outgoing.key_offset = version.max(1);
+    outgoing.reply = Some((root, original));
+    let network = connector(networks, &connection)?;
+    let result = network
+        .publish(&credentials, &connection.remote_id, &outgoing)
+        .await;
+    match settle(store, &channel, &connection, result).await? {
+        Ok(_) => Ok(JobOutcome::Done),
+        Err(outcome) => Ok(outcome),
+    }
+}
+
+/// In the editing transaction: each network the post reached gets a correction.
+pub(crate) async fn on_edited(conn: &mut AnyConnection, post: &posts::Post) -> ServiceResult<()> {
+    for channel in store::for_post(conn, post.id).await? {
+        if channel.status == "sent" {
+            jobs::enqueue(
+                conn,
+                CORRECT_JOB,
+                &json!({"channel_post": channel.id, "version": post.version}),
+                &bluelamp_store::now_text(),
+                Some(&format!(
+                    "crosspost-correct:{}:{}",
+                    channel.id, post.version
+                )),
+                12,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The job: remove a deleted post from one network.
@@ -570,13 +717,13 @@ pub async fn remove(
     let result = network
         .delete(&credentials, &connection.remote_id, &uri)
         .await;
-    if settle(store, &channel, &connection, result)
-        .await?
-        .is_some()
-    {
-        record(store, channel.id, "removed", None, None).await?;
+    match settle(store, &channel, &connection, result).await? {
+        Ok(()) => {
+            record(store, channel.id, "removed", None, None).await?;
+            Ok(JobOutcome::Done)
+        }
+        Err(outcome) => Ok(outcome),
     }
-    Ok(JobOutcome::Done)
 }
 
 /// The recurring job: fetch new replies, mentions and quotes and deliver them to

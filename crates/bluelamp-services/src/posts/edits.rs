@@ -74,6 +74,7 @@ pub async fn edit(
             draft.after = Some(json!({"body": post.body, "version": post.version}).to_string());
             // Federation: an edit of a public post goes to followers as an Update.
             crate::federation::on_edited(&mut tx, &post).await?;
+            crate::crosspost::on_edited(&mut tx, &post).await?;
             notifications::public_changed(&mut tx, &post).await?;
             audit::append(&mut tx, draft).await?;
             post
@@ -228,6 +229,7 @@ pub(super) async fn approve_edit(
     )
     .await?;
     crate::federation::on_edited(&mut tx, &post).await?;
+    crate::crosspost::on_edited(&mut tx, &post).await?;
     notifications::public_changed(&mut tx, &post).await?;
     let mut draft = entry(staff, "post.edit_approve", "post", post.id);
     draft.before = Some(json!({"body": before}).to_string());

@@ -323,7 +323,8 @@ impl Network for Bluesky {
                     "{graphemes} characters is over Bluesky's {MAX_GRAPHEMES}"
                 )));
             }
-            let rkey = super::tid::for_post(micros(&post.created_at), post.post_id);
+            let rkey =
+                super::tid::for_post(micros(&post.created_at) + post.key_offset, post.post_id);
             // Already there (a retry after a crash, or a lost answer): the first copy stands.
             if let Ok(found) = self
                 .get(
@@ -341,12 +342,24 @@ impl Network for Bluesky {
                     cid,
                 });
             }
+            // A correction is written now; the post itself when it was published here.
+            let created_at = if post.key_offset > 0 {
+                bluelamp_store::now_text()
+            } else {
+                post.created_at.clone()
+            };
             let mut record = json!({
                 "$type": POST,
                 "text": post.text,
-                "createdAt": post.created_at,
+                "createdAt": created_at,
                 "langs": [post.lang],
             });
+            if let Some((root, parent)) = &post.reply {
+                record["reply"] = json!({
+                    "root": {"uri": root.uri, "cid": root.cid},
+                    "parent": {"uri": parent.uri, "cid": parent.cid},
+                });
+            }
             let facets = self.facets(credentials, &post.text).await;
             if !facets.is_empty() {
                 record["facets"] = Value::Array(facets);

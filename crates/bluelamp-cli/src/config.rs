@@ -321,6 +321,7 @@ impl Config {
                 &self.data_dir.join("connector.key"),
             )
             .map_err(|e| anyhow::anyhow!("the connector key in the data folder: {e}"))?,
+            connector_session_reuse: bluelamp_web::connectors::bluesky::SESSION_REUSE,
         })
     }
 

@@ -278,3 +278,14 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// The connection's posts still waiting to go (queued).
+pub async fn waiting(conn: &mut AnyConnection, connection_id: i64) -> Result<Vec<ChannelPost>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {POST_COLUMNS} FROM channel_posts WHERE connection_id = $1 AND status = 'queued' ORDER BY id"
+    ))
+    .bind(connection_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(channel_post_from).collect()
+}

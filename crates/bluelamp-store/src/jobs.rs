@@ -151,3 +151,16 @@ pub async fn next_run(conn: &mut AnyConnection, dedupe_key: &str) -> Result<Opti
     .await?;
     Ok(row.map(|r| sqlx::Row::try_get(&r, "run_at")).transpose()?)
 }
+
+/// Bring the unfinished job with `dedupe_key` forward to now (a post that waited
+/// for its account to be reconnected goes as soon as it is).
+pub async fn run_now(conn: &mut AnyConnection, dedupe_key: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET run_at = $1 WHERE dedupe_key = $2 AND done_at IS NULL AND failed_at IS NULL",
+    )
+    .bind(now_text())
+    .bind(dedupe_key)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

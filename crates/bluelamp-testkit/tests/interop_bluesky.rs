@@ -312,3 +312,175 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
     assert_eq!(exists["exists"], false, "{exists}");
     drop(officer);
 }
+
+/// The bad inputs a comms team meets: a post too long for Bluesky is refused
+/// before anything is sent, naming the network; an app password revoked on
+/// Bluesky shows "reconnect needed" on the account and the post waits, lost
+/// nowhere, and goes once the account is reconnected.
+#[tokio::test]
+#[cfg_attr(
+    not(bluelamp_has_atproto),
+    ignore = "needs the local AT Protocol network: (cd interop/atproto && npm ci) (.ci/run does)"
+)]
+async fn too_long_is_refused_first_and_a_revoked_password_waits_for_reconnection() {
+    let network = AtprotoNetwork::start().await;
+    let pds = network.pds.clone();
+    network
+        .client(&[
+            "create-account",
+            &pds,
+            "nwpolice.test",
+            "comms@nw.example",
+            "police-password-1",
+        ])
+        .await;
+    let first = network
+        .client(&[
+            "app-password",
+            &pds,
+            "nwpolice.test",
+            "police-password-1",
+            "bluelamp",
+        ])
+        .await;
+    // Sign in afresh for each call, so the revocation shows at once rather than
+    // when the session would have been renewed (90 minutes by default).
+    let app = TestApp::spawn_with(bluelamp_web::WebConfig {
+        cookie_secure: false,
+        connector_session_reuse: Duration::ZERO,
+        ..bluelamp_web::WebConfig::default()
+    })
+    .await;
+    let admin = app.logged_in("chief.admin").await;
+    let admin_token = admin
+        .new_api_token("connector", &["read", "write", "admin"])
+        .await;
+    let beat = admin.account_id(&admin_token, "pcmorgan").await;
+    let path = format!("/api/v1/accounts/{beat}/connections/bluesky");
+    let connect =
+        |secret: String| json!({"service": pds, "identifier": "nwpolice.test", "secret": secret});
+    let connected = admin
+        .api(
+            "PUT",
+            &path,
+            Some(&admin_token),
+            Some(connect(first["password"].as_str().unwrap().into())),
+        )
+        .await;
+    assert_eq!(connected.status, 200, "{}", connected.body);
+
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let compose = |text: String| json!({"text": text, "channels": ["fediverse", "bluesky"]});
+    let long = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(compose("Road safety week: ".repeat(20))),
+        )
+        .await;
+    assert_eq!(long.status, 422, "{}", long.body);
+    assert!(
+        long.body.to_lowercase().contains("bluesky"),
+        "the refusal names the network: {}",
+        long.body
+    );
+
+    // Revoke the app password on Bluesky, as a careful admin would after a leak.
+    let http = reqwest::Client::new();
+    let session: Value = http
+        .post(format!("{pds}/xrpc/com.atproto.server.createSession"))
+        .json(&json!({"identifier": "nwpolice.test", "password": "police-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let revoked = http
+        .post(format!("{pds}/xrpc/com.atproto.server.revokeAppPassword"))
+        .bearer_auth(session["accessJwt"].as_str().unwrap())
+        .json(&json!({"name": "bluelamp"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        revoked.status().is_success(),
+        "{}",
+        revoked.text().await.unwrap()
+    );
+
+    let posted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(compose("Speed checks on the A55 this week.".into())),
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let post_id = posted.json()["post"]["id"].as_i64().unwrap();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        status = admin
+            .api(
+                "GET",
+                &format!("/api/v1/accounts/{beat}/connections"),
+                Some(&admin_token),
+                None,
+            )
+            .await
+            .json();
+        if status["connections"][0]["status"] == "reconnect-needed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        status["connections"][0]["status"], "reconnect-needed",
+        "{status}"
+    );
+    let waiting = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/posts/{post_id}/channels"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(waiting["channels"][0]["status"], "queued", "{waiting}");
+    assert!(
+        waiting["channels"][0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("reconnect"),
+        "{waiting}"
+    );
+    let page = admin.get(&format!("/staff/accounts/{beat}")).await;
+    assert!(
+        page.body.contains("reconnect needed"),
+        "the account page says so"
+    );
+
+    // Reconnected with a new app password: the waiting post goes at once.
+    let second = network
+        .client(&[
+            "app-password",
+            &pds,
+            "nwpolice.test",
+            "police-password-1",
+            "bluelamp-2",
+        ])
+        .await;
+    let again = admin
+        .api(
+            "PUT",
+            &path,
+            Some(&admin_token),
+            Some(connect(second["password"].as_str().unwrap().into())),
+        )
+        .await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    channel(&sergeant, &token, post_id, "sent").await;
+}

@@ -76,6 +76,9 @@ pub struct WebConfig {
     /// the binary keeps it in a file outside the database. The default is a fresh
     /// random key, which a restart forgets (tests).
     pub connector_key: bluelamp_services::crosspost::SealingKey,
+    /// How long a network session (Bluesky's, from an app password) is reused
+    /// before signing in again; a revoked password shows within this time.
+    pub connector_session_reuse: Duration,
 }
 
 impl WebConfig {
@@ -111,6 +114,7 @@ impl Default for WebConfig {
             trusted_proxies: TrustedProxies::default(),
             metrics_token: None,
             push_services: Vec::new(),
+            connector_session_reuse: connectors::bluesky::SESSION_REUSE,
             connector_key: bluelamp_services::crosspost::SealingKey::generate()
                 .unwrap_or_else(|| bluelamp_services::crosspost::SealingKey::from_bytes([7; 32])),
         }
@@ -179,6 +183,7 @@ impl AppState {
         let networks = Arc::new(connectors::HttpNetworks::new(
             config.media_dir.clone(),
             config.connector_key.clone(),
+            config.connector_session_reuse,
         ));
         AppState(Arc::new(Shared {
             store,

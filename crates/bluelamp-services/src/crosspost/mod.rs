@@ -270,6 +270,10 @@ pub async fn connect(
         1_000_000,
     )
     .await?;
+    // Posts that waited for a reconnection go now.
+    for waiting in store::waiting(&mut tx, saved.id).await? {
+        jobs::run_now(&mut tx, &format!("crosspost:{}", waiting.id)).await?;
+    }
     let mut draft = entry(staff, "account.connect", "account", account.0);
     draft.after = Some(json!({"network": network, "service": service_url, "identity": identity.name, "remote_id": identity.remote_id}).to_string());
     audit::append(&mut tx, draft).await?;

@@ -21,8 +21,8 @@ pub const MAX_IMAGE_BYTES: i64 = 2_000_000;
 pub const MAX_GRAPHEMES: usize = 300;
 const POST: &str = "app.bsky.feed.post";
 const TIMEOUT: Duration = Duration::from_secs(20);
-/// App-password sessions last two hours; we renew well before.
-const SESSION_FOR: Duration = Duration::from_secs(90 * 60);
+/// App-password sessions last two hours; by default we renew well before.
+pub const SESSION_REUSE: Duration = Duration::from_secs(90 * 60);
 
 struct Session {
     access: String,
@@ -35,10 +35,12 @@ pub struct Bluesky {
     client: reqwest::Client,
     media: LocalMediaStore,
     sessions: Mutex<HashMap<(String, String), Session>>,
+    /// How long a session is reused before signing in again.
+    reuse: Duration,
 }
 
 impl Bluesky {
-    pub fn new(media_dir: std::path::PathBuf) -> Bluesky {
+    pub fn new(media_dir: std::path::PathBuf, reuse: Duration) -> Bluesky {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
@@ -54,6 +56,7 @@ impl Bluesky {
             client,
             media: LocalMediaStore::new(media_dir),
             sessions: Mutex::new(HashMap::new()),
+            reuse,
         }
     }
 
@@ -134,10 +137,7 @@ impl Bluesky {
             credentials.identifier.clone(),
         );
         if let Ok(sessions) = self.sessions.lock() {
-            if let Some(s) = sessions
-                .get(&key)
-                .filter(|s| s.made.elapsed() < SESSION_FOR)
-            {
+            if let Some(s) = sessions.get(&key).filter(|s| s.made.elapsed() < self.reuse) {
                 return Ok((s.access.clone(), s.did.clone()));
             }
         }
@@ -287,22 +287,14 @@ fn micros(rfc3339: &str) -> i64 {
 impl Network for Bluesky {
     fn verify<'a>(&'a self, credentials: &'a Credentials) -> Fut<'a, Identity> {
         Box::pin(async move {
+            // Not kept: the first job signs in afresh with the stored credential,
+            // so a credential that stopped working shows at once.
             self.forget(credentials);
             let session = self.sign_in(credentials).await?;
-            let identity = Identity {
-                remote_id: session.did.clone(),
-                name: session.handle.clone(),
-            };
-            if let Ok(mut sessions) = self.sessions.lock() {
-                sessions.insert(
-                    (
-                        credentials.service_url.clone(),
-                        credentials.identifier.clone(),
-                    ),
-                    session,
-                );
-            }
-            Ok(identity)
+            Ok(Identity {
+                remote_id: session.did,
+                name: session.handle,
+            })
         })
     }
 

@@ -14,9 +14,13 @@ pub struct HttpNetworks {
 }
 
 impl HttpNetworks {
-    pub fn new(media_dir: std::path::PathBuf, key: SealingKey) -> HttpNetworks {
+    pub fn new(
+        media_dir: std::path::PathBuf,
+        key: SealingKey,
+        session_reuse: std::time::Duration,
+    ) -> HttpNetworks {
         HttpNetworks {
-            bluesky: bluesky::Bluesky::new(media_dir),
+            bluesky: bluesky::Bluesky::new(media_dir, session_reuse),
             key,
         }
     }

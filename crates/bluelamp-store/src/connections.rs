@@ -289,3 +289,21 @@ pub async fn waiting(conn: &mut AnyConnection, connection_id: i64) -> Result<Vec
     .await?;
     rows.iter().map(channel_post_from).collect()
 }
+
+/// The live connection on `network` whose identity there is `identifier` (a
+/// Bluesky handle that is a domain name served by Bluelamp).
+pub async fn by_identifier(
+    conn: &mut AnyConnection,
+    network: &str,
+    identifier: &str,
+) -> Result<Option<Connection>> {
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM channel_connections WHERE network = $1 AND identifier = $2 AND status <> $3"
+    ))
+    .bind(network)
+    .bind(identifier)
+    .bind(REVOKED)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(connection_from).transpose()
+}

@@ -127,6 +127,22 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
         !connected.body.contains(&app_password),
         "the credential never comes back"
     );
+    // The handle is a domain name: served from Bluelamp, Bluesky can verify it.
+    let did = reqwest::Client::new()
+        .get(format!("{}/.well-known/atproto-did", app.base))
+        .header("host", "nwpolice.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(did.status(), 200);
+    assert_eq!(did.text().await.unwrap(), police["did"].as_str().unwrap());
+    let unknown = reqwest::Client::new()
+        .get(format!("{}/.well-known/atproto-did", app.base))
+        .header("host", "someone-else.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
 
     // The sergeant posts without approval, with a photo and its alt text.
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;

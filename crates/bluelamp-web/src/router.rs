@@ -221,6 +221,10 @@ pub fn router(state: AppState) -> Router {
         // (chosen by Host), the inboxes (body limit -> 413) and the staff inbox.
         .route("/.well-known/webfinger", get(fed::discovery::webfinger))
         .route("/.well-known/host-meta", get(fed::discovery::host_meta))
+        .route(
+            "/.well-known/atproto-did",
+            get(api::connections::atproto_did),
+        )
         .route("/.well-known/nodeinfo", get(fed::discovery::nodeinfo_index))
         .route("/nodeinfo/2.1", get(fed::discovery::nodeinfo))
         .route("/users/{handle}", get(fed::discovery::actor_document))

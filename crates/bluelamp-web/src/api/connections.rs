@@ -68,3 +68,42 @@ pub async fn post_channels(
 ) -> ApiResult {
     ok(json!({"channels": crosspost::post_channels(&state.store, &staff, id).await?}))
 }
+
+/// `/.well-known/atproto-did` on a host that is an account's Bluesky handle
+/// (the force's own domain, or a name under it): the account's DID, as plain
+/// text, so Bluesky verifies the handle by the domain the force serves.
+pub async fn atproto_did(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let host = host.split(':').next().unwrap_or_default().to_string();
+    let found = match state.store.read().await {
+        Ok(mut conn) => bluelamp_store::connections::by_identifier(&mut conn, "bluesky", &host)
+            .await
+            .ok()
+            .flatten(),
+        Err(_) => None,
+    };
+    match found {
+        Some(connection) if connection.remote_id.starts_with("did:") => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            )],
+            connection.remote_id,
+        )
+            .into_response(),
+        _ => (
+            axum::http::StatusCode::NOT_FOUND,
+            "no Bluesky account has this name",
+        )
+            .into_response(),
+    }
+}

@@ -55,6 +55,7 @@ fn connection_from(row: &AnyRow) -> Result<Connection> {
 }
 
 /// Connect (or reconnect) an account to a network.
+#[allow(clippy::too_many_arguments)]
 pub async fn upsert(
     conn: &mut AnyConnection,
     force: ForceId,

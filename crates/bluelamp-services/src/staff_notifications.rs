@@ -139,17 +139,38 @@ pub(crate) async fn on_publish_failed(
     post_id: i64,
     why: &str,
 ) -> ServiceResult<()> {
+    on_failed(conn, post_id, None, why).await
+}
+
+/// A post (`channel`: on one network) could not go out: tell its author why.
+pub(crate) async fn on_failed(
+    conn: &mut AnyConnection,
+    post_id: i64,
+    channel: Option<&str>,
+    why: &str,
+) -> ServiceResult<()> {
     // A job for a post that is gone tells nobody (and must not fail the runner).
     let Ok(post) = posts::get(conn, post_id).await else {
         return Ok(());
     };
     let account = accounts::get(conn, post.account_id).await?;
-    let text = format!(
-        "Your post on @{} could not be published: {}",
-        account.handle,
-        why.chars().take(200).collect::<String>()
+    let why: String = why.chars().take(200).collect();
+    let text = match channel {
+        None => format!(
+            "Your post on @{} could not be published: {why}",
+            account.handle
+        ),
+        Some(network) => format!(
+            "Your post on @{} could not go to {network}: {why}",
+            account.handle
+        ),
+    };
+    let key = format!(
+        "failed:{}:{}:{}",
+        post.id,
+        post.version,
+        channel.unwrap_or("all")
     );
-    let key = format!("failed:{}:{}", post.id, post.version);
     let new = store::insert(
         conn,
         &NewNotification {

@@ -82,7 +82,16 @@ async fn settle<T>(
     match result {
         Ok(value) => Ok(Ok(value)),
         Err(NetError::Refused(why)) => {
-            record(store, channel.id, "failed", None, Some(&why)).await?;
+            let mut tx = store.write().await?;
+            store::record(&mut tx, channel.id, "failed", None, Some(&why)).await?;
+            crate::staff_notifications::on_failed(
+                &mut tx,
+                channel.post_id,
+                Some(&connection.network),
+                &why,
+            )
+            .await?;
+            tx.commit().await?;
             Ok(Err(JobOutcome::Done))
         }
         Err(NetError::Auth(why)) => {

@@ -138,6 +138,23 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         &member("chief.admin", true, Some("ACC DA")),
     )
     .await?;
+    // The corporate account's posts pass two approval steps, as the commercial
+    // suites do it: the duty sergeant, then the comms team.
+    let step = |name: &str, who: &str| posts::StepInput {
+        name: name.into(),
+        needs_all: false,
+        approvers: vec![who.into()],
+    };
+    posts::set_approval_steps(
+        store,
+        &as_admin,
+        corporate.id,
+        &[
+            step("Duty sergeant", "sgt.evans"),
+            step("Corporate comms", "comms.lewis"),
+        ],
+    )
+    .await?;
     // One welcome post so the public pages are not empty.
     policy::acknowledge(store, &as_admin, 1).await?;
     let engine = crate::force_rules::ForceEngines::default();

@@ -162,6 +162,27 @@ async fn every_staff_form_keeps_its_values_and_shows_the_error_beside_the_field(
     refused_in_place(&admin, &base, "/staff/settings", "form[action='/staff/settings/password']",
         json!({"current_password": "not-my-password", "new_password": "a-long-and-unusual-passphrase-2026"}), None).await;
 
+    refused_in_place(
+        &admin,
+        &base,
+        "/staff/settings",
+        "form[action='/staff/tokens']",
+        json!({"name": "   "}),
+        Some("name"),
+    )
+    .await;
+    refused_in_place(
+        &admin,
+        &base,
+        "/staff/policy",
+        "form[action='/staff/policy/publish']",
+        json!({"title": "Social media policy 2027", "body": "   "}),
+        Some("body"),
+    )
+    .await;
+    refused_in_place(&admin, &base, "/staff/appeals", "form[action='/staff/appeals']",
+        json!({"reference": "APP-2026-9", "title": "Witnesses sought after a collision", "what_happened": "A car and a cyclist collided on the A55 slip road.", "place": "   "}), Some("place")).await;
+
     let officer = browser(&driver).await;
     // (pc.morgan acknowledged the policy through the API above.)
     log_in(&officer, &base, "pc.morgan").await;

@@ -71,6 +71,8 @@ pub struct Config {
     /// Web Push services besides the browsers' own (host or host:port), e.g. a
     /// deployment's own push relay.
     pub push_services: Vec<String>,
+    /// Bluelamp's OAuth 2 client id registered with X; empty leaves X off.
+    pub x_client_id: String,
 }
 
 impl Default for Config {
@@ -99,6 +101,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             metrics_token: String::new(),
             push_services: Vec::new(),
+            x_client_id: String::new(),
         }
     }
 }
@@ -211,6 +214,9 @@ impl Config {
         if let Some(value) = var("BLUELAMP_METRICS_TOKEN") {
             self.metrics_token = value;
         }
+        if let Some(value) = var("BLUELAMP_X_CLIENT_ID") {
+            self.x_client_id = value;
+        }
         if let Some(value) = var("BLUELAMP_PUSH_SERVICES") {
             self.push_services = value
                 .split(',')
@@ -322,6 +328,8 @@ impl Config {
             )
             .map_err(|e| anyhow::anyhow!("the connector key in the data folder: {e}"))?,
             connector_session_reuse: bluelamp_web::connectors::bluesky::SESSION_REUSE,
+            x_client_id: self.x_client_id.clone(),
+            ..bluelamp_web::WebConfig::default()
         })
     }
 

@@ -308,3 +308,62 @@ pub async fn by_identifier(
     .await?;
     row.as_ref().map(connection_from).transpose()
 }
+
+/// Replace a connection's sealed credential (a network renewed its token).
+pub async fn set_secret(conn: &mut AnyConnection, id: i64, sealed_secret: &str) -> Result<()> {
+    sqlx::query("UPDATE channel_connections SET sealed_secret = $1, updated_at = $2 WHERE id = $3")
+        .bind(sealed_secret)
+        .bind(now_text())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// An OAuth authorisation in progress.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub force_id: ForceId,
+    pub account_id: AccountId,
+    pub network: String,
+    pub verifier: String,
+    pub started_by: bluelamp_domain::UserId,
+    pub created_at: String,
+}
+
+pub async fn start_grant(conn: &mut AnyConnection, state: &str, grant: &Grant) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO connector_grants (state, force_id, account_id, network, verifier, started_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(state)
+    .bind(grant.force_id.0)
+    .bind(grant.account_id.0)
+    .bind(&grant.network)
+    .bind(&grant.verifier)
+    .bind(grant.started_by.0)
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Take (and remove: it is used once) the grant for `state`.
+pub async fn take_grant(conn: &mut AnyConnection, state: &str) -> Result<Option<Grant>> {
+    let row = sqlx::query(
+        "DELETE FROM connector_grants WHERE state = $1 \
+         RETURNING force_id, account_id, network, verifier, started_by, created_at",
+    )
+    .bind(state)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(Grant {
+        force_id: ForceId(row.try_get("force_id")?),
+        account_id: AccountId(row.try_get("account_id")?),
+        network: row.try_get("network")?,
+        verifier: row.try_get("verifier")?,
+        started_by: bluelamp_domain::UserId(row.try_get("started_by")?),
+        created_at: row.try_get("created_at")?,
+    }))
+}

@@ -21,6 +21,7 @@ pub mod fixtures;
 pub mod mail;
 pub mod server;
 pub mod smtp;
+pub mod standins;
 
 pub use bluelamp_services::demo::DEMO_USERS;
 

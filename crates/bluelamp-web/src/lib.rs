@@ -79,6 +79,13 @@ pub struct WebConfig {
     /// How long a network session (Bluesky's, from an app password) is reused
     /// before signing in again; a revoked password shows within this time.
     pub connector_session_reuse: Duration,
+    /// Bluelamp's app registration with X (OAuth 2 with PKCE); an empty client
+    /// id leaves X unconnectable, saying so.
+    pub x_client_id: String,
+    /// X's API (`https://api.x.com`) and authorisation page; tests point them at
+    /// a local stand-in.
+    pub x_api_base: String,
+    pub x_authorize_url: String,
 }
 
 impl WebConfig {
@@ -115,6 +122,9 @@ impl Default for WebConfig {
             metrics_token: None,
             push_services: Vec::new(),
             connector_session_reuse: connectors::bluesky::SESSION_REUSE,
+            x_client_id: String::new(),
+            x_api_base: "https://api.x.com".into(),
+            x_authorize_url: "https://x.com/i/oauth2/authorize".into(),
             connector_key: bluelamp_services::crosspost::SealingKey::generate()
                 .unwrap_or_else(|| bluelamp_services::crosspost::SealingKey::from_bytes([7; 32])),
         }
@@ -184,6 +194,15 @@ impl AppState {
             config.media_dir.clone(),
             config.connector_key.clone(),
             config.connector_session_reuse,
+            connectors::x::XApp {
+                client_id: config.x_client_id.clone(),
+                api_base: config.x_api_base.clone(),
+                authorize_url: config.x_authorize_url.clone(),
+                redirect_uri: format!(
+                    "{}/staff/connections/x/callback",
+                    config.public_base_url.trim_end_matches('/')
+                ),
+            },
         ));
         AppState(Arc::new(Shared {
             store,

@@ -28,7 +28,7 @@ pub(crate) use work::on_edited;
 pub use work::{account_handle, correct, inbound, remove, send};
 
 /// The networks with a connector.
-pub const NETWORKS: [&str; 1] = ["bluesky"];
+pub const NETWORKS: [&str; 3] = ["bluesky", "x", "facebook"];
 pub const SEND_JOB: &str = "crosspost";
 pub const DELETE_JOB: &str = "crosspost_delete";
 pub const INBOUND_JOB: &str = "crosspost_inbound";
@@ -60,6 +60,25 @@ pub struct Credentials {
     pub service_url: String,
     pub identifier: String,
     pub secret: String,
+    /// A network that renewed the credential (X rotates its refresh token on
+    /// every renewal) leaves the new one here; the job seals and keeps it.
+    pub renewed: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl Credentials {
+    pub fn new(service_url: &str, identifier: &str, secret: &str) -> Credentials {
+        Credentials {
+            service_url: service_url.to_string(),
+            identifier: identifier.to_string(),
+            secret: secret.to_string(),
+            renewed: Default::default(),
+        }
+    }
+
+    /// The renewed credential, if the network renewed it during a call.
+    pub fn take_renewed(&self) -> Option<String> {
+        self.renewed.lock().ok().and_then(|mut slot| slot.take())
+    }
 }
 
 /// Who the credential signs in as.
@@ -156,6 +175,23 @@ pub trait Network: Send + Sync {
         credentials: &'a Credentials,
         cursor: Option<&'a str>,
     ) -> Fut<'a, InboundPage>;
+
+    /// For a network connected by OAuth (X): where to send the administrator
+    /// to authorise Bluelamp, with `state` and the PKCE `challenge`; `None` for a
+    /// network connected with a credential typed in.
+    fn authorize_url(&self, _state: &str, _challenge: &str) -> Option<String> {
+        None
+    }
+
+    /// Exchange an authorisation code (and the PKCE verifier) for the
+    /// credential to keep.
+    fn exchange<'a>(&'a self, _code: &'a str, _verifier: &'a str) -> Fut<'a, Credentials> {
+        Box::pin(async {
+            Err(NetError::Refused(
+                "this network is connected with a credential, not by authorisation".into(),
+            ))
+        })
+    }
 }
 
 /// The connectors this process has, and the key that opens their credentials.
@@ -172,6 +208,15 @@ fn unsupported(network: &str) -> ServiceError {
             NETWORKS.join(", ")
         ),
     ))
+}
+
+/// Where a network's accounts live when the administrator names no server.
+pub fn default_service(network: &str) -> &'static str {
+    match network {
+        "facebook" => "https://graph.facebook.com",
+        "x" => "https://api.x.com",
+        _ => "https://bsky.social",
+    }
 }
 
 fn require_admin(staff: &Staff) -> ServiceResult<()> {
@@ -220,18 +265,18 @@ pub async fn connect(
     let connector = networks
         .network(network)
         .ok_or_else(|| unsupported(network))?;
+    let service_url = match service_url.trim() {
+        "" => default_service(network),
+        given => given,
+    };
     let service_url = check_service_url(service_url)?;
     let identifier = crate::error::required_text("identifier", identifier, 253)?;
-    let secret = crate::error::required_text("secret", secret, 200)?;
+    let secret = crate::error::required_text("secret", secret, 2000)?;
     let found = {
         let mut conn = store.read().await?;
         crate::accounts::account_in_force(&mut conn, staff, account).await?
     };
-    let credentials = Credentials {
-        service_url: service_url.to_string(),
-        identifier: identifier.to_string(),
-        secret: secret.to_string(),
-    };
+    let credentials = Credentials::new(service_url, identifier, secret);
     // Network work before the transaction: a slow server never holds the writer.
     let identity = match connector.verify(&credentials).await {
         Ok(identity) => identity,
@@ -407,4 +452,129 @@ pub(crate) async fn on_deleted(conn: &mut AnyConnection, post: &posts::Post) -> 
         }
     }
     Ok(())
+}
+
+/// How long an authorisation may take before its state is refused.
+const GRANT_MINUTES: i64 = 15;
+
+/// Start connecting an account by OAuth (X, with PKCE): where to send the
+/// administrator's browser. The verifier stays here; the state comes back.
+pub async fn start_authorization(
+    store: &Store,
+    staff: &Staff,
+    networks: &dyn Networks,
+    account: AccountId,
+    network: &str,
+) -> ServiceResult<String> {
+    require_admin(staff)?;
+    let connector = networks
+        .network(network)
+        .ok_or_else(|| unsupported(network))?;
+    let user = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let state = crate::auth::random_token(16);
+    let verifier = crate::auth::random_token(32);
+    let challenge = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    let url = connector.authorize_url(&state, &challenge).ok_or_else(|| {
+        ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "network",
+            format!("{network} is connected with a credential typed in, not by authorisation (or its app is not configured on this server)"),
+        ))
+    })?;
+    let mut tx = store.write().await?;
+    let found = crate::accounts::account_in_force(&mut tx, staff, account).await?;
+    store::start_grant(
+        &mut tx,
+        &state,
+        &store::Grant {
+            force_id: found.force_id,
+            account_id: account,
+            network: network.to_string(),
+            verifier,
+            started_by: user,
+            created_at: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(url)
+}
+
+/// The network sent the administrator back with `code` for `state`: exchange it
+/// for the credential, check who it is, seal and keep it; audited. A state not
+/// ours, used before, too old, or started by someone else is refused.
+pub async fn finish_authorization(
+    store: &Store,
+    staff: &Staff,
+    networks: &dyn Networks,
+    state: &str,
+    code: &str,
+) -> ServiceResult<Connection> {
+    require_admin(staff)?;
+    let grant = {
+        let mut tx = store.write().await?;
+        let grant = store::take_grant(&mut tx, state.trim()).await?;
+        tx.commit().await?;
+        grant
+    };
+    let refused = || {
+        ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "state",
+            "this authorisation is unknown, already used or expired: start connecting again",
+        ))
+    };
+    let grant = grant.ok_or_else(refused)?;
+    let too_old = bluelamp_store::format_time(
+        bluelamp_store::clock::now() - time::Duration::minutes(GRANT_MINUTES),
+    );
+    if grant.created_at < too_old || Some(grant.started_by) != staff.user_id {
+        return Err(refused());
+    }
+    let connector = networks
+        .network(&grant.network)
+        .ok_or_else(|| unsupported(&grant.network))?;
+    let credentials = connector
+        .exchange(code.trim(), &grant.verifier)
+        .await
+        .map_err(|e| {
+            ServiceError::Invalid(bluelamp_domain::Invalid::new(
+                "code",
+                format!("{} refused the authorisation: {e}", grant.network),
+            ))
+        })?;
+    let identity = connector.verify(&credentials).await.map_err(|e| {
+        ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "code",
+            format!("could not sign in to {}: {e}", grant.network),
+        ))
+    })?;
+    let secret = credentials
+        .take_renewed()
+        .unwrap_or(credentials.secret.clone());
+    let sealed = networks
+        .sealing_key()
+        .seal(&secret)
+        .ok_or_else(|| ServiceError::Internal("sealing a credential failed".into()))?;
+    let mut tx = store.write().await?;
+    crate::accounts::account_in_force(&mut tx, staff, grant.account_id).await?;
+    let saved = store::upsert(
+        &mut tx,
+        grant.force_id,
+        grant.account_id,
+        &grant.network,
+        &credentials.service_url,
+        &identity.name,
+        &identity.remote_id,
+        &sealed,
+    )
+    .await?;
+    let mut draft = entry(staff, "account.connect", "account", grant.account_id.0);
+    draft.after = Some(json!({"network": grant.network, "identity": identity.name, "remote_id": identity.remote_id, "by": "authorisation"}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(saved)
 }

@@ -15,11 +15,30 @@ fn open(networks: &dyn Networks, connection: &Connection) -> Option<Credentials>
     let secret = networks
         .sealing_key()
         .open(connection.sealed_secret.as_deref()?)?;
-    Some(Credentials {
-        service_url: connection.service_url.clone(),
-        identifier: connection.identifier.clone(),
-        secret,
-    })
+    Some(Credentials::new(
+        &connection.service_url,
+        &connection.identifier,
+        &secret,
+    ))
+}
+
+/// Keep a credential the network renewed during a call (sealed, as ever).
+async fn keep_renewed(
+    store: &Store,
+    networks: &dyn Networks,
+    connection: &Connection,
+    credentials: &Credentials,
+) -> ServiceResult<()> {
+    if let Some(renewed) = credentials.take_renewed() {
+        let sealed = networks
+            .sealing_key()
+            .seal(&renewed)
+            .ok_or_else(|| ServiceError::Internal("sealing a credential failed".into()))?;
+        let mut tx = store.write().await?;
+        store::set_secret(&mut tx, connection.id, &sealed).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// A network said our credential no longer works: show "reconnect needed".
@@ -232,6 +251,7 @@ pub async fn send(
     let result = network
         .publish(&credentials, &connection.remote_id, &outgoing)
         .await;
+    keep_renewed(store, networks, &connection, &credentials).await?;
     match settle(store, &channel, &connection, result).await? {
         Ok(remote) => {
             record(store, channel.id, "sent", Some(&remote), None).await?;
@@ -280,6 +300,7 @@ pub async fn correct(
     let result = network
         .publish(&credentials, &connection.remote_id, &outgoing)
         .await;
+    keep_renewed(store, networks, &connection, &credentials).await?;
     match settle(store, &channel, &connection, result).await? {
         Ok(_) => Ok(JobOutcome::Done),
         Err(outcome) => Ok(outcome),
@@ -332,6 +353,7 @@ pub async fn remove(
     let result = network
         .delete(&credentials, &connection.remote_id, &uri)
         .await;
+    keep_renewed(store, networks, &connection, &credentials).await?;
     match settle(store, &channel, &connection, result).await? {
         Ok(()) => {
             record(store, channel.id, "removed", None, None).await?;
@@ -369,10 +391,11 @@ pub async fn inbound(
     if connection.status == store::RECONNECT {
         return Ok(JobOutcome::Postpone(again));
     }
-    let page = match network
+    let page = network
         .inbound(&credentials, connection.inbound_cursor.as_deref())
-        .await
-    {
+        .await;
+    keep_renewed(store, networks, &connection, &credentials).await?;
+    let page = match page {
         Ok(page) => page,
         Err(NetError::Auth(why)) => {
             needs_reconnect(store, &connection, &why).await?;

@@ -33,3 +33,15 @@ CREATE TABLE channel_posts (
     UNIQUE (post_id, connection_id)
 );
 CREATE INDEX channel_posts_by_remote ON channel_posts(remote_uri);
+
+-- An OAuth authorisation in progress (X's PKCE): the state the network sends back,
+-- the verifier only we know, who started it, for which account; used once.
+CREATE TABLE connector_grants (
+    state TEXT PRIMARY KEY,
+    force_id BIGINT NOT NULL REFERENCES forces(id),
+    account_id BIGINT NOT NULL REFERENCES accounts(id),
+    network TEXT NOT NULL,
+    verifier TEXT NOT NULL,
+    started_by BIGINT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL
+);

@@ -3,13 +3,17 @@
 //! their sealed credentials.
 
 pub mod bluesky;
+pub mod facebook;
 pub mod tid;
+pub mod x;
 
 use bluelamp_services::crosspost::{Network, Networks, SealingKey};
 
 /// This process's connectors.
 pub struct HttpNetworks {
     bluesky: bluesky::Bluesky,
+    x: x::X,
+    facebook: facebook::Facebook,
     key: SealingKey,
 }
 
@@ -18,8 +22,11 @@ impl HttpNetworks {
         media_dir: std::path::PathBuf,
         key: SealingKey,
         session_reuse: std::time::Duration,
+        x_app: x::XApp,
     ) -> HttpNetworks {
         HttpNetworks {
+            x: x::X::new(media_dir.clone(), x_app),
+            facebook: facebook::Facebook::new(media_dir.clone()),
             bluesky: bluesky::Bluesky::new(media_dir, session_reuse),
             key,
         }
@@ -30,6 +37,8 @@ impl Networks for HttpNetworks {
     fn network(&self, name: &str) -> Option<&dyn Network> {
         match name {
             "bluesky" => Some(&self.bluesky),
+            "x" => Some(&self.x),
+            "facebook" => Some(&self.facebook),
             _ => None,
         }
     }

@@ -3,7 +3,7 @@
 //! it with an app password, and disconnecting. The credential is never shown.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bluelamp_domain::{AccountId, Role};
 use bluelamp_services as services;
 use bluelamp_store::connections::Connection;
@@ -51,13 +51,18 @@ pub(crate) fn section(
                     (csrf_field(csrf))
                     label for="network" { "Network" }
                     select id="network" name="network" { @for n in services::crosspost::NETWORKS { option value=(n) { (n) } } }
-                    label for="service" { "The account's server (for Bluesky, https://bsky.social or your force's own)" }
-                    input type="url" id="service" name="service" value="https://bsky.social" required;
-                    label for="identifier" { "The account's handle there" }
+                    label for="service" { "The account's server (leave empty for bsky.social or Facebook; a force's own Bluesky server otherwise)" }
+                    input type="url" id="service" name="service";
+                    label for="identifier" { "Bluesky: the account's handle. Facebook: the Page's id" }
                     input type="text" id="identifier" name="identifier" required autocomplete="off";
-                    label for="secret" { "An app password made for Bluelamp (kept sealed, never shown again)" }
+                    label for="secret" { "Bluesky: an app password made for Bluelamp. Facebook: the Page access token (kept sealed, never shown again)" }
                     input type="password" id="secret" name="secret" required autocomplete="off";
                     button type="submit" id="connect" { "Connect" }
+                }
+                // Leaves for X's own page, so it is sent by the browser itself.
+                form method="post" action=(format!("/staff/accounts/{}/connections/x/start", account.0)) data-native {
+                    (csrf_field(csrf))
+                    button.secondary type="submit" id="connect-x" { "Connect X (you sign in on X and allow Bluelamp)" }
                 }
             }
         }
@@ -100,4 +105,58 @@ pub async fn disconnect(
     services::crosspost::disconnect(&state.store, &form.session.staff, AccountId(id), &network)
         .await?;
     Ok(done(&format!("/staff/accounts/{id}"), "disconnected"))
+}
+
+/// Start connecting X: off to X's authorisation page.
+pub async fn start_x(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let url = services::crosspost::start_authorization(
+        &state.store,
+        &form.session.staff,
+        state.networks.as_ref(),
+        AccountId(id),
+        "x",
+    )
+    .await?;
+    Ok(axum::response::Redirect::to(&url).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    code: String,
+    /// Set when the administrator said no on X's page.
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// X sends the administrator back here with a code (or a refusal).
+pub async fn x_callback(
+    State(state): State<AppState>,
+    crate::auth::StaffSession(context): crate::auth::StaffSession,
+    axum::extract::Query(query): axum::extract::Query<Callback>,
+) -> Result<Response, PageError> {
+    if let Some(error) = query.error.as_deref() {
+        return Err(PageError(crate::error::WebError::bad_request(format!(
+            "X did not authorise Bluelamp ({}): nothing was connected.",
+            error.chars().take(60).collect::<String>()
+        ))));
+    }
+    let saved = services::crosspost::finish_authorization(
+        &state.store,
+        &context.staff,
+        state.networks.as_ref(),
+        &query.state,
+        &query.code,
+    )
+    .await?;
+    Ok(done(
+        &format!("/staff/accounts/{}", saved.account_id.0),
+        "connected",
+    ))
 }

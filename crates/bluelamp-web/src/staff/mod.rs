@@ -83,6 +83,14 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(connections::disconnect),
         )
         .route(
+            "/staff/accounts/{id}/connections/x/start",
+            post(connections::start_x),
+        )
+        .route(
+            "/staff/connections/x/callback",
+            get(connections::x_callback),
+        )
+        .route(
             "/staff/accounts/{id}/posts",
             post(posts::compose).layer(axum::extract::DefaultBodyLimit::max(
                 crate::uploads::MAX_UPLOAD_BYTES,

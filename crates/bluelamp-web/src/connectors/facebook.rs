@@ -1,0 +1,269 @@
+//! Facebook Pages over the Graph API: a Page access token (what Meta gives a
+//! Page's admin for an app), text with photos and their alt text, deletion. The
+//! Graph API takes no key of ours for a post, so before posting we look for the
+//! same text among the Page's newest posts: a retry after a crash finds the
+//! first copy instead of posting twice.
+
+use std::time::Duration;
+
+use bluelamp_media::{LocalMediaStore, MediaKey};
+use bluelamp_services::crosspost::{
+    Credentials, Fut, Identity, InboundPage, NetError, Network, Outgoing, Remote,
+};
+use serde_json::Value;
+
+/// The Graph API version we speak.
+pub const GRAPH_VERSION: &str = "v21.0";
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Facebook's own limit on a photo upload.
+pub const MAX_PHOTO_BYTES: i64 = 4_000_000;
+
+pub struct Facebook {
+    client: reqwest::Client,
+    media: LocalMediaStore,
+}
+
+impl Facebook {
+    pub fn new(media_dir: std::path::PathBuf) -> Facebook {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "Bluelamp/",
+                env!("CARGO_PKG_VERSION"),
+                " (facebook)"
+            ))
+            .build()
+            .unwrap_or_default();
+        Facebook {
+            client,
+            media: LocalMediaStore::new(media_dir),
+        }
+    }
+
+    fn url(credentials: &Credentials, path: &str) -> String {
+        format!(
+            "{}/{GRAPH_VERSION}/{path}",
+            credentials.service_url.trim_end_matches('/')
+        )
+    }
+
+    /// A Graph answer, or its error sorted: code 190 (and 102, 10, 200) is the
+    /// token; 4, 17, 32 and 613 are rate limits (wait for the usage header's
+    /// estimate); 5xx and 1/2 are Facebook's own trouble; the rest is refused.
+    async fn answer(
+        response: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<Value, NetError> {
+        let response =
+            response.map_err(|e| NetError::Unavailable(e.without_url().to_string(), None))?;
+        let status = response.status().as_u16();
+        let wait_minutes = ["x-page-usage", "x-business-use-case-usage", "x-app-usage"]
+            .iter()
+            .filter_map(|h| response.headers().get(*h).and_then(|v| v.to_str().ok()))
+            .filter_map(|v| serde_json::from_str::<Value>(v).ok())
+            .find_map(|v| v["estimated_time_to_regain_access"].as_i64());
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if (200..300).contains(&status) && body.get("error").is_none() {
+            return Ok(body);
+        }
+        let error = &body["error"];
+        let code = error["code"].as_i64().unwrap_or_default();
+        let message = error["message"]
+            .as_str()
+            .unwrap_or("no message")
+            .to_string();
+        let reset = |minutes: i64| Some(bluelamp_store::clock::now_unix() + 60 * minutes.max(1));
+        Err(match code {
+            190 | 102 | 10 | 200 => NetError::Auth(message),
+            4 | 17 | 32 | 613 => NetError::Unavailable(
+                format!("rate limited: {message}"),
+                reset(wait_minutes.unwrap_or(15)),
+            ),
+            1 | 2 => NetError::Unavailable(message, None),
+            _ if status >= 500 => NetError::Unavailable(format!("{status}: {message}"), None),
+            _ => NetError::Refused(format!("{status} (code {code}): {message}")),
+        })
+    }
+
+    /// The Page's post with exactly this message among its newest, if any.
+    async fn already_posted(
+        &self,
+        credentials: &Credentials,
+        message: &str,
+    ) -> Result<Option<String>, NetError> {
+        let body = Self::answer(
+            self.client
+                .get(Self::url(
+                    credentials,
+                    &format!("{}/posts", credentials.identifier),
+                ))
+                .query(&[
+                    ("fields", "id,message"),
+                    ("limit", "25"),
+                    ("access_token", credentials.secret.as_str()),
+                ])
+                .send()
+                .await,
+        )
+        .await?;
+        Ok(body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["message"].as_str() == Some(message))
+            .and_then(|p| p["id"].as_str().map(str::to_string)))
+    }
+
+    async fn photo(
+        &self,
+        credentials: &Credentials,
+        image: &bluelamp_services::crosspost::OutImage,
+    ) -> Result<String, NetError> {
+        if image.byte_size > MAX_PHOTO_BYTES {
+            return Err(NetError::Refused(format!(
+                "a photo of {} bytes is over Facebook's {MAX_PHOTO_BYTES}",
+                image.byte_size
+            )));
+        }
+        let key = MediaKey::parse(&image.storage_key)
+            .map_err(|e| NetError::Refused(format!("the photo is missing: {e}")))?;
+        let bytes = tokio::fs::read(self.media.path_of(&key))
+            .await
+            .map_err(|e| NetError::Unavailable(format!("reading the photo: {e}"), None))?;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("photo")
+            .mime_str(&image.content_type)
+            .map_err(|e| NetError::Refused(e.to_string()))?;
+        let form = reqwest::multipart::Form::new()
+            .part("source", part)
+            .text("published", "false")
+            .text("alt_text_custom", image.alt.clone())
+            .text("access_token", credentials.secret.clone());
+        let body = Self::answer(
+            self.client
+                .post(Self::url(
+                    credentials,
+                    &format!("{}/photos", credentials.identifier),
+                ))
+                .multipart(form)
+                .send()
+                .await,
+        )
+        .await?;
+        body["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| NetError::Refused("Facebook kept no photo".into()))
+    }
+}
+
+impl Network for Facebook {
+    fn verify<'a>(&'a self, credentials: &'a Credentials) -> Fut<'a, Identity> {
+        Box::pin(async move {
+            let body = Self::answer(
+                self.client
+                    .get(Self::url(credentials, "me"))
+                    .query(&[
+                        ("fields", "id,name"),
+                        ("access_token", credentials.secret.as_str()),
+                    ])
+                    .send()
+                    .await,
+            )
+            .await?;
+            let id = body["id"].as_str().unwrap_or_default().to_string();
+            if id != credentials.identifier {
+                return Err(NetError::Auth(format!(
+                    "that token is for {} ({id}), not the Page {}",
+                    body["name"].as_str().unwrap_or("someone else"),
+                    credentials.identifier
+                )));
+            }
+            Ok(Identity {
+                remote_id: id,
+                name: body["name"].as_str().unwrap_or_default().to_string(),
+            })
+        })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        _remote_id: &'a str,
+        post: &'a Outgoing,
+    ) -> Fut<'a, Remote> {
+        Box::pin(async move {
+            let remote = |id: String| Remote {
+                url: format!("https://www.facebook.com/{id}"),
+                cid: String::new(),
+                uri: id,
+            };
+            if post.reply.is_some() {
+                return Err(NetError::Refused("a Page cannot post a reply on its own feed; it goes out as a comment in a later version".into()));
+            }
+            if let Some(id) = self.already_posted(credentials, &post.text).await? {
+                return Ok(remote(id));
+            }
+            let mut form: Vec<(String, String)> = vec![
+                ("message".into(), post.text.clone()),
+                ("access_token".into(), credentials.secret.clone()),
+            ];
+            for (n, image) in post.images.iter().take(4).enumerate() {
+                let id = self.photo(credentials, image).await?;
+                form.push((
+                    format!("attached_media[{n}]"),
+                    serde_json::json!({"media_fbid": id}).to_string(),
+                ));
+            }
+            let body = Self::answer(
+                self.client
+                    .post(Self::url(
+                        credentials,
+                        &format!("{}/feed", credentials.identifier),
+                    ))
+                    .form(&form)
+                    .send()
+                    .await,
+            )
+            .await?;
+            let id = body["id"]
+                .as_str()
+                .ok_or_else(|| NetError::Refused("Facebook returned no post id".into()))?;
+            Ok(remote(id.to_string()))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        _remote_id: &'a str,
+        uri: &'a str,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            Self::answer(
+                self.client
+                    .delete(Self::url(credentials, uri))
+                    .query(&[("access_token", credentials.secret.as_str())])
+                    .send()
+                    .await,
+            )
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn inbound<'a>(
+        &'a self,
+        _credentials: &'a Credentials,
+        cursor: Option<&'a str>,
+    ) -> Fut<'a, InboundPage> {
+        // Comments on a Page's posts arrive by Meta's webhooks, which need a public
+        // HTTPS address registered with Meta: not fetched by polling here.
+        Box::pin(async move {
+            Ok(InboundPage {
+                items: Vec::new(),
+                cursor: cursor.map(str::to_string),
+            })
+        })
+    }
+}

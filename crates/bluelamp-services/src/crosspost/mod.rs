@@ -265,6 +265,12 @@ pub async fn connect(
     let connector = networks
         .network(network)
         .ok_or_else(|| unsupported(network))?;
+    if network == "x" {
+        return Err(ServiceError::Invalid(bluelamp_domain::Invalid::new(
+            "network",
+            "X is connected by authorisation, not a typed credential: use \"Connect X\" on the account's page",
+        )));
+    }
     let service_url = match service_url.trim() {
         "" => default_service(network),
         given => given,

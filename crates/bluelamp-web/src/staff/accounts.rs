@@ -271,6 +271,8 @@ fn channel_label(channel: &str) -> &'static str {
         "fediverse" => "Fediverse (Mastodon and others)",
         "email" => "E-mail subscribers",
         "bluesky" => "Bluesky (no edits there: an edit here posts a correction as a reply)",
+        "x" => "X",
+        "facebook" => "Facebook Page",
         _ => "Other",
     }
 }

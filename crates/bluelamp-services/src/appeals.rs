@@ -207,6 +207,7 @@ fn removals(appeal: &Appeal, post: Option<&posts::Post>) -> Vec<Removal> {
             let (state, detail) = match (channel.as_str(), removed) {
                 ("email", _) => ("cannot", "E-mail already delivered cannot be recalled; the link in it now shows the appeal is closed."),
                 ("fediverse", true) => ("removed", "A Delete was sent to every server that follows the account."),
+                ("bluesky" | "x" | "facebook", true) => ("removed", "Deleted there by the network's connector (the post's page shows when it went)."),
                 (_, true) => ("removed", "Removed from the public pages and feeds."),
                 ("fediverse", false) | ("bluesky", false) | ("x", false) | ("facebook", false) => {
                     ("pending", "Still showing: confirm removal of the images.")

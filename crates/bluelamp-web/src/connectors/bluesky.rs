@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bluelamp_domain::richtext::{self, SpanKind};
-use bluelamp_media::{LocalMediaStore, MediaKey};
+use bluelamp_media::LocalMediaStore;
 use bluelamp_services::crosspost::{
     Credentials, Fut, Identity, InboundPage, Incoming, NetError, Network, Outgoing, Remote,
 };
@@ -207,23 +207,7 @@ impl Bluesky {
         credentials: &Credentials,
         image: &bluelamp_services::crosspost::OutImage,
     ) -> Result<Value, NetError> {
-        if !image.content_type.starts_with("image/") {
-            return Err(NetError::Refused(format!(
-                "Bluesky takes images only, not {}",
-                image.content_type
-            )));
-        }
-        if image.byte_size > MAX_IMAGE_BYTES {
-            return Err(NetError::Refused(format!(
-                "an image of {} bytes is over Bluesky's limit of {MAX_IMAGE_BYTES}",
-                image.byte_size
-            )));
-        }
-        let key = MediaKey::parse(&image.storage_key)
-            .map_err(|e| NetError::Refused(format!("the image is missing: {e}")))?;
-        let bytes = tokio::fs::read(self.media.path_of(&key))
-            .await
-            .map_err(|e| NetError::Unavailable(format!("reading the image: {e}"), None))?;
+        let bytes = super::image_bytes(&self.media, image, MAX_IMAGE_BYTES, "Bluesky").await?;
         let (token, _) = self.token(credentials).await?;
         let body = Self::answer(
             self.client

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use bluelamp_media::{LocalMediaStore, MediaKey};
+use bluelamp_media::LocalMediaStore;
 use bluelamp_services::crosspost::{
     Credentials, Fut, Identity, InboundPage, NetError, Network, Outgoing, Remote,
 };
@@ -119,17 +119,7 @@ impl Facebook {
         credentials: &Credentials,
         image: &bluelamp_services::crosspost::OutImage,
     ) -> Result<String, NetError> {
-        if image.byte_size > MAX_PHOTO_BYTES {
-            return Err(NetError::Refused(format!(
-                "a photo of {} bytes is over Facebook's {MAX_PHOTO_BYTES}",
-                image.byte_size
-            )));
-        }
-        let key = MediaKey::parse(&image.storage_key)
-            .map_err(|e| NetError::Refused(format!("the photo is missing: {e}")))?;
-        let bytes = tokio::fs::read(self.media.path_of(&key))
-            .await
-            .map_err(|e| NetError::Unavailable(format!("reading the photo: {e}"), None))?;
+        let bytes = super::image_bytes(&self.media, image, MAX_PHOTO_BYTES, "Facebook").await?;
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name("photo")
             .mime_str(&image.content_type)

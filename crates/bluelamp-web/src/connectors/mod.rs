@@ -9,6 +9,33 @@ pub mod x;
 
 use bluelamp_services::crosspost::{Network, Networks, SealingKey};
 
+/// An image's bytes for upload to `network`, refused (for good) over its `limit`.
+pub(crate) async fn image_bytes(
+    media: &bluelamp_media::LocalMediaStore,
+    image: &bluelamp_services::crosspost::OutImage,
+    limit: i64,
+    network: &str,
+) -> Result<Vec<u8>, bluelamp_services::crosspost::NetError> {
+    use bluelamp_services::crosspost::NetError;
+    if !image.content_type.starts_with("image/") {
+        return Err(NetError::Refused(format!(
+            "{network} takes images only, not {}",
+            image.content_type
+        )));
+    }
+    if image.byte_size > limit {
+        return Err(NetError::Refused(format!(
+            "an image of {} bytes is over {network}'s limit of {limit}",
+            image.byte_size
+        )));
+    }
+    let key = bluelamp_media::MediaKey::parse(&image.storage_key)
+        .map_err(|e| NetError::Refused(format!("the image is missing: {e}")))?;
+    tokio::fs::read(media.path_of(&key))
+        .await
+        .map_err(|e| NetError::Unavailable(format!("reading the image: {e}"), None))
+}
+
 /// This process's connectors.
 pub struct HttpNetworks {
     bluesky: bluesky::Bluesky,

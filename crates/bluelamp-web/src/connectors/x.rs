@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use bluelamp_media::{LocalMediaStore, MediaKey};
+use bluelamp_media::LocalMediaStore;
 use bluelamp_services::crosspost::{
     Credentials, Fut, Identity, InboundPage, Incoming, NetError, Network, Outgoing, Remote,
 };
@@ -156,17 +156,7 @@ impl X {
         token: &str,
         image: &bluelamp_services::crosspost::OutImage,
     ) -> Result<String, NetError> {
-        if image.byte_size > MAX_IMAGE_BYTES {
-            return Err(NetError::Refused(format!(
-                "an image of {} bytes is over X's {MAX_IMAGE_BYTES}",
-                image.byte_size
-            )));
-        }
-        let key = MediaKey::parse(&image.storage_key)
-            .map_err(|e| NetError::Refused(format!("the image is missing: {e}")))?;
-        let bytes = tokio::fs::read(self.media.path_of(&key))
-            .await
-            .map_err(|e| NetError::Unavailable(format!("reading the image: {e}"), None))?;
+        let bytes = super::image_bytes(&self.media, image, MAX_IMAGE_BYTES, "X").await?;
         let part = reqwest::multipart::Part::bytes(bytes)
             .file_name("image")
             .mime_str(&image.content_type)

@@ -26,33 +26,52 @@ fn node() -> PathBuf {
 }
 
 impl AtprotoNetwork {
-    /// Start the network and wait (up to two minutes) for its ready line.
+    /// Start the network and wait (up to two minutes) for its ready line. Several
+    /// networks starting at once on two cores can trip over each other; a start
+    /// that fails is tried again (three times in all), and the last one's own
+    /// words are shown if it never comes up.
     pub async fn start() -> AtprotoNetwork {
+        let mut said = String::new();
+        for _ in 0..3 {
+            match Self::try_start().await {
+                Ok(network) => return network,
+                Err(words) => said = words,
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+        panic!("the local AT Protocol network did not start:\n{said}");
+    }
+
+    async fn try_start() -> Result<AtprotoNetwork, String> {
+        let log = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
         let mut child = Command::new(node())
             .arg("network.mjs")
             .current_dir(dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().map_err(|e| e.to_string())?)
             .kill_on_drop(true)
             .spawn()
             .expect("interop/atproto is installed: (cd interop/atproto && npm ci) (.ci/run does)");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(std::time::Duration::from_secs(120), lines.next_line())
-            .await
-            .expect("the AT Protocol network starts within two minutes")
-            .expect("reading its ready line")
-            .expect("it printed a ready line");
-        let ready: Value = serde_json::from_str(&ready).expect("the ready line is JSON");
-        assert_eq!(ready["ready"], true, "{ready}");
+        let line =
+            tokio::time::timeout(std::time::Duration::from_secs(120), lines.next_line()).await;
+        let words = || std::fs::read_to_string(log.path()).unwrap_or_default();
+        let Ok(Ok(Some(ready))) = line else {
+            return Err(words());
+        };
+        let ready: Value = serde_json::from_str(&ready).map_err(|_| words())?;
+        if ready["ready"] != true {
+            return Err(words());
+        }
         let text = |key: &str| ready[key].as_str().unwrap_or_default().to_string();
-        AtprotoNetwork {
+        Ok(AtprotoNetwork {
             pds: text("pds"),
             appview: text("appview"),
             control: text("control"),
             child,
-        }
+        })
     }
 
     /// Run `client.mjs` with `args`; its one JSON line.

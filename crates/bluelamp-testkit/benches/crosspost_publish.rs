@@ -5,6 +5,8 @@
 //! real server on this run's backend. `cargo bench -p bluelamp-testkit --bench
 //! crosspost_publish`.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::Instant;
 
 use bluelamp_domain::{AccountId, ForceId};

@@ -289,3 +289,100 @@ async fn a_refused_draft_is_escalated_and_approved_only_where_the_law_allows() {
     let page = officer.get(&format!("/staff/posts/{}", child["id"])).await;
     assert!(page.body.contains("escalate-waiver"), "{}", page.body);
 }
+
+/// As an attacker would try: another force's administrator gets 404 for our
+/// account's approval steps and connections and our posts' escalation and
+/// channels; our own administrator with a token lacking the admin scope cannot
+/// connect a network.
+#[tokio::test]
+async fn another_force_and_a_weaker_token_are_refused_on_the_new_routes() {
+    let app = TestApp::spawn().await;
+    let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
+    let beat = officer.account_id(&officer_token, "pcmorgan").await;
+    let refused = compose(
+        &officer,
+        &officer_token,
+        beat,
+        "Jake Smith, 15, has been charged with robbery.",
+    )
+    .await;
+    let server = app.logged_in("admin").await;
+    let server_token = server
+        .new_api_token("server", &["read", "write", "admin"])
+        .await;
+    let force = server.api("POST", "/api/v1/forces", Some(&server_token), Some(json!({"code": "north", "name": "Northshire Police", "domain": "police.north.test"}))).await;
+    assert_eq!(force.status, 201, "{}", force.body);
+    let user = server
+        .api("POST", "/api/v1/users", Some(&server_token), Some(json!({"username": "north.admin", "display_name": "North Admin", "role": "force-admin", "password": "northern lights policing", "force": "north"})))
+        .await;
+    assert_eq!(user.status, 201, "{}", user.body);
+    let north = app.client();
+    assert_eq!(
+        north
+            .log_in("north.admin", "northern lights policing")
+            .await
+            .status,
+        303
+    );
+    let token = north
+        .new_api_token("north", &["read", "write", "admin"])
+        .await;
+    let steps = format!("/api/v1/accounts/{beat}/approval-steps");
+    for (method, path, body) in [
+        ("GET", steps.clone(), None),
+        ("PUT", steps.clone(), Some(json!({"steps": []}))),
+        ("GET", format!("/api/v1/accounts/{beat}/connections"), None),
+        (
+            "PUT",
+            format!("/api/v1/accounts/{beat}/connections/facebook"),
+            Some(
+                json!({"service": "https://graph.facebook.com", "identifier": "1", "secret": "x"}),
+            ),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/accounts/{beat}/connections/bluesky"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/posts/{}/escalate", refused["id"]),
+            Some(
+                json!({"version": refused["version"], "reason": "mine now", "waiver": "forged waiver 123"}),
+            ),
+        ),
+        (
+            "GET",
+            format!("/api/v1/posts/{}/channels", refused["id"]),
+            None,
+        ),
+    ] {
+        let page = north.api(method, &path, Some(&token), body).await;
+        assert!(
+            matches!(page.status, 403 | 404),
+            "{method} {path}: {} {}",
+            page.status,
+            page.body
+        );
+    }
+    // Our own administrator, with a token that lacks the admin scope.
+    let chief = app.logged_in("chief.admin").await;
+    let weak = chief.new_api_token("weak", &["read", "write"]).await;
+    let page = chief
+        .api(
+            "PUT",
+            &format!("/api/v1/accounts/{beat}/connections/facebook"),
+            Some(&weak),
+            Some(
+                json!({"service": "https://graph.facebook.com", "identifier": "1", "secret": "x"}),
+            ),
+        )
+        .await;
+    assert_eq!(page.status, 403, "{}", page.body);
+    // Nothing changed for us.
+    let ours = officer
+        .api("GET", &steps, Some(&officer_token), None)
+        .await
+        .json();
+    assert_eq!(ours["steps"], json!([]));
+}

@@ -32,7 +32,26 @@ pub struct Seen {
     pub token_calls: Vec<String>,
     /// Answer the next post with 429 (X) / code 32 (Facebook).
     pub rate_limit_next: bool,
+    /// Refuse the next media upload as X does an unreadable image.
+    pub refuse_media_next: bool,
+    /// Mentions of the X account: (author username, text).
+    pub mentions: Vec<(String, String)>,
+    /// Comments on the Page's posts: (post id, commenter name, text).
+    pub comments: Vec<(String, String, String)>,
     next_id: u64,
+}
+
+impl Seen {
+    /// Someone on X mentions the account.
+    pub fn mention(&mut self, author: &str, text: &str) {
+        self.next_id += 1;
+        self.mentions.push((author.into(), text.into()));
+    }
+
+    /// Someone comments on one of the Page's posts.
+    pub fn comment(&mut self, post: &str, who: &str, text: &str) {
+        self.comments.push((post.into(), who.into(), text.into()));
+    }
 }
 
 pub type Shared = Arc<Mutex<Seen>>;
@@ -164,14 +183,14 @@ async fn x_media_upload(
             size = field.bytes().await.map(|b| b.len()).unwrap_or(0);
         }
     }
-    if size == 0 {
+    let mut seen = seen.lock().unwrap();
+    if size == 0 || std::mem::take(&mut seen.refuse_media_next) {
         return problem(
             StatusCode::BAD_REQUEST,
             "Invalid Request",
-            "One or more parameters to your request was invalid.",
+            "media type unrecognized.",
         );
     }
-    let mut seen = seen.lock().unwrap();
     let id = next_id(&mut seen);
     seen.media.insert(id.clone(), json!({"bytes": size}));
     Json(json!({"data": {"id": id, "media_key": format!("3_{id}"), "size": size}})).into_response()
@@ -250,6 +269,33 @@ async fn x_user_tweets(State(seen): State<Shared>, headers: HeaderMap) -> Respon
         .map(|((_, id), p)| json!({"id": id, "text": p["text"]}))
         .collect();
     Json(json!({"data": data, "meta": {"result_count": data.len()}})).into_response()
+}
+
+async fn x_mentions(
+    State(seen): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let seen = seen.lock().unwrap();
+    if !x_authorised(&seen, &headers) {
+        return unauthorized();
+    }
+    let since: usize = q
+        .get("since_id")
+        .and_then(|s| s.strip_prefix("m"))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let mut data = Vec::new();
+    let mut users = Vec::new();
+    for (n, (author, text)) in seen.mentions.iter().enumerate().skip(since) {
+        let author_id = format!("u-{author}");
+        data.push(json!({"id": format!("m{}", n + 1), "text": text, "author_id": author_id, "created_at": "2026-12-01T08:00:00.000Z", "conversation_id": format!("m{}", n + 1)}));
+        users.push(json!({"id": author_id, "username": author, "name": author}));
+    }
+    // Newest first, as X lists them.
+    data.reverse();
+    let newest = (seen.mentions.len() > since).then(|| format!("m{}", seen.mentions.len()));
+    Json(json!({"data": data, "includes": {"users": users}, "meta": {"result_count": data.len(), "newest_id": newest}})).into_response()
 }
 
 async fn x_delete(
@@ -355,6 +401,32 @@ async fn fb_posts(
     Json(json!({"data": data})).into_response()
 }
 
+async fn fb_feed_read(
+    State(seen): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !page_token_ok(q.get("access_token")) {
+        return graph_error(StatusCode::BAD_REQUEST, 190, "Invalid OAuth access token");
+    }
+    let seen = seen.lock().unwrap();
+    let data: Vec<Value> = seen
+        .posts
+        .keys()
+        .filter(|(n, _)| n == "facebook")
+        .map(|(_, id)| {
+            let comments: Vec<Value> = seen
+                .comments
+                .iter()
+                .enumerate()
+                .filter(|(_, (post, _, _))| post == id)
+                .map(|(n, (_, who, text))| json!({"id": format!("{id}_c{n}"), "message": text, "from": {"id": format!("10000000{n}"), "name": who}, "created_time": format!("2026-12-01T08:00:{n:02}+0000")}))
+                .collect();
+            json!({"id": id, "comments": {"data": comments}})
+        })
+        .collect();
+    Json(json!({"data": data})).into_response()
+}
+
 async fn fb_delete(
     State(seen): State<Shared>,
     Path(id): Path<String>,
@@ -387,9 +459,10 @@ pub async fn start() -> (String, Shared) {
         .route("/2/media/metadata", post(x_media_metadata))
         .route("/2/tweets", post(x_tweet))
         .route("/2/tweets/{id}", delete(x_delete))
+        .route("/2/users/{id}/mentions", get(x_mentions))
         .route("/v21.0/me", get(fb_me))
         .route("/v21.0/{page}/photos", post(fb_photos))
-        .route("/v21.0/{page}/feed", post(fb_feed))
+        .route("/v21.0/{page}/feed", post(fb_feed).get(fb_feed_read))
         .route("/v21.0/{page}/posts", get(fb_posts))
         .route("/v21.0/{id}", delete(fb_delete))
         .layer(axum::extract::DefaultBodyLimit::max(20 << 20))

@@ -230,6 +230,113 @@ async fn a_post_reaches_x_and_a_facebook_page_and_leaves_with_them() {
     };
     assert_eq!(count(&seen.lock().unwrap(), again), 1);
 
+    // Coming back: an X mention and a comment on the Page reach the inbox.
+    let fb_id = sent["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["network"] == "facebook")
+        .unwrap()["remote_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    {
+        let mut seen = seen.lock().unwrap();
+        seen.mention("troll99", "@nwpolice you lot are useless");
+        seen.comment(&fb_id, "Carys Hughes", "Is the A547 open to lorries?");
+    }
+    let inbox_has = |body: &str, text: &str| body.contains(text);
+    let mut inbox = String::new();
+    for _ in 0..150 {
+        inbox = sergeant
+            .api("GET", "/api/v1/inbox", Some(&token), None)
+            .await
+            .body;
+        if inbox_has(&inbox, "you lot are useless") && inbox_has(&inbox, "open to lorries") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        inbox_has(&inbox, "you lot are useless") && inbox_has(&inbox, "open to lorries"),
+        "{inbox}"
+    );
+    // A blocked sender's next message is kept but not shown.
+    let listed: Value = serde_json::from_str(&inbox).unwrap();
+    let troll = listed["items"]
+        .as_array()
+        .or(listed.as_array())
+        .unwrap()
+        .iter()
+        .find(|m| m.to_string().contains("you lot are useless"))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let muted = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/inbox/{troll}/mute"),
+            Some(&token),
+            Some(json!({"reason": "Abuse of officers"})),
+        )
+        .await;
+    assert_eq!(muted.status, 200, "{}", muted.body);
+    seen.lock()
+        .unwrap()
+        .mention("troll99", "@nwpolice you lot are useless again");
+    seen.lock()
+        .unwrap()
+        .mention("dafydd_j", "@nwpolice thanks for the quick reply");
+    for _ in 0..150 {
+        inbox = sergeant
+            .api("GET", "/api/v1/inbox", Some(&token), None)
+            .await
+            .body;
+        if inbox.contains("thanks for the quick reply") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(inbox.contains("thanks for the quick reply"), "{inbox}");
+    let listed: Value = serde_json::from_str(&inbox).unwrap();
+    let again = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "@nwpolice you lot are useless again")
+        .expect("kept");
+    assert!(
+        !again["hidden_at"].is_null(),
+        "the blocked sender's message is hidden: {again}"
+    );
+
+    // An image X refuses: that channel fails, saying why, and the author is told.
+    seen.lock().unwrap().refuse_media_next = true;
+    let upload = sergeant
+        .upload(&token, beat, "cctv.jpg", photo_with_gps())
+        .await;
+    let media = upload.json()["id"].as_i64().unwrap();
+    let posted = sergeant
+        .api("POST", &format!("/api/v1/accounts/{beat}/posts"), Some(&token), Some(json!({"text": "Do you recognise this man? Call 101 quoting 26000123.", "channels": ["x"], "media": [{"id": media, "alt": "A man in a grey hoodie at a shop till"}]})))
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let failed = channels(
+        &sergeant,
+        &token,
+        posted.json()["post"]["id"].as_i64().unwrap(),
+        "failed",
+    )
+    .await;
+    assert!(
+        failed.to_string().contains("media type unrecognized"),
+        "{failed}"
+    );
+    let told = sergeant
+        .api("GET", "/api/v1/staff-notifications", Some(&token), None)
+        .await
+        .body;
+    assert!(told.contains("could not go to x"), "{told}");
+
     // Deleted here, deleted there.
     let version = sergeant
         .api(

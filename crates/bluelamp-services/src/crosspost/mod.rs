@@ -314,8 +314,19 @@ pub async fn connect(
         &sealed,
     )
     .await?;
+    start_inbound(&mut tx, &saved).await?;
+    let mut draft = entry(staff, "account.connect", "account", account.0);
+    draft.after = Some(json!({"network": network, "service": service_url, "identity": identity.name, "remote_id": identity.remote_id}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Start (or restart) fetching the connection's replies and mentions for the
+/// inbox, and send at once the posts that waited for it.
+async fn start_inbound(tx: &mut AnyConnection, saved: &Connection) -> ServiceResult<()> {
     jobs::enqueue(
-        &mut tx,
+        tx,
         INBOUND_JOB,
         &json!({"connection": saved.id}),
         &bluelamp_store::now_text(),
@@ -323,15 +334,10 @@ pub async fn connect(
         1_000_000,
     )
     .await?;
-    // Posts that waited for a reconnection go now.
-    for waiting in store::waiting(&mut tx, saved.id).await? {
-        jobs::run_now(&mut tx, &format!("crosspost:{}", waiting.id)).await?;
+    for waiting in store::waiting(tx, saved.id).await? {
+        jobs::run_now(tx, &format!("crosspost:{}", waiting.id)).await?;
     }
-    let mut draft = entry(staff, "account.connect", "account", account.0);
-    draft.after = Some(json!({"network": network, "service": service_url, "identity": identity.name, "remote_id": identity.remote_id}).to_string());
-    audit::append(&mut tx, draft).await?;
-    tx.commit().await?;
-    Ok(saved)
+    Ok(())
 }
 
 /// Disconnect: the credential is forgotten at once; posts already there stay.
@@ -578,6 +584,7 @@ pub async fn finish_authorization(
         &sealed,
     )
     .await?;
+    start_inbound(&mut tx, &saved).await?;
     let mut draft = entry(staff, "account.connect", "account", grant.account_id.0);
     draft.after = Some(json!({"network": grant.network, "identity": identity.name, "remote_id": identity.remote_id, "by": "authorisation"}).to_string());
     audit::append(&mut tx, draft).await?;

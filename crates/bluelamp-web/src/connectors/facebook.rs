@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bluelamp_media::LocalMediaStore;
 use bluelamp_services::crosspost::{
-    Credentials, Fut, Identity, InboundPage, NetError, Network, Outgoing, Remote,
+    Credentials, Fut, Identity, InboundPage, Incoming, NetError, Network, Outgoing, Remote,
 };
 use serde_json::Value;
 
@@ -147,6 +147,19 @@ impl Facebook {
     }
 }
 
+/// Graph writes times as `2026-12-01T08:00:00+0000`; RFC 3339 (and the inbox)
+/// wants the offset as `+00:00`.
+fn rfc3339(graph: &str) -> String {
+    let bytes = graph.as_bytes();
+    let n = bytes.len();
+    if n > 5 && matches!(bytes[n - 5], b'+' | b'-') && bytes[n - 4..].iter().all(u8::is_ascii_digit)
+    {
+        format!("{}:{}", &graph[..n - 2], &graph[n - 2..])
+    } else {
+        graph.to_string()
+    }
+}
+
 impl Network for Facebook {
     fn verify<'a>(&'a self, credentials: &'a Credentials) -> Fut<'a, Identity> {
         Box::pin(async move {
@@ -244,16 +257,78 @@ impl Network for Facebook {
 
     fn inbound<'a>(
         &'a self,
-        _credentials: &'a Credentials,
+        credentials: &'a Credentials,
         cursor: Option<&'a str>,
     ) -> Fut<'a, InboundPage> {
-        // Comments on a Page's posts arrive by Meta's webhooks, which need a public
-        // HTTPS address registered with Meta: not fetched by polling here.
         Box::pin(async move {
+            // The Page's newest posts with their comments (Graph's field
+            // expansion): the comments newer than the cursor, oldest first.
+            let body = Self::answer(
+                self.client
+                    .get(Self::url(
+                        credentials,
+                        &format!("{}/feed", credentials.identifier),
+                    ))
+                    .query(&[
+                        (
+                            "fields",
+                            "id,comments.limit(50){id,message,from,created_time}",
+                        ),
+                        ("limit", "25"),
+                        ("access_token", credentials.secret.as_str()),
+                    ])
+                    .send()
+                    .await,
+            )
+            .await?;
+            let mut items = Vec::new();
+            let mut newest = cursor.map(str::to_string);
+            for post in body["data"].as_array().into_iter().flatten() {
+                for comment in post["comments"]["data"].as_array().into_iter().flatten() {
+                    let at = comment["created_time"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string();
+                    if cursor.is_some_and(|c| at.as_str() <= c) {
+                        continue;
+                    }
+                    if newest.as_ref().is_none_or(|n| at > *n) {
+                        newest = Some(at.clone());
+                    }
+                    let from = &comment["from"];
+                    let id = from["id"].as_str().unwrap_or_default();
+                    items.push(Incoming {
+                        uri: comment["id"].as_str().unwrap_or_default().to_string(),
+                        author_handle: format!("facebook:{id}"),
+                        author_name: from["name"].as_str().map(str::to_string),
+                        author_url: Some(format!("https://www.facebook.com/{id}")),
+                        text: comment["message"].as_str().unwrap_or_default().to_string(),
+                        reply_to: post["id"].as_str().map(str::to_string),
+                        root: post["id"].as_str().map(str::to_string),
+                        sent_at: rfc3339(&at),
+                    });
+                }
+            }
+            items.sort_by(|a, b| a.sent_at.cmp(&b.sent_at));
             Ok(InboundPage {
-                items: Vec::new(),
-                cursor: cursor.map(str::to_string),
+                items,
+                cursor: newest,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn graph_times_become_rfc3339() {
+        assert_eq!(
+            super::rfc3339("2026-12-01T08:00:00+0000"),
+            "2026-12-01T08:00:00+00:00"
+        );
+        assert_eq!(
+            super::rfc3339("2026-12-01T08:00:00Z"),
+            "2026-12-01T08:00:00Z"
+        );
     }
 }

@@ -73,7 +73,8 @@
   document.addEventListener("submit", async function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post" ||
-        form.hasAttribute("data-native") || event.defaultPrevented) {
+        form.hasAttribute("data-native") || event.defaultPrevented ||
+        new URL(form.action, window.location.href).origin !== window.location.origin) {
       return;
     }
     event.preventDefault();

@@ -212,7 +212,9 @@ pub async fn authorize_page(
             }
         }
         p { "Every post from the app goes through the governance check and your account's approval rules, exactly as on the web. You can revoke the app at any time on " a href="/staff/settings" { "My settings" } "." }
-        form method="post" action="/oauth/authorize" {
+        // Leaves for the app's own address: sent by the browser itself (forms.js
+        // leaves it alone), not in the background.
+        form method="post" action="/oauth/authorize" data-native {
             (csrf_field(csrf))
             @for (name, value) in hidden_fields(&request) {
                 input type="hidden" name=(name) value=(value);

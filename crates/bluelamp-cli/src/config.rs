@@ -73,6 +73,11 @@ pub struct Config {
     pub push_services: Vec<String>,
     /// Bluelamp's OAuth 2 client id registered with X; empty leaves X off.
     pub x_client_id: String,
+    /// Per network (`bluesky`, `x`, `facebook`), the rate limits cross-posts are
+    /// paced under instead of the documented ones, each `writes/seconds`, e.g.
+    /// `x = ["17/86400"]` for X's free tier. Environment:
+    /// `BLUELAMP_CROSSPOST_LIMITS="x=17/86400,x=5/900"`.
+    pub crosspost_limits: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Default for Config {
@@ -102,6 +107,7 @@ impl Default for Config {
             metrics_token: String::new(),
             push_services: Vec::new(),
             x_client_id: String::new(),
+            crosspost_limits: Default::default(),
         }
     }
 }
@@ -217,6 +223,18 @@ impl Config {
         if let Some(value) = var("BLUELAMP_X_CLIENT_ID") {
             self.x_client_id = value;
         }
+        if let Some(value) = var("BLUELAMP_CROSSPOST_LIMITS") {
+            self.crosspost_limits.clear();
+            for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+                let Some((network, limit)) = entry.split_once('=') else {
+                    bail!("BLUELAMP_CROSSPOST_LIMITS: '{entry}' is not network=writes/seconds");
+                };
+                self.crosspost_limits
+                    .entry(network.trim().to_string())
+                    .or_default()
+                    .push(limit.trim().to_string());
+            }
+        }
         if let Some(value) = var("BLUELAMP_PUSH_SERVICES") {
             self.push_services = value
                 .split(',')
@@ -231,6 +249,32 @@ impl Config {
     /// The trusted reverse proxies, parsed; the error names the bad entry.
     pub fn trusted_proxies(&self) -> anyhow::Result<bluelamp_web::TrustedProxies> {
         bluelamp_web::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)
+    }
+
+    /// The configured cross-posting limits, parsed; the error names the network
+    /// and the bad limit.
+    pub fn crosspost_limits(
+        &self,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, Vec<bluelamp_domain::pacing::Limit>>>
+    {
+        let mut parsed = std::collections::BTreeMap::new();
+        for (network, limits) in &self.crosspost_limits {
+            if !bluelamp_services::crosspost::NETWORKS.contains(&network.as_str()) {
+                bail!(
+                    "crosspost_limits: '{network}' is not a network Bluelamp cross-posts to ({})",
+                    bluelamp_services::crosspost::NETWORKS.join(", ")
+                );
+            }
+            let set = limits
+                .iter()
+                .map(|l| {
+                    l.parse()
+                        .with_context(|| format!("crosspost_limits for {network}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            parsed.insert(network.clone(), set);
+        }
+        Ok(parsed)
     }
 
     /// The `/metrics` token, or `None` when metrics are off.
@@ -254,6 +298,7 @@ impl Config {
         if self.body_limit_bytes < 1024 {
             bail!("body_limit_bytes must be at least 1024");
         }
+        self.crosspost_limits()?;
         let base = &self.public_base_url;
         if !(base.is_empty() || base.starts_with("http://") || base.starts_with("https://")) {
             bail!(
@@ -329,6 +374,7 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("the connector key in the data folder: {e}"))?,
             connector_session_reuse: bluelamp_web::connectors::bluesky::SESSION_REUSE,
             x_client_id: self.x_client_id.clone(),
+            crosspost_limits: self.crosspost_limits()?,
             ..bluelamp_web::WebConfig::default()
         })
     }
@@ -422,6 +468,22 @@ mod tests {
             unset.public_base_url("127.0.0.1:9000"),
             "http://127.0.0.1:9000"
         );
+    }
+
+    #[test]
+    fn crosspost_limits_are_read_and_a_bad_one_is_named() {
+        let config: Config =
+            toml::from_str("[crosspost_limits]\nx = [\"17/86400\", \"5/900\"]").unwrap();
+        assert!(config.validate().is_ok());
+        let limits = config.crosspost_limits().unwrap();
+        assert_eq!(limits["x"].len(), 2);
+        assert_eq!(limits["x"][0].max, 17);
+        let bad: Config = toml::from_str("[crosspost_limits]\nx = [\"lots\"]").unwrap();
+        let error = format!("{:#}", bad.validate().unwrap_err());
+        assert!(error.contains("x") && error.contains("lots"), "{error}");
+        let unknown: Config = toml::from_str("[crosspost_limits]\nmyspace = [\"1/60\"]").unwrap();
+        let error = unknown.validate().unwrap_err().to_string();
+        assert!(error.contains("myspace"), "{error}");
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub async fn run_due_in(
                         .await?;
                     }
                 }
+                if retry.is_none() && job.kind == crate::crosspost::SEND_JOB {
+                    crate::crosspost::on_gave_up(&mut tx, job, &error.to_string()).await?;
+                }
                 tx.commit().await?;
             }
         }

@@ -367,3 +367,46 @@ pub async fn take_grant(conn: &mut AnyConnection, state: &str) -> Result<Option<
         created_at: row.try_get("created_at")?,
     }))
 }
+
+/// Takes a slot for one write by `connection_id` under `limits` at `now` (Unix
+/// seconds): records it and returns `None`, or returns when a slot frees without
+/// recording anything. The connection's row is updated first so that, on
+/// PostgreSQL, two servers pacing the same account take turns (the row lock is
+/// held to the end of the transaction); SQLite has one writer anyway.
+pub async fn take_write_slot(
+    conn: &mut AnyConnection,
+    connection_id: i64,
+    now: i64,
+    limits: &[bluelamp_domain::pacing::Limit],
+) -> Result<Option<i64>> {
+    use bluelamp_domain::pacing;
+    sqlx::query("UPDATE channel_connections SET updated_at = updated_at WHERE id = $1")
+        .bind(connection_id)
+        .execute(&mut *conn)
+        .await?;
+    let horizon = pacing::horizon(limits);
+    sqlx::query("DELETE FROM connector_writes WHERE connection_id = $1 AND at_unix <= $2")
+        .bind(connection_id)
+        .bind(now - horizon)
+        .execute(&mut *conn)
+        .await?;
+    let recent: Vec<i64> = sqlx::query(
+        "SELECT at_unix FROM connector_writes WHERE connection_id = $1 AND at_unix > $2",
+    )
+    .bind(connection_id)
+    .bind(now - horizon)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|row| row.try_get::<i64, _>(0))
+    .collect::<std::result::Result<_, _>>()?;
+    if let Some(at) = pacing::next_slot(&recent, now, limits) {
+        return Ok(Some(at));
+    }
+    sqlx::query("INSERT INTO connector_writes (connection_id, at_unix) VALUES ($1, $2)")
+        .bind(connection_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(None)
+}

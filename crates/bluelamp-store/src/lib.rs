@@ -450,6 +450,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0026_channel_connections.sql"),
             include_str!("../migrations/postgres/0026_channel_connections.sql"),
         ),
+        (
+            27,
+            "connector_writes",
+            include_str!("../migrations/sqlite/0027_connector_writes.sql"),
+            include_str!("../migrations/postgres/0027_connector_writes.sql"),
+        ),
     ];
     let migrations = files
         .iter()

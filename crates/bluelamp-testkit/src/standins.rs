@@ -38,6 +38,13 @@ pub struct Seen {
     pub mentions: Vec<(String, String)>,
     /// Comments on the Page's posts: (post id, commenter name, text).
     pub comments: Vec<(String, String, String)>,
+    /// Until this time (Unix seconds on the server's clock, which tests move),
+    /// posting and reading posts answer 503, as a network in an outage does.
+    pub down_until: i64,
+    /// How many requests the outage turned away.
+    pub turned_away: u32,
+    /// When each post was accepted: (network, Unix seconds on the server's clock).
+    pub posted_at: Vec<(String, i64)>,
     next_id: u64,
 }
 
@@ -55,6 +62,21 @@ impl Seen {
 }
 
 pub type Shared = Arc<Mutex<Seen>>;
+
+/// A 503 while the stand-in is "down" (see [`Seen::down_until`]).
+fn outage(seen: &mut Seen) -> Option<Response> {
+    if bluelamp_store::clock::now_unix() >= seen.down_until {
+        return None;
+    }
+    seen.turned_away += 1;
+    Some(
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": {"message": "Service temporarily unavailable", "type": "OAuthException", "code": 2}})),
+        )
+            .into_response(),
+    )
+}
 
 pub const PAGE_ID: &str = "104200000000001";
 pub const PAGE_TOKEN: &str = "EAAGpagetokenforthedemopage";
@@ -249,6 +271,8 @@ async fn x_tweet(
         return problem(StatusCode::FORBIDDEN, "Forbidden", "Authenticating with OAuth 2.0 Application-Only is forbidden for this endpoint.  Supported authentication types are [OAuth 1.0a User Context, OAuth 2.0 User Context].");
     }
     let id = next_id(&mut seen);
+    let at = bluelamp_store::clock::now_unix();
+    seen.posted_at.push(("x".into(), at));
     seen.posts.insert(("x".into(), id.clone()), body.clone());
     (
         StatusCode::CREATED,
@@ -365,6 +389,9 @@ async fn fb_feed(
         return graph_error(StatusCode::BAD_REQUEST, 190, "Invalid OAuth access token");
     }
     let mut seen = seen.lock().unwrap();
+    if let Some(down) = outage(&mut seen) {
+        return down;
+    }
     if std::mem::take(&mut seen.rate_limit_next) {
         let mut r = graph_error(StatusCode::BAD_REQUEST, 32, "Page request limit reached");
         r.headers_mut().insert("x-page-usage", r#"{"call_count":100,"total_cputime":10,"total_time":10,"estimated_time_to_regain_access":1}"#.parse().unwrap());
@@ -377,6 +404,8 @@ async fn fb_feed(
         .map(|(_, v)| v.clone())
         .collect();
     let id = format!("{page}_{}", next_id(&mut seen));
+    let at = bluelamp_store::clock::now_unix();
+    seen.posted_at.push(("facebook".into(), at));
     seen.posts.insert(
         ("facebook".into(), id.clone()),
         json!({"message": message, "attached_media": media}),
@@ -391,7 +420,10 @@ async fn fb_posts(
     if !page_token_ok(q.get("access_token")) {
         return graph_error(StatusCode::BAD_REQUEST, 190, "Invalid OAuth access token");
     }
-    let seen = seen.lock().unwrap();
+    let mut seen = seen.lock().unwrap();
+    if let Some(down) = outage(&mut seen) {
+        return down;
+    }
     let data: Vec<Value> = seen
         .posts
         .iter()
@@ -408,7 +440,10 @@ async fn fb_feed_read(
     if !page_token_ok(q.get("access_token")) {
         return graph_error(StatusCode::BAD_REQUEST, 190, "Invalid OAuth access token");
     }
-    let seen = seen.lock().unwrap();
+    let mut seen = seen.lock().unwrap();
+    if let Some(down) = outage(&mut seen) {
+        return down;
+    }
     let data: Vec<Value> = seen
         .posts
         .keys()

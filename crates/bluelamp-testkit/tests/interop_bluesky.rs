@@ -22,7 +22,7 @@ async fn channel(
     want: &str,
 ) -> Value {
     let mut last = Value::Null;
-    for _ in 0..150 {
+    for _ in 0..300 {
         last = app_client
             .api(
                 "GET",
@@ -78,7 +78,14 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
         .await;
     let app_password = app_password["password"].as_str().unwrap().to_string();
 
-    let app = TestApp::spawn().await;
+    // Link cards are fetched like fediverse documents: this switch lets them
+    // reach the test server's own pages on 127.0.0.1.
+    let app = TestApp::spawn_with(bluelamp_web::WebConfig {
+        cookie_secure: false,
+        federation_allow_loopback: true,
+        ..bluelamp_web::WebConfig::default()
+    })
+    .await;
     let admin = app.logged_in("chief.admin").await;
     let admin_token = admin
         .new_api_token("connector", &["read", "write", "admin"])
@@ -217,6 +224,61 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
         "Police cars blocking the westbound carriageway at the Llanddulas junction"
     );
 
+    assert_eq!(record["langs"], json!(["en"]));
+
+    // A post in Welsh with a link and no photo: tagged `cy`, with a card built
+    // from the linked page (here the first post's public page and its photo).
+    let page_url = format!("{}/forces/demo/posts/{post_id}", app.base);
+    let welsh = format!(
+        "Mae'r ffordd ar gau heddiw. Diolch i chi am eich amynedd, mae'r manylion yma: {page_url}"
+    );
+    let carded = sergeant
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": welsh, "channels": ["bluesky"]})),
+        )
+        .await;
+    assert_eq!(carded.status, 201, "{}", carded.body);
+    let carded_id = carded.json()["post"]["id"].as_i64().unwrap();
+    let carded_uri = channel(&sergeant, &token, carded_id, "sent").await["remote_uri"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let carded_seen = network
+        .client(&[
+            "get-post",
+            &network.appview,
+            &carded_uri,
+            "--control",
+            &network.control,
+        ])
+        .await;
+    let carded_record = &carded_seen["record"];
+    assert_eq!(carded_record["langs"], json!(["cy"]), "{carded_seen}");
+    let external = &carded_record["embed"]["external"];
+    assert_eq!(
+        carded_record["embed"]["$type"], "app.bsky.embed.external",
+        "{carded_seen}"
+    );
+    assert_eq!(external["uri"], page_url.as_str());
+    assert!(
+        external["title"].as_str().unwrap().contains(" on "),
+        "the card's title is the page's og:title: {external}"
+    );
+    assert!(
+        external["description"]
+            .as_str()
+            .unwrap()
+            .contains("A55 westbound closed"),
+        "{external}"
+    );
+    assert_eq!(
+        external["thumb"]["$type"], "blob",
+        "the page's picture went up as the card's thumbnail: {external}"
+    );
+
     // Bob replies on Bluesky: the reply reaches the inbox.
     let reply = network
         .client(&[
@@ -299,8 +361,8 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
     let records: Value = reqwest::get(&listing).await.unwrap().json().await.unwrap();
     assert_eq!(
         records["records"].as_array().unwrap().len(),
-        2,
-        "the original and its correction, each once"
+        3,
+        "the original, its correction and the Welsh post, each once"
     );
 
     // Deleted here, removed there.

@@ -86,6 +86,10 @@ pub struct WebConfig {
     /// a local stand-in.
     pub x_api_base: String,
     pub x_authorize_url: String,
+    /// Per network, the rate limits cross-posts are paced under in place of what
+    /// the network documents (`domain::pacing::documented`): a force on a lower
+    /// paid tier of X sets its tier's limits here.
+    pub crosspost_limits: std::collections::BTreeMap<String, Vec<bluelamp_domain::pacing::Limit>>,
 }
 
 impl WebConfig {
@@ -125,6 +129,7 @@ impl Default for WebConfig {
             x_client_id: String::new(),
             x_api_base: "https://api.x.com".into(),
             x_authorize_url: "https://x.com/i/oauth2/authorize".into(),
+            crosspost_limits: Default::default(),
             connector_key: bluelamp_services::crosspost::SealingKey::generate()
                 .unwrap_or_else(|| bluelamp_services::crosspost::SealingKey::from_bytes([7; 32])),
         }
@@ -193,15 +198,19 @@ impl AppState {
         let networks = Arc::new(connectors::HttpNetworks::new(
             config.media_dir.clone(),
             config.connector_key.clone(),
-            config.connector_session_reuse,
-            connectors::x::XApp {
-                client_id: config.x_client_id.clone(),
-                api_base: config.x_api_base.clone(),
-                authorize_url: config.x_authorize_url.clone(),
-                redirect_uri: format!(
-                    "{}/staff/connections/x/callback",
-                    config.public_base_url.trim_end_matches('/')
-                ),
+            connectors::NetworkSettings {
+                session_reuse: config.connector_session_reuse,
+                x_app: connectors::x::XApp {
+                    client_id: config.x_client_id.clone(),
+                    api_base: config.x_api_base.clone(),
+                    authorize_url: config.x_authorize_url.clone(),
+                    redirect_uri: format!(
+                        "{}/staff/connections/x/callback",
+                        config.public_base_url.trim_end_matches('/')
+                    ),
+                },
+                allow_loopback: config.federation_allow_loopback,
+                limits: config.crosspost_limits.clone(),
             },
         ));
         AppState(Arc::new(Shared {

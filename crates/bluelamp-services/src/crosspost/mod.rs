@@ -24,8 +24,8 @@ use serde_json::json;
 use crate::auth::entry;
 use crate::{ServiceError, ServiceResult, Staff};
 pub use sealed::SealingKey;
-pub(crate) use work::on_edited;
 pub use work::{account_handle, correct, inbound, remove, send};
+pub(crate) use work::{on_edited, on_gave_up};
 
 /// The networks with a connector.
 pub const NETWORKS: [&str; 3] = ["bluesky", "x", "facebook"];
@@ -35,6 +35,11 @@ pub const INBOUND_JOB: &str = "crosspost_inbound";
 pub const CORRECT_JOB: &str = "crosspost_correct";
 /// How often a connection is asked for new replies and mentions.
 pub const INBOUND_EVERY_SECONDS: i64 = 10;
+/// How many times a post is tried on a network that answers 5xx or not at all:
+/// with the runner's backoff (10 s doubling, at most 6 h between tries) that is
+/// about 29 hours of outage before the channel shows it failed. Waiting out a
+/// rate limit or a reconnection does not use a try.
+pub const SEND_TRIES: i64 = 16;
 /// How long a post waits for its account to be reconnected before looking again.
 pub const RECONNECT_WAIT_SECONDS: i64 = 300;
 
@@ -107,8 +112,9 @@ pub struct Outgoing {
     pub post_id: i64,
     pub text: String,
     pub images: Vec<OutImage>,
-    /// BCP 47, e.g. `en` (a Welsh force's posts may say `cy`).
-    pub lang: String,
+    /// BCP 47 tags, most-used first, from the text (`domain::language`): `en`,
+    /// `cy`, or both for a bilingual post.
+    pub langs: Vec<&'static str>,
     /// RFC 3339, when it was published here.
     pub created_at: String,
     /// Added to the record key's time: the same post (or correction) always
@@ -198,6 +204,13 @@ pub trait Network: Send + Sync {
 pub trait Networks: Send + Sync {
     fn network(&self, name: &str) -> Option<&dyn Network>;
     fn sealing_key(&self) -> &SealingKey;
+
+    /// The rate limits one account's writes to `network` are paced under: what
+    /// the network documents, unless the server's configuration says otherwise
+    /// (a lower paid tier on X, say).
+    fn limits(&self, network: &str) -> Vec<bluelamp_domain::pacing::Limit> {
+        bluelamp_domain::pacing::documented(network).to_vec()
+    }
 }
 
 fn unsupported(network: &str) -> ServiceError {
@@ -440,7 +453,7 @@ pub(crate) async fn on_published(
                 &json!({"channel_post": id}),
                 &bluelamp_store::now_text(),
                 Some(&format!("crosspost:{id}")),
-                12,
+                SEND_TRIES,
             )
             .await?;
         }

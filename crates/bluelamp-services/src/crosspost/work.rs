@@ -135,6 +135,34 @@ async fn settle<T>(
     }
 }
 
+/// Paces a write by `connection` under its network's limits: `None` to go now
+/// (the slot is taken), else the job waits for the first free slot.
+async fn pace(
+    store: &Store,
+    networks: &dyn Networks,
+    connection: &Connection,
+) -> ServiceResult<Option<JobOutcome>> {
+    let limits = networks.limits(&connection.network);
+    if limits.is_empty() {
+        return Ok(None);
+    }
+    let mut tx = store.write().await?;
+    let wait = store::take_write_slot(
+        &mut tx,
+        connection.id,
+        bluelamp_store::clock::now_unix(),
+        &limits,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(wait.map(|at| {
+        JobOutcome::Postpone(bluelamp_store::format_time(
+            time::OffsetDateTime::from_unix_timestamp(at)
+                .unwrap_or_else(|_| bluelamp_store::clock::now()),
+        ))
+    }))
+}
+
 /// Where `post` sits in a thread on `connection`'s network: the post it replies
 /// to there (parent) and that thread's first post (root), when its parent here
 /// went there too.
@@ -212,7 +240,7 @@ async fn prepare(
                 height: m.height,
             })
             .collect(),
-        lang: "en".into(),
+        langs: bluelamp_domain::language::of_text(&post.body),
         created_at: post
             .published_at
             .clone()
@@ -248,6 +276,11 @@ pub async fn send(
         return Ok(JobOutcome::Done);
     }
     let network = connector(networks, &connection)?;
+    if let Some(wait) = pace(store, networks, &connection).await? {
+        let note = format!("waiting: paced under {}'s rate limits", connection.network);
+        record(store, channel.id, &channel.status, None, Some(&note)).await?;
+        return Ok(wait);
+    }
     let result = network
         .publish(&credentials, &connection.remote_id, &outgoing)
         .await;
@@ -297,6 +330,9 @@ pub async fn correct(
     outgoing.key_offset = version.max(1);
     outgoing.reply = Some((root, original));
     let network = connector(networks, &connection)?;
+    if let Some(wait) = pace(store, networks, &connection).await? {
+        return Ok(wait);
+    }
     let result = network
         .publish(&credentials, &connection.remote_id, &outgoing)
         .await;
@@ -350,6 +386,8 @@ pub async fn remove(
         record(store, channel.id, "removed", None, None).await?;
         return Ok(JobOutcome::Done);
     };
+    // Not paced: taking something down (an appeal's photo once the person is
+    // found) must not wait behind a burst of posts; a 429 is still honoured.
     let result = network
         .delete(&credentials, &connection.remote_id, &uri)
         .await;
@@ -446,4 +484,24 @@ pub async fn account_handle(
     connection: &Connection,
 ) -> ServiceResult<String> {
     Ok(accounts::get(conn, connection.account_id).await?.handle)
+}
+
+/// In the job's failure transaction, when a send job has used its last try (the
+/// network answered 5xx or not at all for more than a day): the row shows it
+/// failed and why, and the author is told. The row stays, so nothing is lost.
+pub(crate) async fn on_gave_up(
+    tx: &mut AnyConnection,
+    job: &jobs::Job,
+    error: &str,
+) -> ServiceResult<()> {
+    let id = job.payload["channel_post"].as_i64().unwrap_or_default();
+    let channel = store::channel_post(tx, id).await?;
+    if channel.status == "sent" {
+        return Ok(());
+    }
+    let why = format!("gave up after {} tries: {error}", job.attempts);
+    store::record(tx, channel.id, "failed", None, Some(&why)).await?;
+    crate::staff_notifications::on_failed(tx, channel.post_id, Some(&channel.network), &why)
+        .await?;
+    Ok(())
 }

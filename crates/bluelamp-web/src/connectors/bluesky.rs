@@ -33,6 +33,7 @@ struct Session {
 
 pub struct Bluesky {
     client: reqwest::Client,
+    cards: super::cards::CardFetcher,
     media: LocalMediaStore,
     sessions: Mutex<HashMap<(String, String), Session>>,
     /// How long a session is reused before signing in again.
@@ -40,7 +41,11 @@ pub struct Bluesky {
 }
 
 impl Bluesky {
-    pub fn new(media_dir: std::path::PathBuf, reuse: Duration) -> Bluesky {
+    pub fn new(
+        media_dir: std::path::PathBuf,
+        reuse: Duration,
+        cards: super::cards::CardFetcher,
+    ) -> Bluesky {
         let client = reqwest::Client::builder()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(10))
@@ -54,6 +59,7 @@ impl Bluesky {
             .unwrap_or_default();
         Bluesky {
             client,
+            cards,
             media: LocalMediaStore::new(media_dir),
             sessions: Mutex::new(HashMap::new()),
             reuse,
@@ -208,6 +214,16 @@ impl Bluesky {
         image: &bluelamp_services::crosspost::OutImage,
     ) -> Result<Value, NetError> {
         let bytes = super::image_bytes(&self.media, image, MAX_IMAGE_BYTES, "Bluesky").await?;
+        self.upload_bytes(credentials, bytes, &image.content_type)
+            .await
+    }
+
+    async fn upload_bytes(
+        &self,
+        credentials: &Credentials,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<Value, NetError> {
         let (token, _) = self.token(credentials).await?;
         let body = Self::answer(
             self.client
@@ -216,7 +232,7 @@ impl Bluesky {
                     "com.atproto.repo.uploadBlob",
                 ))
                 .bearer_auth(&token)
-                .header("content-type", &image.content_type)
+                .header("content-type", content_type)
                 .body(bytes)
                 .send()
                 .await,
@@ -254,6 +270,30 @@ impl Bluesky {
             facets.push(json!({"index": {"byteStart": span.byte_start, "byteEnd": span.byte_end}, "features": [feature]}));
         }
         facets
+    }
+
+    /// A link card for the post's first link (`app.bsky.embed.external`), its
+    /// picture uploaded as a blob; `None` when the text has no link or the page
+    /// offers no card. A picture Bluesky refuses costs only the picture.
+    async fn card(&self, credentials: &Credentials, text: &str) -> Option<Value> {
+        let link = richtext::spans(text)
+            .into_iter()
+            .find_map(|s| match s.kind {
+                SpanKind::Link(uri) => Some(uri),
+                _ => None,
+            })?;
+        let found = self.cards.fetch(&link).await?;
+        let mut external = json!({
+            "uri": link,
+            "title": found.card.title,
+            "description": found.card.description,
+        });
+        if let Some((bytes, kind)) = found.thumb {
+            if let Ok(blob) = self.upload_bytes(credentials, bytes, kind).await {
+                external["thumb"] = blob;
+            }
+        }
+        Some(json!({"$type": "app.bsky.embed.external", "external": external}))
     }
 
     fn web_url(did: &str, uri: &str) -> String {
@@ -328,7 +368,7 @@ impl Network for Bluesky {
                 "$type": POST,
                 "text": post.text,
                 "createdAt": created_at,
-                "langs": [post.lang],
+                "langs": post.langs,
             });
             if let Some((root, parent)) = &post.reply {
                 record["reply"] = json!({
@@ -351,6 +391,9 @@ impl Network for Bluesky {
                     images.push(entry);
                 }
                 record["embed"] = json!({"$type": "app.bsky.embed.images", "images": images});
+            } else if let Some(card) = self.card(credentials, &post.text).await {
+                // One embed per post: photos win over a card.
+                record["embed"] = card;
             }
             let created = self
                 .post_json(

@@ -3,10 +3,14 @@
 //! their sealed credentials.
 
 pub mod bluesky;
+pub mod cards;
 pub mod facebook;
 pub mod tid;
 pub mod x;
 
+use std::collections::BTreeMap;
+
+use bluelamp_domain::pacing::Limit;
 use bluelamp_services::crosspost::{Network, Networks, SealingKey};
 
 /// An image's bytes for upload to `network`, refused (for good) over its `limit`.
@@ -42,20 +46,35 @@ pub struct HttpNetworks {
     x: x::X,
     facebook: facebook::Facebook,
     key: SealingKey,
+    /// Limits the configuration sets in place of a network's documented ones.
+    limits: BTreeMap<String, Vec<Limit>>,
+}
+
+/// What [`HttpNetworks::new`] needs besides the media folder and the key.
+pub struct NetworkSettings {
+    pub session_reuse: std::time::Duration,
+    pub x_app: x::XApp,
+    /// The federation's test-only loopback switch, for link-card fetches.
+    pub allow_loopback: bool,
+    pub limits: BTreeMap<String, Vec<Limit>>,
 }
 
 impl HttpNetworks {
     pub fn new(
         media_dir: std::path::PathBuf,
         key: SealingKey,
-        session_reuse: std::time::Duration,
-        x_app: x::XApp,
+        settings: NetworkSettings,
     ) -> HttpNetworks {
         HttpNetworks {
-            x: x::X::new(media_dir.clone(), x_app),
+            x: x::X::new(media_dir.clone(), settings.x_app),
             facebook: facebook::Facebook::new(media_dir.clone()),
-            bluesky: bluesky::Bluesky::new(media_dir, session_reuse),
+            bluesky: bluesky::Bluesky::new(
+                media_dir,
+                settings.session_reuse,
+                cards::CardFetcher::new(settings.allow_loopback),
+            ),
             key,
+            limits: settings.limits,
         }
     }
 }
@@ -72,5 +91,12 @@ impl Networks for HttpNetworks {
 
     fn sealing_key(&self) -> &SealingKey {
         &self.key
+    }
+
+    fn limits(&self, network: &str) -> Vec<Limit> {
+        match self.limits.get(network) {
+            Some(set) => set.clone(),
+            None => bluelamp_domain::pacing::documented(network).to_vec(),
+        }
     }
 }

@@ -97,20 +97,26 @@ pub fn horizon(limits: &[Limit]) -> i64 {
 pub fn next_slot(recent: &[i64], now: i64, limits: &[Limit]) -> Option<i64> {
     let mut times: Vec<i64> = recent.to_vec();
     times.sort_unstable_by(|a, b| b.cmp(a));
-    let mut wait_until: Option<i64> = None;
-    for limit in limits {
-        let in_window: Vec<i64> = times
-            .iter()
-            .copied()
-            .filter(|t| *t > now - limit.seconds)
-            .collect();
-        if in_window.len() >= limit.max as usize {
-            // The write that must leave the window first is the max-th newest.
-            let frees_at = in_window[limit.max as usize - 1] + limit.seconds;
-            wait_until = Some(wait_until.map_or(frees_at, |w| w.max(frees_at)));
-        }
-    }
-    wait_until.filter(|at| *at > now)
+    let marks: Vec<(Limit, Option<i64>)> = limits
+        .iter()
+        .map(|limit| {
+            let in_window = times.iter().filter(|t| **t > now - limit.seconds);
+            (*limit, in_window.copied().nth(limit.max as usize - 1))
+        })
+        .collect();
+    next_slot_from_marks(&marks, now)
+}
+
+/// The same decision from each limit's *mark*: the time of the `max`-th newest
+/// write inside its window (`None` when the window holds fewer). A store can
+/// find each mark with one indexed query instead of reading every write.
+pub fn next_slot_from_marks(marks: &[(Limit, Option<i64>)], now: i64) -> Option<i64> {
+    marks
+        .iter()
+        // The mark must leave the window before another write fits.
+        .filter_map(|(limit, mark)| mark.map(|t| t + limit.seconds))
+        .max()
+        .filter(|at| *at > now)
 }
 
 #[cfg(test)]

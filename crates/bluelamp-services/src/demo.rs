@@ -164,6 +164,16 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         ..posts::Compose::default()
     };
     posts::compose(store, &engine, &as_admin, chiefs.id, &welcome).await?;
+    // The duty sergeant is on duty and the comms officer trained in safeguarding,
+    // so the demo's emergency and safeguarding messages show who is told.
+    let sergeant = users::find_by_username(store, &in_force, "sgt.evans").await?;
+    let lewis = users::find_by_username(store, &in_force, "comms.lewis").await?;
+    users::set_safeguarding_trained(store, &as_admin, lewis.id, true).await?;
+    {
+        let mut tx = store.write().await?;
+        bluelamp_store::users::set_on_duty(&mut tx, sergeant.id, true).await?;
+        tx.commit().await?;
+    }
     seed_inbox(store, &as_admin, force.id, beat.id).await?;
     // A canned reply and an out-of-hours auto-reply (it answers once the force
     // sets its office hours on the settings page).

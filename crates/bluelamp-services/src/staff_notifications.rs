@@ -114,6 +114,7 @@ pub(crate) async fn on_post_status(
                 user_id: user,
                 kind,
                 post_id: Some(post.id),
+                message_id: None,
                 text: &text,
                 dedupe_key: &key,
             },
@@ -178,6 +179,7 @@ pub(crate) async fn on_failed(
             user_id: post.author_user_id,
             kind: "post-failed",
             post_id: Some(post.id),
+            message_id: None,
             text: &text,
             dedupe_key: &key,
         },
@@ -192,6 +194,87 @@ pub(crate) async fn on_failed(
             &key,
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Who is told of an urgent message from the public, and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Urgent {
+    /// Someone may be in danger now: everyone on duty who answers the public.
+    Emergency,
+    /// A vulnerable person: those trained in safeguarding, on duty first.
+    Safeguarding,
+}
+
+/// In the ingestion transaction: tell staff of an urgent message at once, by
+/// every channel each chose (the staff pages, e-mail, Web Push). The text says
+/// what and where, never the message's words: e-mail and push leave the force's
+/// systems, and the message may name a victim.
+///
+/// Emergency: every active person on duty who handles messages. Safeguarding:
+/// the safeguarding-trained on duty, else every trained person. When nobody
+/// qualifies, the force's supervisors, comms team and administrators are told:
+/// an urgent message must always reach someone.
+pub(crate) async fn on_urgent_message(
+    conn: &mut AnyConnection,
+    force: bluelamp_domain::ForceId,
+    message_id: i64,
+    what: Urgent,
+    channel: &str,
+) -> ServiceResult<()> {
+    use bluelamp_domain::{Action, Role};
+    let staff: Vec<users::User> = users::list(conn, Some(force))
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled && u.role.authorize(Action::HandleMessages).is_ok())
+        .collect();
+    let pick = |keep: &dyn Fn(&users::User) -> bool| -> Vec<UserId> {
+        staff.iter().filter(|u| keep(u)).map(|u| u.id).collect()
+    };
+    let mut told = match what {
+        Urgent::Emergency => pick(&|u| u.on_duty),
+        Urgent::Safeguarding => {
+            let on_duty = pick(&|u| u.safeguarding_trained && u.on_duty);
+            if on_duty.is_empty() {
+                pick(&|u| u.safeguarding_trained)
+            } else {
+                on_duty
+            }
+        }
+    };
+    if told.is_empty() {
+        told = pick(&|u| matches!(u.role, Role::Supervisor | Role::Comms | Role::ForceAdmin));
+    }
+    let (kind, text) = match what {
+        Urgent::Emergency => (
+            "message-emergency",
+            format!("Emergency: a message from the public on {channel} may need 999 now. Open it at once."),
+        ),
+        Urgent::Safeguarding => (
+            "message-safeguarding",
+            format!("Safeguarding: a message from the public on {channel} has been routed to you."),
+        ),
+    };
+    let path = format!("/staff/inbox/{message_id}");
+    for user in told {
+        let key = format!("{kind}:{message_id}:{}", user.0);
+        let new = store::insert(
+            conn,
+            &NewNotification {
+                force_id: force,
+                user_id: user,
+                kind,
+                post_id: None,
+                message_id: Some(message_id),
+                text: &text,
+                dedupe_key: &key,
+            },
+        )
+        .await?;
+        if new {
+            elsewhere(conn, user, &text, &path, &key).await?;
+        }
     }
     Ok(())
 }

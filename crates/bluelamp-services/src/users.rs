@@ -158,6 +158,67 @@ pub async fn set_role(
     Ok(after)
 }
 
+/// Mark a user as trained in safeguarding (or not): safeguarding messages from
+/// the public are routed to the trained. An administrator's decision, audited.
+pub async fn set_safeguarding_trained(
+    store: &Store,
+    staff: &Staff,
+    id: UserId,
+    trained: bool,
+) -> ServiceResult<users::User> {
+    staff.require_scope("admin")?;
+    let mut tx = store.write().await?;
+    let before = manageable(&mut tx, staff, id).await?;
+    users::set_safeguarding_trained(&mut tx, id, trained).await?;
+    let after = users::get(&mut tx, id).await?;
+    let mut draft = entry(staff, "user.safeguarding-trained", "user", id.0);
+    draft.force_id = before.force_id;
+    draft.before =
+        Some(serde_json::json!({"safeguarding_trained": before.safeguarding_trained}).to_string());
+    draft.after = Some(serde_json::json!({"safeguarding_trained": trained}).to_string());
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Whether the signed-in person is on duty (a token without a person never is).
+pub async fn on_duty(store: &Store, staff: &Staff) -> ServiceResult<bool> {
+    let Some(me) = staff.user_id else {
+        return Ok(false);
+    };
+    let mut conn = store.read().await?;
+    Ok(users::get(&mut conn, me).await?.on_duty)
+}
+
+/// The signed-in person goes on or off duty: on duty, they are told at once of
+/// an emergency from the public. Going off duty with open messages is what
+/// hand-over is for (the inbox offers both together).
+pub async fn set_on_duty(
+    store: &Store,
+    staff: &Staff,
+    on_duty: bool,
+) -> ServiceResult<users::User> {
+    staff.require_scope("write")?;
+    staff.authorize(bluelamp_domain::Action::HandleMessages)?;
+    let me = staff.user_id.ok_or(ServiceError::NotFound("user"))?;
+    let mut tx = store.write().await?;
+    users::set_on_duty(&mut tx, me, on_duty).await?;
+    let after = users::get(&mut tx, me).await?;
+    let draft = entry(
+        staff,
+        if on_duty {
+            "user.on-duty"
+        } else {
+            "user.off-duty"
+        },
+        "user",
+        me.0,
+    );
+    audit::append(&mut tx, draft).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// Set a user's password (an administrator's reset, or `bluelamp user passwd`).
 /// Every session of that user ends.
 pub async fn reset_password(

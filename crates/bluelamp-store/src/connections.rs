@@ -390,17 +390,23 @@ pub async fn take_write_slot(
         .bind(now - horizon)
         .execute(&mut *conn)
         .await?;
-    let recent: Vec<i64> = sqlx::query(
-        "SELECT at_unix FROM connector_writes WHERE connection_id = $1 AND at_unix > $2",
-    )
-    .bind(connection_id)
-    .bind(now - horizon)
-    .fetch_all(&mut *conn)
-    .await?
-    .iter()
-    .map(|row| row.try_get::<i64, _>(0))
-    .collect::<std::result::Result<_, _>>()?;
-    if let Some(at) = pacing::next_slot(&recent, now, limits) {
+    let mut marks = Vec::with_capacity(limits.len());
+    for limit in limits {
+        // The limit's mark: its max-th newest write in the window (index only).
+        let mark: Option<i64> = sqlx::query(
+            "SELECT at_unix FROM connector_writes WHERE connection_id = $1 AND at_unix > $2 \
+             ORDER BY at_unix DESC LIMIT 1 OFFSET $3",
+        )
+        .bind(connection_id)
+        .bind(now - limit.seconds)
+        .bind(i64::from(limit.max) - 1)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(|row| row.try_get::<i64, _>(0))
+        .transpose()?;
+        marks.push((*limit, mark));
+    }
+    if let Some(at) = pacing::next_slot_from_marks(&marks, now) {
         return Ok(Some(at));
     }
     sqlx::query("INSERT INTO connector_writes (connection_id, at_unix) VALUES ($1, $2)")

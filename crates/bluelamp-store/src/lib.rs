@@ -456,6 +456,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0027_connector_writes.sql"),
             include_str!("../migrations/postgres/0027_connector_writes.sql"),
         ),
+        (
+            28,
+            "duty_and_training",
+            include_str!("../migrations/sqlite/0028_duty_and_training.sql"),
+            include_str!("../migrations/postgres/0028_duty_and_training.sql"),
+        ),
     ];
     let migrations = files
         .iter()

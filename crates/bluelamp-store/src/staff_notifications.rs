@@ -14,6 +14,8 @@ pub struct Notification {
     /// post-waiting, post-approved, post-rejected, post-published.
     pub kind: String,
     pub post_id: Option<i64>,
+    /// An inbox message it is about (an emergency, a safeguarding message).
+    pub message_id: Option<i64>,
     pub text: String,
     pub created_at: String,
     pub read_at: Option<String>,
@@ -24,6 +26,7 @@ fn from_row(r: &AnyRow) -> Result<Notification> {
         id: r.try_get("id")?,
         kind: r.try_get("kind")?,
         post_id: r.try_get("post_id")?,
+        message_id: r.try_get("message_id")?,
         text: r.try_get("text")?,
         created_at: r.try_get("created_at")?,
         read_at: r.try_get("read_at")?,
@@ -35,6 +38,7 @@ pub struct NewNotification<'a> {
     pub user_id: UserId,
     pub kind: &'a str,
     pub post_id: Option<i64>,
+    pub message_id: Option<i64>,
     pub text: &'a str,
     /// The same key twice tells nobody twice.
     pub dedupe_key: &'a str,
@@ -43,13 +47,15 @@ pub struct NewNotification<'a> {
 /// Store one; `false` when its key was already used.
 pub async fn insert(conn: &mut AnyConnection, n: &NewNotification<'_>) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO staff_notifications (force_id, user_id, kind, post_id, text, dedupe_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        "INSERT INTO staff_notifications (force_id, user_id, kind, post_id, message_id, text, \
+         dedupe_key, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(n.force_id.0)
     .bind(n.user_id.0)
     .bind(n.kind)
     .bind(n.post_id)
+    .bind(n.message_id)
     .bind(n.text)
     .bind(n.dedupe_key)
     .bind(now_text())
@@ -72,7 +78,7 @@ pub async fn unread(conn: &mut AnyConnection, user: UserId) -> Result<i64> {
 /// The newest `limit`, unread first.
 pub async fn list(conn: &mut AnyConnection, user: UserId, limit: i64) -> Result<Vec<Notification>> {
     let rows = sqlx::query(
-        "SELECT id, kind, post_id, text, created_at, read_at FROM staff_notifications \
+        "SELECT id, kind, post_id, message_id, text, created_at, read_at FROM staff_notifications \
          WHERE user_id = $1 ORDER BY (read_at IS NULL) DESC, id DESC LIMIT $2",
     )
     .bind(user.0)

@@ -29,6 +29,10 @@ pub struct User {
     #[serde(skip)]
     pub locked_until: Option<String>,
     pub created_at: String,
+    /// Told at once, by every channel they chose, of an emergency from the public.
+    pub on_duty: bool,
+    /// Safeguarding messages from the public are routed to them.
+    pub safeguarding_trained: bool,
 }
 
 pub struct NewUser {
@@ -40,7 +44,8 @@ pub struct NewUser {
 }
 
 const COLUMNS: &str = "id, force_id, username, display_name, role, password_hash, disabled, \
-                       totp_secret, totp_last_step, failed_logins, locked_until, created_at";
+                       totp_secret, totp_last_step, failed_logins, locked_until, created_at, \
+                       on_duty, safeguarding_trained";
 
 fn user_from(row: &AnyRow) -> Result<User> {
     let role: String = row.try_get("role")?;
@@ -59,6 +64,8 @@ fn user_from(row: &AnyRow) -> Result<User> {
         failed_logins: row.try_get("failed_logins")?,
         locked_until: row.try_get("locked_until")?,
         created_at: row.try_get("created_at")?,
+        on_duty: get_bool(row, "on_duty")?,
+        safeguarding_trained: get_bool(row, "safeguarding_trained")?,
     })
 }
 
@@ -234,4 +241,28 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64> {
         .fetch_one(&mut *conn)
         .await?;
     Ok(row.try_get("n")?)
+}
+
+pub async fn set_on_duty(conn: &mut AnyConnection, id: UserId, on_duty: bool) -> Result<()> {
+    sqlx::query("UPDATE users SET on_duty = $1, updated_at = $2 WHERE id = $3")
+        .bind(on_duty)
+        .bind(now_text())
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_safeguarding_trained(
+    conn: &mut AnyConnection,
+    id: UserId,
+    trained: bool,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET safeguarding_trained = $1, updated_at = $2 WHERE id = $3")
+        .bind(trained)
+        .bind(now_text())
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

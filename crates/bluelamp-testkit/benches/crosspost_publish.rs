@@ -96,4 +96,61 @@ async fn main() {
         cross50 - plain50,
         cross99 - plain99
     );
+    pacing(&app, beat).await;
+}
+
+/// What pacing costs each write: taking a slot for an account whose day window
+/// on Bluesky is nearly full (11,000 writes in the last 24 hours), the worst
+/// case the documented limits allow.
+async fn pacing(app: &TestApp, account: i64) {
+    use bluelamp_domain::pacing;
+    let limits = pacing::documented("bluesky");
+    let connection = {
+        let mut conn = app.store.read().await.unwrap();
+        bluelamp_store::connections::all_for_account(&mut conn, AccountId(account))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.network == "bluesky")
+    };
+    let Some(connection) = connection else {
+        println!("pacing: no connection to measure on");
+        return;
+    };
+    let now = bluelamp_store::clock::now_unix();
+    {
+        // Spread over the day but none in the last hour, so every slot is free.
+        let mut tx = app.store.write().await.unwrap();
+        for n in 0..11_000i64 {
+            sqlx::query("INSERT INTO connector_writes (connection_id, at_unix) VALUES ($1, $2)")
+                .bind(connection.id)
+                .bind(now - 3_700 - n * 7)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let mut ms = Vec::with_capacity(ROUNDS);
+    for n in 0..ROUNDS {
+        let started = Instant::now();
+        let mut tx = app.store.write().await.unwrap();
+        let wait = bluelamp_store::connections::take_write_slot(
+            &mut tx,
+            connection.id,
+            now + n as i64,
+            limits,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(wait, None, "there is room in every window");
+    }
+    ms.sort_by(f64::total_cmp);
+    println!(
+        "pacing one write, 11,000 writes in the day window: p50 {:.2} ms  p99 {:.2} ms",
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.99)
+    );
 }

@@ -33,6 +33,11 @@ pub fn router(state: AppState) -> Router {
         .route("/users", get(api::list_users).post(api::add_user))
         .route("/users/{id}/disable", post(api::disable_user))
         .route("/users/{id}/enable", post(api::enable_user))
+        .route(
+            "/users/{id}/safeguarding",
+            put(api::set_safeguarding_trained),
+        )
+        .route("/me/duty", put(api::set_duty))
         .route("/accounts", get(api::list_accounts).post(api::add_account))
         .route("/accounts/{id}", get(api::get_account))
         .route("/accounts/{id}/members", put(api::set_member))

@@ -356,6 +356,8 @@ pub async fn hand_over(store: &Store, staff: &Staff, team: &str) -> ServiceResul
         .ok_or_else(|| invalid("user", "hand over is for a signed-in person"))?;
     let mut tx = store.write().await?;
     let moved = store::hand_over(&mut tx, force, me, team).await?;
+    // Handing over is going off duty: emergencies go to those still on.
+    bluelamp_store::users::set_on_duty(&mut tx, me, false).await?;
     for id in &moved {
         if let Some(message) = store::get(&mut tx, *id).await? {
             store::add_event(

@@ -337,6 +337,9 @@ pub async fn ingest_in(
     Ok(outcome)
 }
 
+/// The team a safeguarding message is routed to on arrival.
+pub const SAFEGUARDING_TEAM: &str = "Safeguarding";
+
 /// More than this many messages from one sender within [`FLOOD_MINUTES`] is a
 /// flood: the rest are still stored and acknowledged (nothing is dropped), but
 /// held back in the review queue, grouped under one reason, so one sender cannot
@@ -477,6 +480,27 @@ async fn finish(
                     "auto_reply": p.auto_reply,
                 });
                 crate::webhooks::enqueue(conn, force, "inbox.emergency", &data).await?;
+                crate::staff_notifications::on_urgent_message(
+                    conn,
+                    force,
+                    id,
+                    crate::staff_notifications::Urgent::Emergency,
+                    p.channel.as_str(),
+                )
+                .await?;
+            }
+            if p.triage.labels.contains(&Category::Safeguarding) {
+                // Routed: the message waits with the safeguarding team, and the
+                // people trained for it are told.
+                store::assign(conn, id, None, Some(SAFEGUARDING_TEAM)).await?;
+                crate::staff_notifications::on_urgent_message(
+                    conn,
+                    force,
+                    id,
+                    crate::staff_notifications::Urgent::Safeguarding,
+                    p.channel.as_str(),
+                )
+                .await?;
             }
             Outcome {
                 status: "created",

@@ -119,6 +119,38 @@ pub async fn enable_user(
     ok(services::users::set_disabled(&state.store, &staff, UserId(id), false).await?)
 }
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainedInput {
+    trained: bool,
+}
+
+pub async fn set_safeguarding_trained(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<TrainedInput>,
+) -> ApiResult {
+    ok(
+        services::users::set_safeguarding_trained(&state.store, &staff, UserId(id), input.trained)
+            .await?,
+    )
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DutyInput {
+    on_duty: bool,
+}
+
+pub async fn set_duty(
+    State(state): State<AppState>,
+    ApiStaff(staff): ApiStaff,
+    ApiJson(input): ApiJson<DutyInput>,
+) -> ApiResult {
+    ok(services::users::set_on_duty(&state.store, &staff, input.on_duty).await?)
+}
+
 pub async fn list_accounts(State(state): State<AppState>, ApiStaff(staff): ApiStaff) -> ApiResult {
     ok(services::accounts::list_accounts(&state.store, &staff).await?)
 }

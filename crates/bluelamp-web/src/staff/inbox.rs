@@ -100,6 +100,7 @@ pub async fn page(
         ..Default::default()
     };
     let mut messages = handling::list(&state.store, &context.staff, &filter).await?;
+    let on_duty = bluelamp_services::users::on_duty(&state.store, &context.staff).await?;
     let local = sla::local_clock(&state.store, &context.staff).await?;
     let now = jiff::Timestamp::now();
     let breached_only = q.breached.as_deref() == Some("1");
@@ -108,7 +109,11 @@ pub async fn page(
     }
     let short_time = |t: &str| local.display(t);
     let message = match query.done.as_deref() {
-        Some("handed-over") => Some("Your open messages are handed over to the team."),
+        Some("handed-over") => {
+            Some("Your open messages are handed over to the team, and you are off duty.")
+        }
+        Some("on-duty") => Some("You are on duty: emergencies from the public reach you at once."),
+        Some("off-duty") => Some("You are off duty: emergencies go to the people on duty."),
         Some("canned") => Some("The canned reply is saved."),
         _ => None,
     };
@@ -146,10 +151,21 @@ pub async fn page(
                 }
             }
         }
-        h2 { "Going off duty?" }
+        h2 { "Duty" }
+        @if on_duty {
+            p { "You are " strong { "on duty" } ": you are told at once of an emergency from the public, here, by e-mail and on your devices as you chose under Settings." }
+        } @else {
+            p { "You are " strong { "off duty" } ": emergencies go to the people on duty." }
+        }
+        form method="post" action="/staff/inbox/duty" {
+            (csrf_field(&context.session.csrf_token))
+            input type="hidden" name="on_duty" value=(if on_duty { "false" } else { "true" });
+            button.secondary type="submit" { @if on_duty { "Go off duty" } @else { "Go on duty" } }
+        }
+        h3 { "Going off duty with open messages?" }
         form method="post" action="/staff/inbox/hand-over" {
             (csrf_field(&context.session.csrf_token))
-            label for="team" { "Hand every open message assigned to you to this team" }
+            label for="team" { "Hand every open message assigned to you to this team (this also takes you off duty)" }
             input type="text" id="team" name="team" required maxlength="80" autocomplete="off";
             button type="submit" { "Hand over" }
         }
@@ -467,6 +483,25 @@ pub async fn hand_over(
 ) -> Result<Response, PageError> {
     handling::hand_over(&state.store, &context.staff, &form.team).await?;
     Ok(done("/staff/inbox", "handed-over"))
+}
+
+#[derive(Deserialize)]
+pub struct DutyForm {
+    on_duty: bool,
+}
+
+pub async fn duty(
+    State(state): State<AppState>,
+    StaffForm {
+        session: context,
+        form,
+    }: StaffForm<DutyForm>,
+) -> Result<Response, PageError> {
+    bluelamp_services::users::set_on_duty(&state.store, &context.staff, form.on_duty).await?;
+    Ok(done(
+        "/staff/inbox",
+        if form.on_duty { "on-duty" } else { "off-duty" },
+    ))
 }
 
 /// Server-sent events: one `urgent` event whenever an urgent message reaches this

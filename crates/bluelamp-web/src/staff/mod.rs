@@ -63,6 +63,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/staff/users", get(users::page).post(users::add))
         .route("/staff/users/{id}/disable", post(users::disable))
         .route("/staff/users/{id}/enable", post(users::enable))
+        .route("/staff/users/{id}/safeguarding", post(users::safeguarding))
         .route("/staff/accounts", get(accounts::page).post(accounts::add))
         .route("/staff/accounts/{id}", get(accounts::detail))
         .route("/staff/accounts/{id}/members", post(accounts::set_member))
@@ -112,6 +113,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/staff/inbox", get(inbox::page))
         .route("/staff/inbox/alerts", get(inbox::alerts))
         .route("/staff/inbox/hand-over", post(inbox::hand_over))
+        .route("/staff/inbox/duty", post(inbox::duty))
         .route("/staff/inbox/{id}", get(inbox::detail))
         .route("/staff/inbox/{id}/status", post(inbox::status))
         .route("/staff/inbox/{id}/assign", post(inbox::assign))
@@ -335,6 +337,8 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "user-added" => "The user has been added.",
         "user-disabled" => "The user is disabled and has been logged out everywhere.",
         "user-enabled" => "The user is enabled again.",
+        "user-trained" => "Saved: safeguarding messages are now routed to them too.",
+        "user-untrained" => "Saved: safeguarding messages are no longer routed to them.",
         "account-added" => "The account has been created.",
         "member-saved" => "The membership is saved.",
         "away-reply-saved" => "The out-of-hours auto-reply is saved.",

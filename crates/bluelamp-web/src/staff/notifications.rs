@@ -39,9 +39,10 @@ pub async fn page(
                 @for n in &list {
                     li.unread[n.read_at.is_none()] {
                         @if n.read_at.is_none() { span.visually-hidden { "Unread: " } }
-                        @match n.post_id {
-                            Some(post) => a href=(format!("/staff/posts/{post}")) { (n.text) },
-                            None => (n.text),
+                        @match (n.post_id, n.message_id) {
+                            (Some(post), _) => a href=(format!("/staff/posts/{post}")) { (n.text) },
+                            (None, Some(message)) => a href=(format!("/staff/inbox/{message}")) { (n.text) },
+                            (None, None) => (n.text),
                         }
                         " " small { (local.display(&n.created_at)) }
                         @if n.read_at.is_none() {

@@ -24,14 +24,24 @@ pub async fn page(
         (notice(notice_text(query.done.as_deref())))
         table {
             caption { "Staff users" }
-            thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "Action" } } }
+            thead { tr { th scope="col" { "Username" } th scope="col" { "Name" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" { "Safeguarding" } th scope="col" { "Action" } } }
             tbody {
                 @for user in &users {
                     tr {
                         td { (user.username) }
                         td { (user.display_name) }
                         td { (user.role.as_str()) }
-                        td { @if user.disabled { "disabled" } @else { "active" } @if user.totp_enabled { ", two-factor on" } }
+                        td { @if user.disabled { "disabled" } @else { "active" } @if user.totp_enabled { ", two-factor on" } @if user.on_duty { ", on duty" } }
+                        td {
+                            form method="post" action=(format!("/staff/users/{}/safeguarding", user.id)) {
+                                (csrf_field(csrf))
+                                input type="hidden" name="trained" value=(if user.safeguarding_trained { "false" } else { "true" });
+                                @if user.safeguarding_trained { "Trained " }
+                                button.secondary type="submit" aria-label=(format!("{} {}", if user.safeguarding_trained { "Not trained in safeguarding:" } else { "Trained in safeguarding:" }, user.username)) {
+                                    @if user.safeguarding_trained { "Not trained" } @else { "Mark trained" }
+                                }
+                            }
+                        }
                         td {
                             @if Some(user.id) != context.staff.user_id {
                                 form method="post" action=(format!("/staff/users/{}/{}", user.id, if user.disabled { "enable" } else { "disable" })) {
@@ -111,4 +121,32 @@ pub async fn enable(
 ) -> Result<Response, PageError> {
     services::users::set_disabled(&state.store, &form.session.staff, UserId(id), false).await?;
     Ok(done("/staff/users", "user-enabled"))
+}
+
+#[derive(Deserialize)]
+pub struct TrainedForm {
+    trained: bool,
+}
+
+pub async fn safeguarding(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    form: StaffForm<TrainedForm>,
+) -> Result<Response, PageError> {
+    let trained = form.form.trained;
+    services::users::set_safeguarding_trained(
+        &state.store,
+        &form.session.staff,
+        UserId(id),
+        trained,
+    )
+    .await?;
+    Ok(done(
+        "/staff/users",
+        if trained {
+            "user-trained"
+        } else {
+            "user-untrained"
+        },
+    ))
 }

@@ -451,8 +451,7 @@ async fn messages_about_one_claim_become_one_rumour_answered_once() {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
 
-    let officer = app.logged_in("sgt.evans").await;
-    let sgt = officer.new_api_token("rw", &["read", "write"]).await;
+    let (officer, sgt) = app.ready_to_post("sgt.evans").await;
     let clusters = officer
         .api("GET", "/api/v1/rumours", Some(&sgt), None)
         .await
@@ -474,26 +473,39 @@ async fn messages_about_one_claim_become_one_rumour_answered_once() {
         )
         .await;
     assert_eq!(r.status, 400, "{}", r.body);
-    // The demo's published welcome post answers them all.
+    // The sergeant publishes the answer, then answers them all with it: each
+    // message gets its own reply through the publishing path, on its channel.
+    let beat = officer.account_id(&sgt, "pcmorgan").await;
+    let answer = officer
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&sgt),
+            Some(json!({"text": "There are no riots in the town centre tonight. Officers are on patrol and the shops are open as usual.", "channels": ["fediverse"]})),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let answer_id = answer.json()["post"]["id"].as_i64().unwrap();
     let r = officer
         .api(
             "POST",
             &format!("/api/v1/rumours/{id}/answer"),
             Some(&sgt),
-            Some(json!({"post_id": 1})),
+            Some(json!({"post_id": answer_id})),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let answered = r.json();
-    assert_eq!(answered["answered"], biggest["size"]);
+    assert_eq!(answered["answered"], biggest["size"], "{answered}");
+    assert_eq!(answered["refused"], 0);
     let reply = &answered["replies"][0];
     assert_eq!(reply["channel"], "x");
-    assert!(reply["text"].as_str().unwrap().contains("Welcome"));
+    assert!(reply["text"].as_str().unwrap().contains("no riots"));
     let view = officer
         .api("GET", &format!("/api/v1/rumours/{id}"), Some(&sgt), None)
         .await
         .json();
-    assert_eq!(view["cluster"]["answer_post_id"], 1);
+    assert_eq!(view["cluster"]["answer_post_id"], answer_id);
     assert!(view["messages"]
         .as_array()
         .unwrap()

@@ -97,68 +97,99 @@ pub struct Reply {
     pub text: String,
 }
 
-/// Answers every message of the cluster with one published post of the force. The
-/// post passed the governance check (and approval where needed) when it was
-/// published; each message is marked answered with an event, and the replies to send
-/// are returned (one per message, on its own channel).
+/// What answering a rumour did, message by message, counted.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Answered {
+    /// Replies published on the message's own channel.
+    pub answered: usize,
+    /// Replies waiting for a supervisor (the account's approval rules).
+    pub held: usize,
+    /// Replies the check refused (each recorded on its message, with why).
+    pub refused: usize,
+    /// E-mail and web-form messages: private, so not answered by a public post;
+    /// they stay open for a private answer.
+    pub private: usize,
+    /// Already answered or closed before.
+    pub already: usize,
+    /// For networks Bluelamp does not post to itself: what their connectors send.
+    pub replies: Vec<Reply>,
+}
+
+/// Answers every message of the cluster with one published post of the force:
+/// each message gets its own reply through the publishing path (so each passes
+/// the governance check and the account's approval rules, goes out on the
+/// message's own channel and is recorded on the message), posted as the answer's
+/// account with the answer's words.
 pub async fn answer_all(
     store: &Store,
+    engines: &crate::force_rules::ForceEngines,
     staff: &Staff,
     id: i64,
     post_id: i64,
-) -> ServiceResult<Vec<Reply>> {
+) -> ServiceResult<Answered> {
     staff.require_scope("write")?;
     let force = force_of(staff)?;
-    let mut tx = store.write().await?;
-    // Another force's rumour is as good as unknown.
-    store::get(&mut tx, id)
-        .await?
-        .filter(|c| c.force_id == force)
-        .ok_or(ServiceError::NotFound("rumour"))?;
-    let post = posts::get(&mut tx, post_id)
-        .await
-        .ok()
-        .filter(|p| p.force_id == force)
-        .ok_or_else(|| {
-            ServiceError::Invalid(Invalid::new(
+    let (post, members) = {
+        let mut tx = store.write().await?;
+        // Another force's rumour is as good as unknown.
+        store::get(&mut tx, id)
+            .await?
+            .filter(|c| c.force_id == force)
+            .ok_or(ServiceError::NotFound("rumour"))?;
+        let post = posts::get(&mut tx, post_id)
+            .await
+            .ok()
+            .filter(|p| p.force_id == force)
+            .ok_or_else(|| {
+                ServiceError::Invalid(Invalid::new(
+                    "post_id",
+                    "choose a published post of this force",
+                ))
+            })?;
+        if post.status != PostStatus::Published {
+            return Err(ServiceError::Invalid(Invalid::new(
                 "post_id",
-                "choose a published post of this force",
-            ))
-        })?;
-    if post.status != PostStatus::Published {
-        return Err(ServiceError::Invalid(Invalid::new(
-            "post_id",
-            "the answer must be published first (so the check and any approval have seen it)",
-        )));
-    }
-    store::set_answer(&mut tx, id, post.id).await?;
-    let mut replies = Vec::new();
-    for m in store::member_ids(&mut tx, id).await? {
-        let Some(message) = inbox_store::get(&mut tx, m).await? else {
-            continue;
-        };
-        if message.status != "answered" && message.status != "closed" {
-            inbox_store::set_status(&mut tx, m, "answered").await?;
+                "the answer must be published first (so the check and any approval have seen it)",
+            )));
         }
-        inbox_store::add_event(
-            &mut tx,
-            &message,
-            "answered",
-            &json!({"post": post.id, "rumour": id}),
-            staff.user_id,
-            &staff.audit_label(),
-        )
-        .await?;
-        replies.push(Reply {
-            message_id: m,
-            channel: message.channel.clone(),
-            external_id: message.external_id.clone(),
-            text: post.body.clone(),
-        });
+        store::set_answer(&mut tx, id, post.id).await?;
+        let members = store::member_ids(&mut tx, id).await?;
+        tx.commit().await?;
+        (post, members)
+    };
+    let mut done = Answered::default();
+    for m in members {
+        let message = {
+            let mut conn = store.read().await?;
+            inbox_store::get(&mut conn, m).await?
+        };
+        let Some(message) = message else { continue };
+        if message.status == "answered" || message.status == "closed" {
+            done.already += 1;
+            continue;
+        }
+        if !super::replies::PUBLIC_CHANNELS.contains(&message.channel.as_str()) {
+            done.private += 1;
+            continue;
+        }
+        let outcome =
+            super::replies::reply(store, engines, staff, m, &post.text, Some(post.account_id))
+                .await?;
+        match outcome.post.status {
+            PostStatus::Published => done.answered += 1,
+            PostStatus::Refused => done.refused += 1,
+            _ => done.held += 1,
+        }
+        done.replies.extend(outcome.delivery);
     }
+    let mut tx = store.write().await?;
     let mut e = entry(staff, "inbox.rumour-answered", "rumour", id);
-    e.after = Some(json!({"post": post.id, "messages": replies.len()}).to_string());
+    e.after = Some(
+        json!({"post": post.id, "answered": done.answered, "held": done.held,
+               "refused": done.refused, "private": done.private})
+        .to_string(),
+    );
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    Ok(replies)
+    Ok(done)
 }

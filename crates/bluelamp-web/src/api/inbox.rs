@@ -234,10 +234,14 @@ pub async fn answer_rumour(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<Answer>,
 ) -> ApiResult {
-    let replies =
-        bluelamp_services::inbox::rumours::answer_all(&state.store, &staff, id, input.post_id)
-            .await?;
-    ok(json!({"answered": replies.len(), "replies": replies}))
+    ok(bluelamp_services::inbox::rumours::answer_all(
+        &state.store,
+        &state.governance,
+        &staff,
+        id,
+        input.post_id,
+    )
+    .await?)
 }
 
 #[derive(Deserialize)]

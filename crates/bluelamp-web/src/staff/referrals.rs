@@ -19,13 +19,14 @@ pub async fn page(
     StaffSession(context): StaffSession,
 ) -> Result<Response, PageError> {
     let list = referrals::list(&state.store, &context.staff).await?;
+    let local = bluelamp_services::inbox::sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         @if list.is_empty() { p { "No referrals." } }
         table {
             thead { tr { th scope="col" { "Referral" } th scope="col" { "Agency" } th scope="col" { "Status" } th scope="col" { "Sent" } } }
             tbody { @for r in &list { tr {
                 td { a href=(format!("/staff/referrals/{}", r.id)) { "Referral " (r.id) } }
-                td { (r.agency_name) } td { (r.status) } td { (r.created_at.get(..16).unwrap_or(&r.created_at).replace('T', " ")) " UTC" }
+                td { (r.agency_name) } td { (r.status) } td { (local.display(&r.created_at)) }
             } } }
         }
     };
@@ -39,12 +40,13 @@ pub async fn detail(
     Query(query): Query<Done>,
 ) -> Result<Response, PageError> {
     let (r, updates) = referrals::get(&state.store, &context.staff, id).await?;
+    let local = bluelamp_services::inbox::sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         (notice(query.done.as_deref().map(|_| "The referral is updated.")))
         dl {
             dt { "Agency" } dd { (r.agency_name) }
             dt { "Status" } dd { (r.status) }
-            dt { "Referred by" } dd { (r.created_by_label) " at " (r.created_at) }
+            dt { "Referred by" } dd { (r.created_by_label) " at " (local.display(&r.created_at)) }
             dt { "Lawful basis" } dd { (r.lawful_basis) }
             dt { "Consent" } dd { (r.consent) }
             dt { "Why" } dd { (r.reasoning) }
@@ -53,7 +55,7 @@ pub async fn detail(
         blockquote { @for line in r.shared.lines() { (line) br; } }
         @if let Some(m) = r.message_id { p { a href=(format!("/staff/inbox/{m}")) { "The message it came from" } } }
         h2 { "Updates" }
-        ol { @for u in &updates { li { (u.created_at) " · " (u.user_label) " · " (u.status) @if !u.note.is_empty() { ": " (u.note) } } } }
+        ol { @for u in &updates { li { (local.display(&u.created_at)) " · " (u.user_label) " · " (u.status) @if !u.note.is_empty() { ": " (u.note) } } } }
         form method="post" action=(format!("/staff/referrals/{id}/update")) {
             (csrf_field(&context.session.csrf_token))
             label for="status" { "Status" }

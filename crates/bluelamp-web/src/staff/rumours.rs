@@ -10,7 +10,9 @@ use serde::Deserialize;
 use crate::auth::{StaffForm, StaffSession};
 use crate::error::PageError;
 use crate::layout::{csrf_field, notice};
-use crate::staff::{done, staff_page, Done};
+use bluelamp_services::inbox::sla;
+
+use crate::staff::staff_page;
 use crate::AppState;
 
 pub async fn page(
@@ -18,6 +20,7 @@ pub async fn page(
     StaffSession(context): StaffSession,
 ) -> Result<Response, PageError> {
     let clusters = rumours::list(&state.store, &context.staff).await?;
+    let local = sla::local_clock(&state.store, &context.staff).await?;
     let content = html! {
         p { "Messages that ask about or spread the same claim, grouped as they arrive. Answer the claim once and every message in the group is answered." }
         @if clusters.is_empty() { p { "No rumours yet." } }
@@ -28,8 +31,8 @@ pub async fn page(
                     tr {
                         td { a href=(format!("/staff/rumours/{}", c.id)) { (c.sample) } }
                         td { (c.size) }
-                        td { (c.first_seen.get(..16).unwrap_or(&c.first_seen).replace('T', " ")) " UTC" }
-                        td { (c.last_seen.get(..16).unwrap_or(&c.last_seen).replace('T', " ")) " UTC" }
+                        td { (local.display(&c.first_seen)) }
+                        td { (local.display(&c.last_seen)) }
                         td { @if c.answer_post_id.is_some() { "yes" } @else { "not yet" } }
                     }
                 }
@@ -43,14 +46,24 @@ pub async fn detail(
     State(state): State<AppState>,
     StaffSession(context): StaffSession,
     Path(id): Path<i64>,
-    Query(query): Query<Done>,
+    Query(query): Query<AnsweredQuery>,
 ) -> Result<Response, PageError> {
     let view = rumours::get(&state.store, &context.staff, id).await?;
+    let local = sla::local_clock(&state.store, &context.staff).await?;
     let c = &view.cluster;
-    let message = query.done.as_deref().map(|_| "Every message in this rumour is answered with the post; the replies go out on each message's own channel.");
+    let message = query.answered.map(|answered| {
+        format!(
+            "Answered: {answered} replies published, each on its message's own channel. \
+             Waiting for approval: {}. Refused by the check: {} (each message says why). \
+             Private (e-mail or web form, answer them privately): {}.",
+            query.held.unwrap_or(0),
+            query.refused.unwrap_or(0),
+            query.private.unwrap_or(0)
+        )
+    });
     let content = html! {
-        (notice(message))
-        p { strong { (c.size) " messages" } " · first " (c.first_seen) " · last " (c.last_seen) }
+        (notice(message.as_deref()))
+        p { strong { (c.size) " messages" } " · first " (local.display(&c.first_seen)) " · last " (local.display(&c.last_seen)) }
         @if let Some(post) = c.answer_post_id { p { "Answered with " a href=(format!("/staff/posts/{post}")) { "post " (post) } } }
         h2 { "Answer them all" }
         form method="post" action=(format!("/staff/rumours/{id}/answer")) {
@@ -65,6 +78,15 @@ pub async fn detail(
     Ok(staff_page(&context, &format!("Rumour {id}"), content).into_response())
 }
 
+/// What answering did, carried to the page after the redirect.
+#[derive(Deserialize, Default)]
+pub struct AnsweredQuery {
+    answered: Option<usize>,
+    held: Option<usize>,
+    refused: Option<usize>,
+    private: Option<usize>,
+}
+
 #[derive(Deserialize)]
 pub struct AnswerForm {
     post_id: i64,
@@ -75,6 +97,17 @@ pub async fn answer(
     Path(id): Path<i64>,
     form: StaffForm<AnswerForm>,
 ) -> Result<Response, PageError> {
-    rumours::answer_all(&state.store, &form.session.staff, id, form.form.post_id).await?;
-    Ok(done(&format!("/staff/rumours/{id}"), "answered"))
+    let done = rumours::answer_all(
+        &state.store,
+        &state.governance,
+        &form.session.staff,
+        id,
+        form.form.post_id,
+    )
+    .await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/staff/rumours/{id}?answered={}&held={}&refused={}&private={}",
+        done.answered, done.held, done.refused, done.private
+    ))
+    .into_response())
 }

@@ -249,7 +249,7 @@ pub(crate) async fn on_urgent_message(
     let (kind, text) = match what {
         Urgent::Emergency => (
             "message-emergency",
-            format!("Emergency: a message from the public on {channel} may need 999 now. Open it at once."),
+            format!("Emergency: a message from the public on {channel} may need 999 now. Open it at once; others this minute are in the critical list."),
         ),
         Urgent::Safeguarding => (
             "message-safeguarding",
@@ -257,8 +257,15 @@ pub(crate) async fn on_urgent_message(
         ),
     };
     let path = format!("/staff/inbox/{message_id}");
+    // On a riot night emergencies come by the hundred: a person is told of the
+    // first in each minute (the live alert and the critical list show the rest),
+    // so their phone and mailbox stay usable. Each safeguarding message is told.
+    let minute = bluelamp_store::clock::now_unix() / 60;
     for user in told {
-        let key = format!("{kind}:{message_id}:{}", user.0);
+        let key = match what {
+            Urgent::Emergency => format!("{kind}:{minute}:{}", user.0),
+            Urgent::Safeguarding => format!("{kind}:{message_id}:{}", user.0),
+        };
         let new = store::insert(
             conn,
             &NewNotification {

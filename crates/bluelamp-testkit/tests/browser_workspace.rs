@@ -139,7 +139,8 @@ async fn a_refused_post_is_written_again_approved_and_its_author_told() {
         .find(Locator::Css("a[href='/staff/notifications'] .count"))
         .await
         .expect("the waiting count is in the navigation");
-    assert_eq!(count.text().await.unwrap(), "1");
+    // The post waiting, and the demo's emergency message (the sergeant is on duty).
+    assert_eq!(count.text().await.unwrap(), "2");
     assert_accessible(&sergeant, "the staff home with a count").await;
     click(&sergeant, "a[href='/staff/notifications']").await;
     wait_for_text(&sergeant, "asks you to approve a post on @pcmorgan").await;

@@ -33,13 +33,17 @@ pub async fn page(
                         td { (user.role.as_str()) }
                         td { @if user.disabled { "disabled" } @else { "active" } @if user.totp_enabled { ", two-factor on" } @if user.on_duty { ", on duty" } }
                         td {
-                            form method="post" action=(format!("/staff/users/{}/safeguarding", user.id)) {
-                                (csrf_field(csrf))
-                                input type="hidden" name="trained" value=(if user.safeguarding_trained { "false" } else { "true" });
-                                @if user.safeguarding_trained { "Trained " }
-                                button.secondary type="submit" aria-label=(format!("{} {}", if user.safeguarding_trained { "Not trained in safeguarding:" } else { "Trained in safeguarding:" }, user.username)) {
-                                    @if user.safeguarding_trained { "Not trained" } @else { "Mark trained" }
+                            // Only those who answer the public can be routed messages.
+                            @if user.role.authorize(bluelamp_domain::Action::HandleMessages).is_ok() {
+                                form method="post" action=(format!("/staff/users/{}/safeguarding", user.id)) {
+                                    (csrf_field(csrf))
+                                    input type="hidden" name="trained" value=(if user.safeguarding_trained { "false" } else { "true" });
+                                    @if user.safeguarding_trained { "Trained " }
+                                    @let label = if user.safeguarding_trained { "Not trained" } else { "Mark trained" };
+                                    button.secondary type="submit" aria-label=(format!("{label}: {}", user.username)) { (label) }
                                 }
+                            } @else {
+                                "not applicable"
                             }
                         }
                         td {

@@ -32,6 +32,10 @@ pub struct TrainOptions {
     /// labels whose misses are costly (a victim identified) get more.
     pub positive_weight: Vec<f32>,
     pub seed: u64,
+    /// Train this many models on different shuffles and keep the mean of their
+    /// weights. A mean of linear models is one linear model, so scoring costs nothing
+    /// more; training costs `bags` times as much.
+    pub bags: u32,
 }
 
 impl Default for TrainOptions {
@@ -42,6 +46,7 @@ impl Default for TrainOptions {
             l2: 1e-6,
             positive_weight: Vec::new(),
             seed: 7,
+            bags: 1,
         }
     }
 }
@@ -184,8 +189,9 @@ impl XorShift {
     }
 }
 
-/// Trains one logistic output per label with AdaGrad. Deterministic: the same examples
-/// and options give the same weights, bit for bit, on any machine.
+/// Trains one logistic output per label with AdaGrad (with `bags`, several, averaged).
+/// Deterministic: the same examples and options give the same weights, bit for bit, on
+/// any machine.
 pub fn train(
     featurizer: Featurizer,
     schema: &str,
@@ -193,11 +199,44 @@ pub fn train(
     examples: &[Example],
     options: &TrainOptions,
 ) -> LinearModel {
+    let bags = options.bags.max(1);
+    let mut model = train_one(
+        featurizer,
+        schema,
+        labels.clone(),
+        examples,
+        options,
+        options.seed,
+    );
+    for bag in 1..bags {
+        let seed = options
+            .seed
+            .wrapping_add(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(u64::from(bag)));
+        let other = train_one(featurizer, schema, labels.clone(), examples, options, seed);
+        for (w, o) in model.weights.iter_mut().zip(&other.weights) {
+            *w += o;
+        }
+    }
+    if bags > 1 {
+        let n = bags as f32;
+        model.weights.iter_mut().for_each(|w| *w /= n);
+    }
+    model
+}
+
+fn train_one(
+    featurizer: Featurizer,
+    schema: &str,
+    labels: Vec<String>,
+    examples: &[Example],
+    options: &TrainOptions,
+    seed: u64,
+) -> LinearModel {
     let mut model = LinearModel::zeroed(featurizer, schema, labels);
     let l = model.labels.len();
     let mut grad_sq = vec![1e-8f32; model.weights.len()];
     let mut order: Vec<usize> = (0..examples.len()).collect();
-    let mut rng = XorShift(options.seed | 1);
+    let mut rng = XorShift(seed | 1);
     let mut logits = Vec::with_capacity(l);
     let mut g = vec![0.0f32; l];
     for _ in 0..options.epochs {
@@ -344,6 +383,31 @@ mod tests {
         let a = train(f, "t", vec!["x".into()], &ex, &TrainOptions::default());
         let b = train(f, "t", vec!["x".into()], &ex, &TrainOptions::default());
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn bagging_averages_models_of_different_shuffles() {
+        let f = Featurizer {
+            bits: 10,
+            char_min: 0,
+            char_max: 0,
+        };
+        let ex = vec![
+            example(&f, "a b", &[true]),
+            example(&f, "c d", &[false]),
+            example(&f, "a d", &[true]),
+        ];
+        let one = TrainOptions::default();
+        let bagged = TrainOptions {
+            bags: 3,
+            ..TrainOptions::default()
+        };
+        let a = train(f, "t", vec!["x".into()], &ex, &one);
+        let b = train(f, "t", vec!["x".into()], &ex, &bagged);
+        assert_ne!(a.weights, b.weights, "other shuffles change the mean");
+        assert_eq!(b, train(f, "t", vec!["x".into()], &ex, &bagged));
+        let p = example(&f, "a", &[true]);
+        assert!(b.logits(&p.features)[0] > 0.0);
     }
 
     #[test]

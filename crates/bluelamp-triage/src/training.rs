@@ -14,7 +14,8 @@
 //! The blind split is not an input here and must never become one.
 
 use bluelamp_judgement::linear::{self, threshold_for_f_beta, threshold_for_recall, Example};
-use bluelamp_judgement::{split, Featurizer, LinearModel, TrainOptions};
+use bluelamp_judgement::split::{self, FoldBy};
+use bluelamp_judgement::{Featurizer, LinearModel, TrainOptions};
 
 use crate::category::Category;
 use crate::corpus::{Evaluation, LabelledMessage};
@@ -27,6 +28,9 @@ pub struct Options {
     pub featurizer: Featurizer,
     pub train: TrainOptions,
     pub folds: u32,
+    /// How messages are dealt into folds: by id (a share of every writer in every fold,
+    /// as in the blind split) or by writer (held-out folds are unseen writers).
+    pub fold_by: FoldBy,
     /// Recall each must-not-miss output's threshold reaches on out-of-fold scores.
     pub emergency_recall: f64,
     pub safeguarding_recall: f64,
@@ -50,9 +54,18 @@ impl Default for Options {
                         _ => 1.5,
                     })
                     .collect(),
+                // Cross-validated on the training split (macro-F1 out of fold, folds by
+                // id / by writer): the single model of 12 epochs with l2 1e-6 gave
+                // 0.706 / 0.687; five models on different shuffles, averaged into one,
+                // with l2 1e-4 give 0.715 / 0.693 at 2^17 buckets (0.725 / 0.704 at
+                // 2^19). Averaging each model's weights over its later epochs added
+                // nothing on top of the five.
+                l2: 1e-4,
+                bags: 5,
                 ..TrainOptions::default()
             },
             folds: 5,
+            fold_by: FoldBy::Id,
             // The issue asks for 1.0 / 0.95 / 0.97 on the blind split. On this corpus
             // the out-of-fold price of emergency recall 1.0 is firing on four messages
             // in five (precision 0.13), which would send the 999 reply to nearly
@@ -112,10 +125,8 @@ pub fn train(messages: &[LabelledMessage], options: &Options) -> Trained {
         })
         .collect();
     let labels: Vec<String> = LABELS.iter().map(|s| s.to_string()).collect();
-    let folds: Vec<u32> = messages
-        .iter()
-        .map(|m| split::fold_of(&m.id, options.folds))
-        .collect();
+    let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+    let folds = split::folds_of(&ids, options.folds, options.fold_by);
     let mut oof: Vec<Vec<f32>> = vec![Vec::new(); messages.len()];
     let mut fold_models = Vec::new();
     for k in 0..options.folds {

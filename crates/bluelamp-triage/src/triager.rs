@@ -121,6 +121,27 @@ impl Triager {
             .filter(|(i, _)| fired[*i])
             .map(|(_, c)| c)
             .collect();
+        // The guide defines `other` as "anything else": writers give it beside another
+        // category on one message in twenty. When `other` and another category (any
+        // but the two that fire "just in case") both fire and the other category is
+        // further past its threshold, `other` is dropped.
+        let margin = |c: &Category| logits[*c as usize] - self.model.thresholds[*c as usize];
+        let other = margin(&Category::Other);
+        if labels.contains(&Category::Other) {
+            let rival = labels
+                .iter()
+                .filter(|c| {
+                    !matches!(
+                        c,
+                        Category::Other | Category::Emergency | Category::Safeguarding
+                    )
+                })
+                .map(margin)
+                .fold(f32::NEG_INFINITY, f32::max);
+            if rival > other {
+                labels.retain(|c| *c != Category::Other);
+            }
+        }
         let mut rule = None;
         // The guide: a bare cry for help is an emergency unless something says it is
         // not. That is kept as a rule so no weighting can ever let it through.

@@ -207,6 +207,16 @@ pub(crate) enum Urgent {
     Safeguarding,
 }
 
+/// What one ingestion transaction already knows about telling people: the
+/// force's staff (read once), and whether this minute's emergency was told.
+/// A storm's batch of a thousand messages then costs one read, not hundreds.
+#[derive(Default)]
+pub(crate) struct UrgentMemo {
+    staff: Option<Vec<users::User>>,
+    emergency_told_in: Option<i64>,
+    safeguarding_told_in: Option<i64>,
+}
+
 /// In the ingestion transaction: tell staff of an urgent message at once, by
 /// every channel each chose (the staff pages, e-mail, Web Push). The text says
 /// what and where, never the message's words: e-mail and push leave the force's
@@ -218,17 +228,30 @@ pub(crate) enum Urgent {
 /// an urgent message must always reach someone.
 pub(crate) async fn on_urgent_message(
     conn: &mut AnyConnection,
+    memo: &mut UrgentMemo,
     force: bluelamp_domain::ForceId,
     message_id: i64,
     what: Urgent,
     channel: &str,
 ) -> ServiceResult<()> {
     use bluelamp_domain::{Action, Role};
-    let staff: Vec<users::User> = users::list(conn, Some(force))
-        .await?
-        .into_iter()
-        .filter(|u| !u.disabled && u.role.authorize(Action::HandleMessages).is_ok())
-        .collect();
+    let minute = bluelamp_store::clock::now_unix() / 60;
+    let told_in = match what {
+        Urgent::Emergency => &mut memo.emergency_told_in,
+        Urgent::Safeguarding => &mut memo.safeguarding_told_in,
+    };
+    if *told_in == Some(minute) {
+        return Ok(());
+    }
+    *told_in = Some(minute);
+    let staff = match memo.staff.take() {
+        Some(staff) => staff,
+        None => users::list(conn, Some(force))
+            .await?
+            .into_iter()
+            .filter(|u| !u.disabled && u.role.authorize(Action::HandleMessages).is_ok())
+            .collect(),
+    };
     let pick = |keep: &dyn Fn(&users::User) -> bool| -> Vec<UserId> {
         staff.iter().filter(|u| keep(u)).map(|u| u.id).collect()
     };
@@ -253,19 +276,17 @@ pub(crate) async fn on_urgent_message(
         ),
         Urgent::Safeguarding => (
             "message-safeguarding",
-            format!("Safeguarding: a message from the public on {channel} has been routed to you."),
+            format!("Safeguarding: a message from the public on {channel} has been routed to you; others this minute are with the Safeguarding team."),
         ),
     };
     let path = format!("/staff/inbox/{message_id}");
-    // On a riot night emergencies come by the hundred: a person is told of the
-    // first in each minute (the live alert and the critical list show the rest),
-    // so their phone and mailbox stay usable. Each safeguarding message is told.
-    let minute = bluelamp_store::clock::now_unix() / 60;
+    // On a riot night urgent messages come by the hundred: a person is told of the
+    // first of each kind in each minute (the live alert, the critical list and the
+    // Safeguarding team's list show the rest), so their phone and mailbox stay
+    // usable.
+    memo.staff = Some(staff);
     for user in told {
-        let key = match what {
-            Urgent::Emergency => format!("{kind}:{minute}:{}", user.0),
-            Urgent::Safeguarding => format!("{kind}:{message_id}:{}", user.0),
-        };
+        let key = format!("{kind}:{minute}:{}", user.0);
         let new = store::insert(
             conn,
             &NewNotification {

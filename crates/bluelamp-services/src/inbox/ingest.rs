@@ -276,12 +276,13 @@ pub async fn ingest(
     let mut ids = ids.into_iter();
     let mut outcomes = Vec::with_capacity(messages.len());
     let mut urgent = false;
+    let mut memo = crate::staff_notifications::UrgentMemo::default();
     for (m, p) in messages.iter().zip(&prepared) {
         let outcome = match p {
             Err(e) => Outcome::invalid(e.clone()),
             Ok(p) => {
                 let id = ids.next().flatten();
-                let o = finish(&mut tx, force, m, p, id).await?;
+                let o = finish(&mut tx, &mut memo, force, m, p, id).await?;
                 urgent |= o.urgent == Some(true);
                 o
             }
@@ -330,7 +331,8 @@ pub async fn ingest_in(
     .await?
     .flooding(flooding);
     let inserted = store::insert(conn, &p.row(force, m)).await?;
-    let outcome = finish(conn, force, m, &p, inserted).await?;
+    let mut memo = crate::staff_notifications::UrgentMemo::default();
+    let outcome = finish(conn, &mut memo, force, m, &p, inserted).await?;
     if outcome.urgent == Some(true) && outcome.status == "created" {
         notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
     }
@@ -459,6 +461,7 @@ async fn prepare(
 /// After the insert: cluster a new rumour, or find the stored id of a duplicate.
 async fn finish(
     conn: &mut AnyConnection,
+    memo: &mut crate::staff_notifications::UrgentMemo,
     force: ForceId,
     m: &Inbound,
     p: &Prepared,
@@ -482,6 +485,7 @@ async fn finish(
                 crate::webhooks::enqueue(conn, force, "inbox.emergency", &data).await?;
                 crate::staff_notifications::on_urgent_message(
                     conn,
+                    memo,
                     force,
                     id,
                     crate::staff_notifications::Urgent::Emergency,
@@ -495,6 +499,7 @@ async fn finish(
                 store::assign(conn, id, None, Some(SAFEGUARDING_TEAM)).await?;
                 crate::staff_notifications::on_urgent_message(
                     conn,
+                    memo,
                     force,
                     id,
                     crate::staff_notifications::Urgent::Safeguarding,

@@ -244,6 +244,18 @@ async fn a_post_reaches_x_and_a_facebook_page_and_leaves_with_them() {
         let mut seen = seen.lock().unwrap();
         seen.mention("troll99", "@nwpolice you lot are useless");
         seen.comment(&fb_id, "Carys Hughes", "Is the A547 open to lorries?");
+        // A post Bluelamp never made (written on Facebook itself): a comment on it
+        // is still someone talking to the force, so it reaches the inbox too.
+        let direct = format!("{PAGE_ID}_9999");
+        seen.posts.insert(
+            ("facebook".into(), direct.clone()),
+            json!({"message": "Posted straight on Facebook"}),
+        );
+        seen.comment(
+            &direct,
+            "Owain Jones",
+            "Which car park is open for the fair?",
+        );
     }
     let inbox_has = |body: &str, text: &str| body.contains(text);
     let mut inbox = String::new();
@@ -252,13 +264,18 @@ async fn a_post_reaches_x_and_a_facebook_page_and_leaves_with_them() {
             .api("GET", "/api/v1/inbox", Some(&token), None)
             .await
             .body;
-        if inbox_has(&inbox, "you lot are useless") && inbox_has(&inbox, "open to lorries") {
+        if inbox_has(&inbox, "you lot are useless")
+            && inbox_has(&inbox, "open to lorries")
+            && inbox_has(&inbox, "car park is open for the fair")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(
-        inbox_has(&inbox, "you lot are useless") && inbox_has(&inbox, "open to lorries"),
+        inbox_has(&inbox, "you lot are useless")
+            && inbox_has(&inbox, "open to lorries")
+            && inbox_has(&inbox, "car park is open for the fair"),
         "{inbox}"
     );
     // A blocked sender's next message is kept but not shown.

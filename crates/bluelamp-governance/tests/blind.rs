@@ -64,7 +64,7 @@ fn no_regression_below_the_measured_level() {
     );
 }
 
-// Measured 2026-12-01 with the committed model (bagged, 2^19 buckets; BENCHMARKS.md):
-// stops 0.908 of the must-stop drafts, holds 0.085 of the clean ones, refuses none.
+// Measured 2026-12-01 with the committed model (bagged, 2^17 buckets; BENCHMARKS.md):
+// stops 0.904 of the must-stop drafts, holds 0.098 of the clean ones, refuses none.
 const STOP_AT_LEAST: f64 = 0.88;
-const HELD_AT_MOST: f64 = 0.10;
+const HELD_AT_MOST: f64 = 0.11;

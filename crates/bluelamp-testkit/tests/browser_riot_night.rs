@@ -204,7 +204,7 @@ async fn riot_night() {
     for path in [
         "/staff/inbox".to_string(),
         format!("/staff/inbox/{worry_id}"),
-        format!("/staff/rumours"),
+        "/staff/rumours".to_string(),
     ] {
         partner.goto(&format!("{base}{path}")).await.unwrap();
         let text = body_text(&partner).await;

@@ -178,6 +178,43 @@ pub struct ForceSettings {
     /// The credit the tile provider requires, shown under each map.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub map_attribution: Option<String>,
+    /// How the force appears in the server's national view of reach.
+    pub national_view: NationalView,
+}
+
+/// How a force appears in the national view a server administrator reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NationalView {
+    /// Its own row, with its accounts' figures summed.
+    #[default]
+    Shown,
+    /// Only inside the national totals, never named.
+    Totals,
+    /// Not at all: neither named nor counted.
+    Hidden,
+}
+
+impl NationalView {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NationalView::Shown => "shown",
+            NationalView::Totals => "totals",
+            NationalView::Hidden => "hidden",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<NationalView, Invalid> {
+        match text.trim() {
+            "shown" => Ok(NationalView::Shown),
+            "totals" => Ok(NationalView::Totals),
+            "hidden" => Ok(NationalView::Hidden),
+            _ => Err(Invalid::new(
+                "national_view",
+                "choose shown, totals (counted in the national figures but never named) or hidden",
+            )),
+        }
+    }
 }
 
 /// A slippy-map tile URL template: `https://tiles.example.org/{z}/{x}/{y}.png`.

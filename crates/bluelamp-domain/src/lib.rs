@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod alert;
+pub mod analytics;
 pub mod approval;
 pub mod audit;
 pub mod force;

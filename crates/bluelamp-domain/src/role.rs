@@ -48,6 +48,12 @@ pub enum Action {
     /// Open and update cases, incidents and appeals, and triage the tips and
     /// evidence the public send to them.
     ManageCases,
+    /// Read the force's reach, response and campaign figures.
+    ViewAnalytics,
+    /// Start a campaign (a hashtag and a period) or join a national one.
+    ManageCampaigns,
+    /// Read the national view across every force on the server.
+    ViewNationalAnalytics,
 }
 
 impl Action {
@@ -68,19 +74,26 @@ impl Action {
             Action::ViewPolicy => "read the force's internal social-media policy",
             Action::UploadMedia => "upload media",
             Action::ManageCases => "work on cases, incidents, appeals and tips",
+            Action::ViewAnalytics => "read the force's reach and response figures",
+            Action::ManageCampaigns => "start or join a campaign",
+            Action::ViewNationalAnalytics => "read the national view across forces",
         }
     }
 
     fn who_can(self) -> &'static str {
         match self {
-            Action::ManageForces => "a server administrator",
+            Action::ManageForces | Action::ViewNationalAnalytics => "a server administrator",
             Action::ManageUsers | Action::ExportAudit | Action::ConfigureForce => {
                 "a force administrator"
             }
-            Action::ManageAccounts | Action::PublishPolicy | Action::PauseScheduling => {
-                "a force administrator or the comms team"
-            }
+            Action::ManageAccounts
+            | Action::PublishPolicy
+            | Action::PauseScheduling
+            | Action::ManageCampaigns => "a force administrator or the comms team",
             Action::ViewAudit => "a supervisor, the comms team or a force administrator",
+            Action::ViewAnalytics => {
+                "a supervisor, an analyst, the comms team or a force administrator"
+            }
             Action::HandleMessages | Action::ManageCases => {
                 "officers, supervisors, the comms team and force administrators"
             }
@@ -149,7 +162,7 @@ impl Role {
         use Role::*;
         match self {
             ServerAdmin => true,
-            ForceAdmin => !matches!(action, ManageForces),
+            ForceAdmin => !matches!(action, ManageForces | ViewNationalAnalytics),
             Comms => matches!(
                 action,
                 ManageAccounts
@@ -163,6 +176,8 @@ impl Role {
                     | ViewPolicy
                     | UploadMedia
                     | ManageCases
+                    | ViewAnalytics
+                    | ManageCampaigns
             ),
             Supervisor => matches!(
                 action,
@@ -174,6 +189,7 @@ impl Role {
                     | ViewPolicy
                     | UploadMedia
                     | ManageCases
+                    | ViewAnalytics
             ),
             Officer => matches!(
                 action,
@@ -182,7 +198,7 @@ impl Role {
             // Analysts are the force's own staff and judge the accounts' output
             // against the policy, so they read it; they neither post nor answer
             // the public, so they see neither uploads nor the message inbox.
-            Analyst => matches!(action, ViewAccounts | ViewPolicy),
+            Analyst => matches!(action, ViewAccounts | ViewPolicy | ViewAnalytics),
             // Partners see referrals made to them and nothing else of the force.
             Partner => matches!(action, ViewReferrals),
         }

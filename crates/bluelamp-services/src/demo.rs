@@ -191,6 +191,14 @@ pub async fn seed_if_empty(store: &Store, domain: &str) -> ServiceResult<bool> {
         "Thanks for your message. This account is staffed 8am to 8pm; in an emergency call 999, otherwise 101 or report online.",
     )
     .await?;
+    crate::demo_analytics::seed(
+        store,
+        &as_admin,
+        force.id,
+        &[corporate.id, beat.id, chiefs.id],
+        chiefs.id,
+    )
+    .await?;
     Ok(true)
 }
 

@@ -98,6 +98,15 @@ pub struct ForceChanges {
     /// The tile provider's credit, shown under each map; empty removes it.
     #[serde(default)]
     pub map_attribution: Option<String>,
+    /// In the national view: shown, totals (counted, never named) or hidden.
+    #[serde(default)]
+    pub national_view: Option<String>,
+    /// Where the force is on the campaign map, "lat, lon"; empty removes it.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The force's area as GeoJSON (Polygon, MultiPolygon or Features); empty removes it.
+    #[serde(default)]
+    pub area_geojson: Option<String>,
 }
 
 /// Change a force's settings: force administrators of that force, or the server
@@ -166,6 +175,18 @@ pub async fn change_settings(
             }
             settings.map_attribution = Some(credit.to_string());
         }
+    }
+    if let Some(view) = changes.national_view.as_deref() {
+        settings.national_view = bluelamp_domain::force::NationalView::parse(view)?;
+    }
+    if changes.location.is_some() || changes.area_geojson.is_some() {
+        crate::analytics::campaigns::change_place(
+            &mut tx,
+            id,
+            changes.location.as_deref(),
+            changes.area_geojson.as_deref(),
+        )
+        .await?;
     }
     forces::update_profile(
         &mut tx,

@@ -107,6 +107,9 @@ pub async fn run_due_in(
                 Some(crate::webhooks::deliver(store, webhooks, job).await)
             }
             crate::web_push::PUSH_JOB => Some(crate::web_push::deliver(store, webhooks, job).await),
+            crate::analytics::SNAPSHOT_JOB => {
+                Some(crate::analytics::snapshot::run_job(store, webhooks.networks()).await)
+            }
             kind @ (crate::crosspost::SEND_JOB
             | crate::crosspost::DELETE_JOB
             | crate::crosspost::CORRECT_JOB
@@ -134,6 +137,7 @@ pub async fn run_due_in(
             (Some(outcome), _) => outcome,
             (None, posts::PUBLISH_JOB) => posts::publish_due(&mut tx, job).await,
             (None, crate::federation::FANOUT_JOB) => crate::federation::fan_out(&mut tx, job).await,
+            (None, crate::analytics::COUNT_JOB) => crate::analytics::count::run_job(&mut tx).await,
             (None, other) => Err(ServiceError::Internal(format!(
                 "unknown job kind '{other}'"
             ))),

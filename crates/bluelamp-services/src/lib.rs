@@ -6,6 +6,7 @@
 //! them writes SQL. This crate knows nothing of HTTP.
 
 pub mod accounts;
+pub mod analytics;
 pub mod appeals;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod cases;
 pub mod client_apps;
 pub mod crosspost;
 pub mod demo;
+mod demo_analytics;
 pub mod demo_casework;
 pub mod error;
 pub mod federation;

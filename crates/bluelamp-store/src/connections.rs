@@ -105,6 +105,16 @@ pub async fn for_account(
     row.as_ref().map(connection_from).transpose()
 }
 
+/// Every connection in working order, for the follower snapshot.
+pub async fn connected(conn: &mut AnyConnection) -> Result<Vec<Connection>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM channel_connections WHERE status = 'connected' ORDER BY id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(connection_from).collect()
+}
+
 pub async fn all_for_account(
     conn: &mut AnyConnection,
     account: AccountId,

@@ -292,9 +292,21 @@ pub async fn list(
     rows.iter().map(from_row).collect()
 }
 
+/// Set a message's status; the first answer and the first close are also kept
+/// as times, for the response-time roll-ups.
 pub async fn set_status(conn: &mut AnyConnection, id: i64, status: &str) -> Result<()> {
-    sqlx::query("UPDATE inbox_messages SET status = $1 WHERE id = $2")
+    let now = now_text();
+    sqlx::query(
+        "UPDATE inbox_messages SET status = $1, \
+         answered_at = CASE WHEN $2 = 'answered' THEN COALESCE(answered_at, $3) ELSE answered_at END, \
+         closed_at = CASE WHEN $4 = 'closed' THEN COALESCE(closed_at, $5) ELSE closed_at END \
+         WHERE id = $6",
+    )
         .bind(status)
+        .bind(status)
+        .bind(&now)
+        .bind(status)
+        .bind(&now)
         .bind(id)
         .execute(&mut *conn)
         .await?;

@@ -8,6 +8,7 @@
 //! This crate knows nothing of HTTP; it depends only on the domain.
 
 pub mod accounts;
+pub mod analytics;
 pub mod appeals;
 pub mod approvals;
 pub mod audit;
@@ -461,6 +462,12 @@ fn migrator(backend: Backend) -> Migrator {
             "duty_and_training",
             include_str!("../migrations/sqlite/0028_duty_and_training.sql"),
             include_str!("../migrations/postgres/0028_duty_and_training.sql"),
+        ),
+        (
+            29,
+            "analytics",
+            include_str!("../migrations/sqlite/0029_analytics.sql"),
+            include_str!("../migrations/postgres/0029_analytics.sql"),
         ),
     ];
     let migrations = files

@@ -121,6 +121,24 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/referrals/{id}", get(api::referrals::get))
         .route("/referrals/{id}/updates", post(api::referrals::update))
+        .route("/analytics/audience", get(api::analytics::audience))
+        .route("/analytics/national", get(api::analytics::national))
+        .route("/analytics/responses", get(api::analytics::responses))
+        .route(
+            "/analytics/accounts/{id}/amplifiers",
+            get(api::analytics::amplifiers),
+        )
+        .route(
+            "/analytics/posts/{id}/amplifiers",
+            get(api::analytics::post_amplifiers),
+        )
+        .route("/analytics/style/{user}", get(api::analytics::style))
+        .route(
+            "/campaigns",
+            get(api::analytics::list_campaigns).post(api::analytics::create_campaign),
+        )
+        .route("/campaigns/{id}", get(api::analytics::campaign))
+        .route("/campaigns/{id}/join", post(api::analytics::join_campaign))
         .route("/cases", get(api::cases::list).post(api::cases::create))
         .route("/staff-notifications", get(api::notifications::list))
         .route(
@@ -202,6 +220,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/assets/inbox.js",
             get(|| asset(JS, include_str!("../assets/inbox.js"))),
+        )
+        .route(
+            "/assets/campaign.js",
+            get(|| asset(JS, include_str!("../assets/campaign.js"))),
         )
         .route(
             "/assets/incident.js",

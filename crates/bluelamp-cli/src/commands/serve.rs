@@ -67,6 +67,9 @@ pub(super) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     services::audit::checkpoints::schedule(&store)
         .await
         .context("cannot schedule audit checkpoints")?;
+    services::analytics::schedule(&store)
+        .await
+        .context("cannot schedule the analytics counting")?;
     println!(
         "Audit checkpoints: every {} min to {}, signed by public key {public_key}",
         config.audit_checkpoint_every_minutes,

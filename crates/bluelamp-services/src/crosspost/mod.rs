@@ -25,7 +25,7 @@ use crate::auth::entry;
 use crate::{ServiceError, ServiceResult, Staff};
 pub use sealed::SealingKey;
 pub use work::{account_handle, correct, inbound, remove, send};
-pub(crate) use work::{on_edited, on_gave_up};
+pub(crate) use work::{on_edited, on_gave_up, open};
 
 /// The networks with a connector.
 pub const NETWORKS: [&str; 3] = ["bluesky", "x", "facebook"];
@@ -181,6 +181,16 @@ pub trait Network: Send + Sync {
         credentials: &'a Credentials,
         cursor: Option<&'a str>,
     ) -> Fut<'a, InboundPage>;
+
+    /// How many follow the account there, for the audience snapshot; `None`
+    /// when the connector cannot tell.
+    fn followers<'a>(
+        &'a self,
+        _credentials: &'a Credentials,
+        _remote_id: &'a str,
+    ) -> Fut<'a, Option<i64>> {
+        Box::pin(async { Ok(None) })
+    }
 
     /// For a network connected by OAuth (X): where to send the administrator
     /// to authorise Bluelamp, with `state` and the PKCE `challenge`; `None` for a

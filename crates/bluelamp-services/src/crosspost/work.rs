@@ -11,7 +11,7 @@ use super::*;
 use crate::runner::JobOutcome;
 use crate::{ServiceError, ServiceResult};
 
-fn open(networks: &dyn Networks, connection: &Connection) -> Option<Credentials> {
+pub(crate) fn open(networks: &dyn Networks, connection: &Connection) -> Option<Credentials> {
     let secret = networks
         .sealing_key()
         .open(connection.sealed_secret.as_deref()?)?;

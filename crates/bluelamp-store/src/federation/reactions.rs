@@ -38,13 +38,16 @@ pub async fn remove_reaction_to(
     actor_id: &str,
     kind: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM post_reactions WHERE post_id = $1 AND actor_id = $2 AND kind = $3")
-        .bind(post_id)
-        .bind(actor_id)
-        .bind(kind)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    let gone = sqlx::query(
+        "DELETE FROM post_reactions WHERE post_id = $1 AND actor_id = $2 AND kind = $3 \
+         RETURNING post_id, kind, counted",
+    )
+    .bind(post_id)
+    .bind(actor_id)
+    .bind(kind)
+    .fetch_all(&mut *conn)
+    .await?;
+    uncount(conn, &gone).await
 }
 
 /// Undo of a Like or Announce, by the activity's id and its actor.
@@ -53,11 +56,29 @@ pub async fn remove_reaction(
     activity_id: &str,
     actor_id: &str,
 ) -> Result<()> {
-    sqlx::query("DELETE FROM post_reactions WHERE activity_id = $1 AND actor_id = $2")
-        .bind(activity_id)
-        .bind(actor_id)
-        .execute(&mut *conn)
-        .await?;
+    let gone = sqlx::query(
+        "DELETE FROM post_reactions WHERE activity_id = $1 AND actor_id = $2 \
+         RETURNING post_id, kind, counted",
+    )
+    .bind(activity_id)
+    .bind(actor_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    uncount(conn, &gone).await
+}
+
+/// An undone reaction the counting job had already counted comes off its
+/// post's total (the daily figures keep it: they count what arrived each day).
+async fn uncount(conn: &mut AnyConnection, gone: &[sqlx::any::AnyRow]) -> Result<()> {
+    for row in gone {
+        if row.try_get::<i64, _>("counted")? != 1 {
+            continue;
+        }
+        let like = row.try_get::<String, _>("kind")? == "like";
+        let post: i64 = row.try_get("post_id")?;
+        crate::analytics::counting::add_to_post(conn, post, -i64::from(like), -i64::from(!like))
+            .await?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Errors are `{"error": code, "detail": message}`;
 //! bad JSON answers 400 naming the field; bodies over the limit answer 413.
 
+pub mod analytics;
 pub mod appeals;
 pub mod cases;
 pub mod connections;

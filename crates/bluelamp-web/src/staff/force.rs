@@ -48,6 +48,9 @@ struct SettingsForm {
     office_hours: String,
     map_tiles: String,
     map_attribution: String,
+    national_view: String,
+    location: String,
+    area_geojson: String,
 }
 
 impl SettingsForm {
@@ -60,6 +63,10 @@ impl SettingsForm {
             office_hours: force.settings.office_hours.clone().unwrap_or_default(),
             map_tiles: force.settings.map_tiles.clone().unwrap_or_default(),
             map_attribution: force.settings.map_attribution.clone().unwrap_or_default(),
+            national_view: force.settings.national_view.as_str().to_string(),
+            // Where the force is: typed afresh (the stored place is on the campaign map).
+            location: String::new(),
+            area_geojson: String::new(),
         }
     }
 }
@@ -80,6 +87,9 @@ fn settings_content(
                 "office_hours",
                 "map_tiles",
                 "map_attribution",
+                "national_view",
+                "location",
+                "area_geojson",
             ]
             .contains(f)
         })
@@ -123,6 +133,23 @@ fn settings_content(
                 aria-invalid=[error_for("map_attribution").map(|_| "true")]
                 aria-describedby=[error_for("map_attribution").map(|_| "map_attribution-error")];
             (field_error("map_attribution", error_for("map_attribution")))
+            label for="national_view" { "In the server's national view of reach" }
+            select id="national_view" name="national_view" {
+                @for (value, text) in [("shown", "Shown by name"), ("totals", "Counted in the totals, never named"), ("hidden", "Not at all")] {
+                    option value=(value) selected[form.national_view == value] { (text) }
+                }
+            }
+            (field_error("national_view", error_for("national_view")))
+            label for="location" { "Where the force is, for campaign maps: latitude, longitude (e.g. 52.41, -4.08; leave empty to keep it)" }
+            input type="text" id="location" name="location" value=(form.location) placeholder="52.41, -4.08"
+                aria-invalid=[error_for("location").map(|_| "true")]
+                aria-describedby=[error_for("location").map(|_| "location-error")];
+            (field_error("location", error_for("location")))
+            label for="area_geojson" { "The force's area as GeoJSON (a Polygon, MultiPolygon or Feature; leave empty to keep it)" }
+            textarea id="area_geojson" name="area_geojson" rows="3"
+                aria-invalid=[error_for("area_geojson").map(|_| "true")]
+                aria-describedby=[error_for("area_geojson").map(|_| "area_geojson-error")] { (form.area_geojson) }
+            (field_error("area_geojson", error_for("area_geojson")))
             @if let Some(logo) = &force.logo_url {
                 p { "Current logo: " img.logo src=(logo) alt=(format!("{} logo", force.name)) height="48"; }
             }
@@ -165,6 +192,12 @@ pub struct SettingsFields {
     map_tiles: String,
     #[serde(default)]
     map_attribution: String,
+    #[serde(default)]
+    national_view: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    area_geojson: String,
 }
 
 pub async fn save_settings(
@@ -181,6 +214,10 @@ pub async fn save_settings(
         office_hours: Some(fields.office_hours.clone()),
         map_tiles: Some(fields.map_tiles.clone()),
         map_attribution: Some(fields.map_attribution.clone()),
+        national_view: Some(fields.national_view.clone()).filter(|v| !v.is_empty()),
+        // Empty keeps what is stored: the form does not show the stored place.
+        location: Some(fields.location.clone()).filter(|v| !v.trim().is_empty()),
+        area_geojson: Some(fields.area_geojson.clone()).filter(|v| !v.trim().is_empty()),
     };
     let staff = &form.session.staff;
     match forces::change_settings(&state.store, staff, None, &changes).await {
@@ -198,6 +235,9 @@ pub async fn save_settings(
                 office_hours: fields.office_hours.clone(),
                 map_tiles: fields.map_tiles.clone(),
                 map_attribution: fields.map_attribution.clone(),
+                national_view: fields.national_view.clone(),
+                location: fields.location.clone(),
+                area_geojson: fields.area_geojson.clone(),
             };
             let content = settings_content(
                 &form.session.session.csrf_token,

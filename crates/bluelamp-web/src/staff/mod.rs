@@ -1,7 +1,9 @@
 //! The staff web UI: server-rendered pages that work without JavaScript.
 
 mod accounts;
+pub(crate) mod analytics;
 mod audit;
+mod campaigns;
 pub(crate) mod cases;
 mod connections;
 mod delivery;
@@ -179,6 +181,22 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/staff/tips/{id}/decision", post(tips::decide))
         .route("/staff/tips/{id}/bundle", get(tips::bundle))
         .route("/staff/evidence/{id}", get(tips::evidence))
+        .route("/staff/analytics", get(analytics::audience))
+        .route("/staff/analytics/national", get(analytics::national))
+        .route("/staff/analytics/responses", get(analytics::responses))
+        .route(
+            "/staff/analytics/accounts/{id}/amplifiers",
+            get(analytics::amplifiers),
+        )
+        .route("/staff/analytics/style", get(analytics::my_style))
+        .route("/staff/analytics/style/{id}", get(analytics::style))
+        .route(
+            "/staff/campaigns",
+            get(campaigns::page).post(campaigns::create),
+        )
+        .route("/staff/campaigns/{id}", get(campaigns::detail))
+        .route("/staff/campaigns/{id}/join", post(campaigns::join))
+        .route("/staff/campaigns/{id}/live", get(campaigns::live))
         .route("/staff/audit", get(audit::page))
         .route("/staff/settings", get(settings::page))
         .route("/staff/settings/password", post(settings::change_password))
@@ -296,6 +314,14 @@ fn nav_links(context: &SessionContext) -> Vec<NavLink> {
     if may(Action::ViewReferrals) {
         links.push(link("/staff/referrals", "Referrals"));
     }
+    if may(Action::ViewAnalytics) {
+        links.push(link("/staff/analytics", "Analytics"));
+    } else if may(Action::Post) {
+        links.push(link("/staff/analytics/style", "My style"));
+    }
+    if may(Action::Post) || may(Action::ViewAnalytics) {
+        links.push(link("/staff/campaigns", "Campaigns"));
+    }
     links.push(NavLink {
         href: "/staff/notifications",
         label: "Notifications",
@@ -367,6 +393,8 @@ pub(crate) fn notice_text(key: Option<&str>) -> Option<&'static str> {
         "totp-enabled" => "Two-factor login is on for your account.",
         "token-revoked" => "The API token is revoked.",
         "force-chosen" => "You are now working in the chosen force.",
+        "campaign-started" => "The campaign is started: posts carrying its hashtag are counted as they are published.",
+        "campaign-joined" => "Your force takes part: its posts carrying the hashtag now count.",
         _ => return None,
     })
 }

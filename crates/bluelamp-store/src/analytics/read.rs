@@ -1,0 +1,290 @@
+//! The dashboards' reads. Each is an index range over a roll-up table, bounded
+//! by the period asked for; none touches the raw posts, reactions or messages
+//! (except one post's own reactions, by its index).
+
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use crate::Result;
+
+/// Followers of one force (or all, `None`) per channel and day.
+pub async fn audience_days(
+    conn: &mut AnyConnection,
+    force: Option<i64>,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(i64, String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT force_id, channel, day, followers FROM audience_force_daily \
+         WHERE day >= $1 AND day <= $2 AND ($3 = 0 OR force_id = $4) ORDER BY day",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(i64::from(force.is_some()))
+    .bind(force.unwrap_or(0))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("force_id")?,
+                r.try_get("channel")?,
+                r.try_get("day")?,
+                r.try_get("followers")?,
+            ))
+        })
+        .collect()
+}
+
+/// Each account's followers per channel on one day.
+pub async fn audience_accounts(
+    conn: &mut AnyConnection,
+    force: i64,
+    day: &str,
+) -> Result<Vec<(i64, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT account_id, channel, followers FROM audience_daily WHERE force_id = $1 AND day = $2",
+    )
+    .bind(force)
+    .bind(day)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("account_id")?,
+                r.try_get("channel")?,
+                r.try_get("followers")?,
+            ))
+        })
+        .collect()
+}
+
+/// What each account of a force published and drew in a period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Activity {
+    pub account_id: i64,
+    pub posts: i64,
+    pub replies: i64,
+    pub likes: i64,
+    pub boosts: i64,
+}
+
+pub async fn activity_by_account(
+    conn: &mut AnyConnection,
+    force: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Activity>> {
+    let rows = sqlx::query(
+        "SELECT account_id, SUM(posts) AS posts, SUM(replies) AS replies, SUM(likes) AS likes, \
+         SUM(boosts) AS boosts FROM stats_account_day WHERE force_id = $1 AND day >= $2 AND day <= $3 \
+         GROUP BY account_id ORDER BY account_id",
+    )
+    .bind(force)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Activity {
+                account_id: r.try_get("account_id")?,
+                posts: r.try_get("posts")?,
+                replies: r.try_get("replies")?,
+                likes: r.try_get("likes")?,
+                boosts: r.try_get("boosts")?,
+            })
+        })
+        .collect()
+}
+
+/// An amplifier of an account over whole months.
+#[derive(Debug, Clone, Serialize)]
+pub struct Amplifier {
+    pub actor_id: String,
+    pub likes: i64,
+    pub boosts: i64,
+}
+
+pub async fn top_amplifiers(
+    conn: &mut AnyConnection,
+    account: i64,
+    from_month: &str,
+    to_month: &str,
+    limit: i64,
+) -> Result<Vec<Amplifier>> {
+    let rows = sqlx::query(
+        "SELECT actor_id, SUM(likes) AS likes, SUM(boosts) AS boosts FROM stats_amplifier_month \
+         WHERE account_id = $1 AND month >= $2 AND month <= $3 GROUP BY actor_id \
+         ORDER BY SUM(boosts) * 2 + SUM(likes) DESC, actor_id LIMIT $4",
+    )
+    .bind(account)
+    .bind(from_month)
+    .bind(to_month)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Amplifier {
+                actor_id: r.try_get("actor_id")?,
+                likes: r.try_get("likes")?,
+                boosts: r.try_get("boosts")?,
+            })
+        })
+        .collect()
+}
+
+/// Who reacted to one post, and how (by the post's own index).
+pub async fn post_reactions(
+    conn: &mut AnyConnection,
+    post: i64,
+) -> Result<Vec<(String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT actor_id, kind, created_at FROM post_reactions WHERE post_id = $1 ORDER BY created_at LIMIT 500",
+    )
+    .bind(post)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("actor_id")?,
+                r.try_get("kind")?,
+                r.try_get("created_at")?,
+            ))
+        })
+        .collect()
+}
+
+/// Response times per account, category and shift over a period.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Response {
+    pub account_id: i64,
+    pub category: String,
+    pub shift: String,
+    pub received: i64,
+    pub answered: i64,
+    pub answer_minutes: i64,
+    pub answered_in_target: i64,
+    pub closed: i64,
+    pub close_minutes: i64,
+}
+
+pub async fn response(
+    conn: &mut AnyConnection,
+    force: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<Response>> {
+    let rows = sqlx::query(
+        "SELECT account_id, category, shift, SUM(received) AS received, SUM(answered) AS answered, \
+         SUM(answer_minutes) AS answer_minutes, SUM(answered_in_target) AS answered_in_target, \
+         SUM(closed) AS closed, SUM(close_minutes) AS close_minutes FROM stats_response_day \
+         WHERE force_id = $1 AND day >= $2 AND day <= $3 GROUP BY account_id, category, shift \
+         ORDER BY category, shift, account_id",
+    )
+    .bind(force)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Response {
+                account_id: r.try_get("account_id")?,
+                category: r.try_get("category")?,
+                shift: r.try_get("shift")?,
+                received: r.try_get("received")?,
+                answered: r.try_get("answered")?,
+                answer_minutes: r.try_get("answer_minutes")?,
+                answered_in_target: r.try_get("answered_in_target")?,
+                closed: r.try_get("closed")?,
+                close_minutes: r.try_get("close_minutes")?,
+            })
+        })
+        .collect()
+}
+
+/// (weekday 0 = Monday, hour, posts, replies) of an author over a period.
+pub async fn author_hours(
+    conn: &mut AnyConnection,
+    user: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(i64, i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT weekday, hour, SUM(posts) AS posts, SUM(replies) AS replies FROM stats_author_hour \
+         WHERE user_id = $1 AND day >= $2 AND day <= $3 GROUP BY weekday, hour",
+    )
+    .bind(user)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("weekday")?,
+                r.try_get("hour")?,
+                r.try_get("posts")?,
+                r.try_get("replies")?,
+            ))
+        })
+        .collect()
+}
+
+/// (kind, posts, posts that drew any reaction) of an author over a period.
+pub async fn author_kinds(
+    conn: &mut AnyConnection,
+    user: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(*) AS posts, SUM(CASE WHEN likes + boosts > 0 THEN 1 ELSE 0 END) AS responded \
+         FROM stats_post WHERE author_user_id = $1 AND day >= $2 AND day <= $3 GROUP BY kind ORDER BY kind",
+    )
+    .bind(user)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("kind")?,
+                r.try_get("posts")?,
+                r.try_get("responded")?,
+            ))
+        })
+        .collect()
+}
+
+/// (decision, rule, drafts) of an author's checked drafts over a period.
+pub async fn author_checks(
+    conn: &mut AnyConnection,
+    user: i64,
+    from: &str,
+    to: &str,
+) -> Result<Vec<(String, String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT decision, rule, SUM(drafts) AS drafts FROM stats_check_day \
+         WHERE user_id = $1 AND day >= $2 AND day <= $3 GROUP BY decision, rule ORDER BY decision, rule",
+    )
+    .bind(user)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("decision")?,
+                r.try_get("rule")?,
+                r.try_get("drafts")?,
+            ))
+        })
+        .collect()
+}

@@ -26,9 +26,19 @@ pub const SNAPSHOT_JOB: &str = "analytics_snapshot";
 /// Make sure both recurring jobs exist (a no-op while they do). The server calls
 /// this at start; each job then reschedules itself.
 pub async fn schedule(store: &Store) -> ServiceResult<()> {
+    schedule_jobs(store, &[COUNT_JOB, SNAPSHOT_JOB]).await
+}
+
+/// Only the counting job: for a process whose audiences are written otherwise
+/// (the tests, which seed their own follower history).
+pub async fn schedule_counting(store: &Store) -> ServiceResult<()> {
+    schedule_jobs(store, &[COUNT_JOB]).await
+}
+
+async fn schedule_jobs(store: &Store, kinds: &[&str]) -> ServiceResult<()> {
     let mut tx = store.write().await?;
     let now = bluelamp_store::now_text();
-    for kind in [COUNT_JOB, SNAPSHOT_JOB] {
+    for kind in kinds {
         // Failures retry with backoff; the successes postpone and use no try.
         jobs::enqueue(
             &mut tx,

@@ -119,12 +119,36 @@ pub fn stated_subscribers(user_agent: &str) -> Option<(String, i64)> {
     (!name.is_empty() && (0..=10_000_000).contains(&n)).then_some((name, n))
 }
 
-/// Remember what an aggregator fetching `account`'s feed says it serves.
-pub async fn note_feed_reader(store: &Store, account: i64, user_agent: &str) -> ServiceResult<()> {
+/// Remember what an aggregator fetching a feed (an account's, or the force's,
+/// counted for its first account) says it serves. Anything else is ignored.
+pub async fn note_feed_reader(
+    store: &Store,
+    force_code: &str,
+    handle: Option<&str>,
+    user_agent: &str,
+) -> ServiceResult<()> {
     let Some((fetcher, n)) = stated_subscribers(user_agent) else {
         return Ok(());
     };
     let mut tx = store.write().await?;
+    let Ok(force) = bluelamp_store::forces::by_code(&mut tx, force_code).await else {
+        return Ok(());
+    };
+    let account = match handle {
+        Some(handle) => {
+            match bluelamp_store::accounts::by_handle(&mut tx, force.id, handle).await {
+                Ok(account) => account.id.0,
+                Err(_) => return Ok(()),
+            }
+        }
+        None => match bluelamp_store::accounts::list(&mut tx, force.id)
+            .await?
+            .first()
+        {
+            Some(account) => account.id.0,
+            None => return Ok(()),
+        },
+    };
     let known = audience::fetchers(&mut tx, account).await?;
     if known.iter().any(|f| f == &fetcher) || (known.len() as i64) < MAX_FETCHERS {
         audience::record_feed_reader(&mut tx, account, &fetcher, n).await?;

@@ -24,7 +24,7 @@ pub async fn own_counts(
              WHERE s.status = 'confirmed' AND $1 <> '' GROUP BY 1, s.force_id"
         }
         _ => {
-            "SELECT r.account_id, a.force_id, SUM(r.subscribers) AS n FROM feed_readers r \
+            "SELECT r.account_id, a.force_id, CAST(SUM(r.subscribers) AS BIGINT) AS n FROM feed_readers r \
              JOIN accounts a ON a.id = r.account_id WHERE r.seen_at >= $1 GROUP BY r.account_id, a.force_id"
         }
     };

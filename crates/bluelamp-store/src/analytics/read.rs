@@ -77,8 +77,8 @@ pub async fn activity_by_account(
     to: &str,
 ) -> Result<Vec<Activity>> {
     let rows = sqlx::query(
-        "SELECT account_id, SUM(posts) AS posts, SUM(replies) AS replies, SUM(likes) AS likes, \
-         SUM(boosts) AS boosts FROM stats_account_day WHERE force_id = $1 AND day >= $2 AND day <= $3 \
+        "SELECT account_id, CAST(SUM(posts) AS BIGINT) AS posts, CAST(SUM(replies) AS BIGINT) AS replies, CAST(SUM(likes) AS BIGINT) AS likes, \
+         CAST(SUM(boosts) AS BIGINT) AS boosts FROM stats_account_day WHERE force_id = $1 AND day >= $2 AND day <= $3 \
          GROUP BY account_id ORDER BY account_id",
     )
     .bind(force)
@@ -115,7 +115,7 @@ pub async fn top_amplifiers(
     limit: i64,
 ) -> Result<Vec<Amplifier>> {
     let rows = sqlx::query(
-        "SELECT actor_id, SUM(likes) AS likes, SUM(boosts) AS boosts FROM stats_amplifier_month \
+        "SELECT actor_id, CAST(SUM(likes) AS BIGINT) AS likes, CAST(SUM(boosts) AS BIGINT) AS boosts FROM stats_amplifier_month \
          WHERE account_id = $1 AND month >= $2 AND month <= $3 GROUP BY actor_id \
          ORDER BY SUM(boosts) * 2 + SUM(likes) DESC, actor_id LIMIT $4",
     )
@@ -179,9 +179,9 @@ pub async fn response(
     to: &str,
 ) -> Result<Vec<Response>> {
     let rows = sqlx::query(
-        "SELECT account_id, category, shift, SUM(received) AS received, SUM(answered) AS answered, \
-         SUM(answer_minutes) AS answer_minutes, SUM(answered_in_target) AS answered_in_target, \
-         SUM(closed) AS closed, SUM(close_minutes) AS close_minutes FROM stats_response_day \
+        "SELECT account_id, category, shift, CAST(SUM(received) AS BIGINT) AS received, CAST(SUM(answered) AS BIGINT) AS answered, \
+         CAST(SUM(answer_minutes) AS BIGINT) AS answer_minutes, CAST(SUM(answered_in_target) AS BIGINT) AS answered_in_target, \
+         CAST(SUM(closed) AS BIGINT) AS closed, CAST(SUM(close_minutes) AS BIGINT) AS close_minutes FROM stats_response_day \
          WHERE force_id = $1 AND day >= $2 AND day <= $3 GROUP BY account_id, category, shift \
          ORDER BY category, shift, account_id",
     )
@@ -215,7 +215,7 @@ pub async fn author_hours(
     to: &str,
 ) -> Result<Vec<(i64, i64, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT weekday, hour, SUM(posts) AS posts, SUM(replies) AS replies FROM stats_author_hour \
+        "SELECT weekday, hour, CAST(SUM(posts) AS BIGINT) AS posts, CAST(SUM(replies) AS BIGINT) AS replies FROM stats_author_hour \
          WHERE user_id = $1 AND day >= $2 AND day <= $3 GROUP BY weekday, hour",
     )
     .bind(user)
@@ -243,7 +243,7 @@ pub async fn author_kinds(
     to: &str,
 ) -> Result<Vec<(String, i64, i64)>> {
     let rows = sqlx::query(
-        "SELECT kind, COUNT(*) AS posts, SUM(CASE WHEN likes + boosts > 0 THEN 1 ELSE 0 END) AS responded \
+        "SELECT kind, COUNT(*) AS posts, CAST(SUM(CASE WHEN likes + boosts > 0 THEN 1 ELSE 0 END) AS BIGINT) AS responded \
          FROM stats_post WHERE author_user_id = $1 AND day >= $2 AND day <= $3 GROUP BY kind ORDER BY kind",
     )
     .bind(user)
@@ -270,7 +270,7 @@ pub async fn author_checks(
     to: &str,
 ) -> Result<Vec<(String, String, i64)>> {
     let rows = sqlx::query(
-        "SELECT decision, rule, SUM(drafts) AS drafts FROM stats_check_day \
+        "SELECT decision, rule, CAST(SUM(drafts) AS BIGINT) AS drafts FROM stats_check_day \
          WHERE user_id = $1 AND day >= $2 AND day <= $3 GROUP BY decision, rule ORDER BY decision, rule",
     )
     .bind(user)

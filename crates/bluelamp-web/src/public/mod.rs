@@ -571,6 +571,7 @@ async fn force_feed(
 ) -> Result<Response, PageError> {
     let key = format!("feed:{code}::{}", format.extension());
     let document = cached(&state, key, || build_feed(&state, &code, None, format)).await?;
+    note_feed_reader(&state, &code, None, &headers).await;
     Ok(serve(&headers, &document))
 }
 
@@ -585,5 +586,22 @@ async fn account_feed(
         build_feed(&state, &code, Some(&handle), format)
     })
     .await?;
+    note_feed_reader(&state, &code, Some(&handle), &headers).await;
     Ok(serve(&headers, &document))
+}
+
+/// An aggregator that states how many subscribers it fetches for counts towards
+/// the account's audience. Failing to note it never fails the feed.
+async fn note_feed_reader(state: &AppState, code: &str, handle: Option<&str>, headers: &HeaderMap) {
+    let Some(agent) = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    if let Err(error) =
+        services::analytics::snapshot::note_feed_reader(&state.store, code, handle, agent).await
+    {
+        tracing::warn!("could not note a feed reader: {error}");
+    }
 }

@@ -245,6 +245,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reach_figures_are_for_supervisors_analysts_and_comms_and_the_national_view_for_the_server() {
+        for role in [
+            Role::Supervisor,
+            Role::Analyst,
+            Role::Comms,
+            Role::ForceAdmin,
+        ] {
+            assert!(role.authorize(Action::ViewAnalytics).is_ok(), "{role}");
+            assert!(
+                role.authorize(Action::ViewNationalAnalytics).is_err(),
+                "{role}"
+            );
+        }
+        assert!(Role::Officer.authorize(Action::ViewAnalytics).is_err());
+        assert!(Role::Partner.authorize(Action::ViewAnalytics).is_err());
+        assert!(Role::ServerAdmin
+            .authorize(Action::ViewNationalAnalytics)
+            .is_ok());
+        assert!(Role::Comms.authorize(Action::ManageCampaigns).is_ok());
+        assert!(Role::Supervisor.authorize(Action::ManageCampaigns).is_err());
+    }
+
+    #[test]
     fn an_officer_cannot_manage_users_or_accounts() {
         let refusal = Role::Officer.authorize(Action::ManageUsers).unwrap_err();
         assert!(refusal.message.contains("officer"));

@@ -28,7 +28,16 @@ const FIRST_ACCOUNT: i64 = 100_000;
 const FIRST_POST: i64 = 10_000_000;
 const FIRST_DAY: &str = "2025-12-01";
 const CATEGORIES: [&str; 10] = [
-    "emergency", "safeguarding", "rumour", "crime-report", "intelligence", "abuse", "complaint", "question", "praise", "other",
+    "emergency",
+    "safeguarding",
+    "rumour",
+    "crime-report",
+    "intelligence",
+    "abuse",
+    "complaint",
+    "question",
+    "praise",
+    "other",
 ];
 
 struct Size {
@@ -49,7 +58,9 @@ impl Size {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let mut args = std::env::args().skip(1).map(|a| a.parse::<i64>().expect("whole numbers"));
+    let mut args = std::env::args()
+        .skip(1)
+        .map(|a| a.parse::<i64>().expect("whole numbers"));
     let size = Size {
         forces: args.next().unwrap_or(43),
         accounts: args.next().unwrap_or(50),
@@ -68,11 +79,17 @@ async fn main() {
             store
         }
         Err(_) => {
-            _fresh = TestDatabase::create(backend).await.expect("a test database");
+            _fresh = TestDatabase::create(backend)
+                .await
+                .expect("a test database");
             _fresh.store().await.expect("a migrated store")
         }
     };
-    let have: i64 = scalar(&store, &format!("SELECT COUNT(*) AS n FROM posts WHERE id >= {FIRST_POST}")).await;
+    let have: i64 = scalar(
+        &store,
+        &format!("SELECT COUNT(*) AS n FROM posts WHERE id >= {FIRST_POST}"),
+    )
+    .await;
     if have != size.posts() {
         let started = Instant::now();
         generate(&store, backend, &size).await;
@@ -84,21 +101,35 @@ async fn main() {
 async fn scalar(store: &Store, sql: &str) -> i64 {
     use sqlx::Row;
     let mut conn = store.read().await.expect("read");
-    sqlx::query(sql).fetch_one(&mut *conn).await.expect(sql).try_get("n").expect("n")
+    sqlx::query(sql)
+        .fetch_one(&mut *conn)
+        .await
+        .expect(sql)
+        .try_get("n")
+        .expect("n")
 }
 
 async fn exec(store: &Store, label: &str, sql: &str) {
     let started = Instant::now();
     let mut tx = store.write().await.expect("write");
-    let done = sqlx::query(sql).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{label}: {e}\n{sql}"));
+    let done = sqlx::query(sql)
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{label}: {e}\n{sql}"));
     tx.commit().await.expect("commit");
-    println!("  {label}: {} rows in {:.1} s", done.rows_affected(), started.elapsed().as_secs_f64());
+    println!(
+        "  {label}: {} rows in {:.1} s",
+        done.rows_affected(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// SQL for the local day `d` days after the first.
 fn day(backend: Backend, d: &str) -> String {
     match backend {
-        Backend::Postgres => format!("to_char(DATE '{FIRST_DAY}' + CAST({d} AS INTEGER), 'YYYY-MM-DD')"),
+        Backend::Postgres => {
+            format!("to_char(DATE '{FIRST_DAY}' + CAST({d} AS INTEGER), 'YYYY-MM-DD')")
+        }
         Backend::Sqlite => format!("date('{FIRST_DAY}', '+' || ({d}) || ' days')"),
     }
 }
@@ -110,12 +141,21 @@ fn two(expr: &str) -> String {
 async fn generate(store: &Store, backend: Backend, s: &Size) {
     println!(
         "generating {} forces x {} accounts x {} days x {} posts a day = {} posts",
-        s.forces, s.accounts, s.days, s.per_day, s.posts()
+        s.forces,
+        s.accounts,
+        s.days,
+        s.per_day,
+        s.posts()
     );
     let nums = s.posts() / s.all_accounts() + 1;
     let nums = nums.max(s.all_accounts()).max(s.days * 24).max(400);
     exec(store, "clear", "DROP TABLE IF EXISTS bench_nums").await;
-    exec(store, "numbers table", "CREATE TABLE bench_nums (n BIGINT PRIMARY KEY)").await;
+    exec(
+        store,
+        "numbers table",
+        "CREATE TABLE bench_nums (n BIGINT PRIMARY KEY)",
+    )
+    .await;
     exec(
         store,
         "numbers",
@@ -156,7 +196,7 @@ async fn generate(store: &Store, backend: Backend, s: &Size) {
          CASE WHEN k.n % 50 = 7 THEN 'hold' ELSE 'publish' END, '[]', \
          {day} || 'T' || {hour} || ':00:00.000Z', {day} || 'T' || {hour} || ':00:00.000Z', 3 \
          FROM bench_nums k CROSS JOIN bench_nums x WHERE k.n < {per_account} AND x.n < {all}",
-        day = day(backend, &d), hour = two(&format!("(7 + (k.n * 5 + x.n) % 16)")))).await;
+        day = day(backend, &d), hour = two("(7 + (k.n * 5 + x.n) % 16)"))).await;
     exec(store, "stats_post", &format!(
         "INSERT INTO stats_post (post_id, force_id, account_id, author_user_id, day, kind, likes, boosts) \
          SELECT id, force_id, account_id, author_user_id, substr(published_at, 1, 10), kind, (id * 37) % 9, (id * 11) % 5 \
@@ -189,6 +229,15 @@ async fn generate(store: &Store, backend: Backend, s: &Size) {
          FROM bench_nums x CROSS JOIN bench_nums m CROSS JOIN bench_nums k \
          WHERE x.n < {all} AND m.n < {months} AND k.n < 400",
         month = day(backend, "m.n * 30 + 15"))).await;
+    let cat = format!(
+        "CASE {} END",
+        CATEGORIES
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("WHEN ca.n = {i} THEN '{c}'"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     exec(store, "stats_response_day", &format!(
         "INSERT INTO stats_response_day (force_id, day, account_id, category, shift, received, answered, answer_minutes, \
          answered_in_target, closed, close_minutes) \
@@ -197,8 +246,7 @@ async fn generate(store: &Store, backend: Backend, s: &Size) {
          5 + (fo.n + dd.n) % 7, 4 + (fo.n + dd.n) % 6, 60 * (4 + (fo.n + dd.n) % 6), 3, 4, 600 \
          FROM bench_nums fo CROSS JOIN bench_nums dd CROSS JOIN bench_nums ac CROSS JOIN bench_nums ca CROSS JOIN bench_nums sh \
          WHERE fo.n < {f} AND dd.n < {days} AND ac.n < 6 AND ac.n < {a} + 1 AND ca.n < 10 AND sh.n < 3",
-        day = day(backend, "dd.n"),
-        cat = format!("CASE {} END", CATEGORIES.iter().enumerate().map(|(i, c)| format!("WHEN ca.n = {i} THEN '{c}'")).collect::<Vec<_>>().join(" ")))).await;
+        day = day(backend, "dd.n"))).await;
     // Followers: each account's channels grow through the year; one force in
     // ten grows much faster.
     exec(store, "audience_daily", &format!(
@@ -222,11 +270,26 @@ async fn generate(store: &Store, backend: Backend, s: &Size) {
          VALUES (9000, {FIRST_FORCE}, 'Tweetathon', 'tweetathon', 'National tweet-a-thon', '2026-11-20T00:00:00Z', '2026-11-21T00:00:00Z', 1, {FIRST_ACCOUNT}, '{now}')")).await;
     exec(store, "campaign forces", &format!(
         "INSERT INTO campaign_forces (campaign_id, force_id, joined_at) SELECT 9000, {FIRST_FORCE} + n, '{now}' FROM bench_nums WHERE n < {f}")).await;
-    exec(store, "campaign counts", &format!(
-        "INSERT INTO campaign_counts (campaign_id, force_id, hour, posts) \
+    exec(
+        store,
+        "campaign counts",
+        &format!(
+            "INSERT INTO campaign_counts (campaign_id, force_id, hour, posts) \
          SELECT 9000, {FIRST_FORCE} + fo.n, '2026-11-20T' || {hour}, 20 + (fo.n * 7 + h.n) % 40 \
-         FROM bench_nums fo CROSS JOIN bench_nums h WHERE fo.n < {f} AND h.n < 24", hour = two("h.n"))).await;
-    exec(store, "analyse", match backend { Backend::Postgres => "ANALYZE", Backend::Sqlite => "ANALYZE" }).await;
+         FROM bench_nums fo CROSS JOIN bench_nums h WHERE fo.n < {f} AND h.n < 24",
+            hour = two("h.n")
+        ),
+    )
+    .await;
+    exec(
+        store,
+        "analyse",
+        match backend {
+            Backend::Postgres => "ANALYZE",
+            Backend::Sqlite => "ANALYZE",
+        },
+    )
+    .await;
 }
 
 fn staff(role: Role, force: i64, user: i64) -> Staff {
@@ -266,8 +329,16 @@ where
 }
 
 async fn report(store: &Store, s: &Size) {
-    let posts = scalar(store, &format!("SELECT COUNT(*) AS n FROM posts WHERE id >= {FIRST_POST}")).await;
-    let reactions = scalar(store, "SELECT CAST(COALESCE(SUM(likes + boosts), 0) AS BIGINT) AS n FROM stats_post").await;
+    let posts = scalar(
+        store,
+        &format!("SELECT COUNT(*) AS n FROM posts WHERE id >= {FIRST_POST}"),
+    )
+    .await;
+    let reactions = scalar(
+        store,
+        "SELECT CAST(COALESCE(SUM(likes + boosts), 0) AS BIGINT) AS n FROM stats_post",
+    )
+    .await;
     println!("{posts} posts; {reactions} likes and boosts in the roll-ups");
     let today = jiff::civil::Date::new(2026, 11, 30).expect("a date");
     let month = Period::parse(None, None, today).expect("30 days");
@@ -277,33 +348,78 @@ async fn report(store: &Store, s: &Size) {
     let server = staff(Role::ServerAdmin, FIRST_FORCE, FIRST_ACCOUNT);
     let officer = staff(Role::Officer, FIRST_FORCE, FIRST_ACCOUNT + 3);
     let runs = 20;
-    time("force audience, 30 days", runs, || async { dashboards::audience(store, &admin, month).await.expect("dashboard"); }).await;
-    time("force audience, a year", runs, || async { dashboards::audience(store, &admin, year).await.expect("dashboard"); }).await;
+    time("force audience, 30 days", runs, || async {
+        dashboards::audience(store, &admin, month)
+            .await
+            .expect("dashboard");
+    })
+    .await;
+    time("force audience, a year", runs, || async {
+        dashboards::audience(store, &admin, year)
+            .await
+            .expect("dashboard");
+    })
+    .await;
     if s.forces > 1 {
-        time("national view, 30 days", runs, || async { dashboards::national(store, &server, month).await.expect("dashboard"); }).await;
-        time("national view, a year", runs, || async { dashboards::national(store, &server, year).await.expect("dashboard"); }).await;
+        time("national view, 30 days", runs, || async {
+            dashboards::national(store, &server, month)
+                .await
+                .expect("dashboard");
+        })
+        .await;
+        time("national view, a year", runs, || async {
+            dashboards::national(store, &server, year)
+                .await
+                .expect("dashboard");
+        })
+        .await;
     }
-    time("response times, 30 days", runs, || async { dashboards::responses(store, &admin, month).await.expect("dashboard"); }).await;
-    time("response times, a year", runs, || async { dashboards::responses(store, &admin, year).await.expect("dashboard"); }).await;
+    time("response times, 30 days", runs, || async {
+        dashboards::responses(store, &admin, month)
+            .await
+            .expect("dashboard");
+    })
+    .await;
+    time("response times, a year", runs, || async {
+        dashboards::responses(store, &admin, year)
+            .await
+            .expect("dashboard");
+    })
+    .await;
     time("top amplifiers of an account, 30 days", runs, || async {
-        dashboards::amplification(store, &admin, FIRST_ACCOUNT + 1, month).await.expect("dashboard");
+        dashboards::amplification(store, &admin, FIRST_ACCOUNT + 1, month)
+            .await
+            .expect("dashboard");
     })
     .await;
     time("top amplifiers of an account, a year", runs, || async {
-        dashboards::amplification(store, &admin, FIRST_ACCOUNT + 1, year).await.expect("dashboard");
+        dashboards::amplification(store, &admin, FIRST_ACCOUNT + 1, year)
+            .await
+            .expect("dashboard");
     })
     .await;
     time("one post's amplifiers", runs, || async {
-        dashboards::post_amplification(store, &admin, FIRST_POST + 50 * 1000).await.expect("dashboard");
+        dashboards::post_amplification(store, &admin, FIRST_POST + 50 * 1000)
+            .await
+            .expect("dashboard");
     })
     .await;
     time("an officer's style profile, 90 days", runs, || async {
-        dashboards::style(store, &officer, UserId(FIRST_ACCOUNT + 3), quarter).await.expect("dashboard");
+        dashboards::style(store, &officer, UserId(FIRST_ACCOUNT + 3), quarter)
+            .await
+            .expect("dashboard");
     })
     .await;
     time("an officer's style profile, a year", runs, || async {
-        dashboards::style(store, &officer, UserId(FIRST_ACCOUNT + 3), year).await.expect("dashboard");
+        dashboards::style(store, &officer, UserId(FIRST_ACCOUNT + 3), year)
+            .await
+            .expect("dashboard");
     })
     .await;
-    time("a national campaign's live count", runs, || async { campaigns::view(store, &admin, 9000).await.expect("dashboard"); }).await;
+    time("a national campaign's live count", runs, || async {
+        campaigns::view(store, &admin, 9000)
+            .await
+            .expect("dashboard");
+    })
+    .await;
 }

@@ -26,8 +26,19 @@ async fn october(app: &TestApp, force: ForceId, account: AccountId, start: i64, 
     let mut tx = app.store.write().await.unwrap();
     for d in 1..=31i64 {
         let day = format!("2026-10-{d:02}");
-        audience::record(&mut tx, account.0, force.0, "fediverse", &day, start + (end - start) * (d - 1) / 30).await.unwrap();
-        audience::sum_force_day(&mut tx, force.0, &day).await.unwrap();
+        audience::record(
+            &mut tx,
+            account.0,
+            force.0,
+            "fediverse",
+            &day,
+            start + (end - start) * (d - 1) / 30,
+        )
+        .await
+        .unwrap();
+        audience::sum_force_day(&mut tx, force.0, &day)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
 }
@@ -42,7 +53,9 @@ const OCTOBER: &str = "from=2026-10-01&to=2026-10-31";
 async fn national_reach_style_and_a_campaign_day() {
     let driver = start_driver().await;
     let app = TestApp::spawn_with(WebConfig::default()).await;
-    bluelamp_services::analytics::schedule_counting(&app.store).await.unwrap();
+    bluelamp_services::analytics::schedule_counting(&app.store)
+        .await
+        .unwrap();
     let base = app.base.clone();
 
     // A second force; October: North 1,000 → 1,370 (37%), Demo 9,000 → 9,630
@@ -64,7 +77,10 @@ async fn national_reach_style_and_a_campaign_day() {
     .unwrap();
     let north_account = bluelamp_services::accounts::add_account(
         &app.store,
-        &Staff { force_id: Some(north.id), ..Staff::command_line() },
+        &Staff {
+            force_id: Some(north.id),
+            ..Staff::command_line()
+        },
         &bluelamp_services::accounts::AddAccount {
             handle: "northpolice".into(),
             display_name: "North Constabulary".into(),
@@ -81,7 +97,13 @@ async fn national_reach_style_and_a_campaign_day() {
     // The server administrator's national view.
     let admin = browser(&driver).await;
     log_in(&admin, &base, "admin").await;
-    let text = open(&admin, &base, &format!("/staff/analytics/national?{OCTOBER}"), "National view").await;
+    let text = open(
+        &admin,
+        &base,
+        &format!("/staff/analytics/national?{OCTOBER}"),
+        "National view",
+    )
+    .await;
     assert!(text.contains("from 10000 — growth 10%"), "{text}");
     assert!(text.contains("North Constabulary 1000 1370 37%"), "{text}");
     assert_accessible(&admin, "the national view").await;
@@ -89,11 +111,23 @@ async fn national_reach_style_and_a_campaign_day() {
     // The demo force's own audience page.
     let chief = browser(&driver).await;
     log_in(&chief, &base, "chief.admin").await;
-    let text = open(&chief, &base, &format!("/staff/analytics?{OCTOBER}"), "Audience").await;
+    let text = open(
+        &chief,
+        &base,
+        &format!("/staff/analytics?{OCTOBER}"),
+        "Audience",
+    )
+    .await;
     assert!(text.contains("from 9000 — growth 7%"), "{text}");
     assert!(!text.contains("North Constabulary"), "{text}");
     assert_accessible(&chief, "the audience page").await;
-    open(&chief, &base, &format!("/staff/analytics/responses?{OCTOBER}"), "Response times").await;
+    open(
+        &chief,
+        &base,
+        &format!("/staff/analytics/responses?{OCTOBER}"),
+        "Response times",
+    )
+    .await;
     assert_accessible(&chief, "the response times").await;
 
     // An officer's own style profile, and not a colleague's.
@@ -101,14 +135,28 @@ async fn national_reach_style_and_a_campaign_day() {
     log_in(&officer, &base, "pc.morgan").await;
     acknowledge_policy(&officer, &base).await;
     let text = open(&officer, &base, "/staff/analytics/style", "Style profile").await;
-    assert!(text.contains("PC Rhian Morgan") && text.contains("When you post"), "{text}");
+    assert!(
+        text.contains("PC Rhian Morgan") && text.contains("When you post"),
+        "{text}"
+    );
     assert_accessible(&officer, "a style profile").await;
     let users = {
         let mut conn = app.store.read().await.unwrap();
         bluelamp_store::users::list(&mut conn, None).await.unwrap()
     };
-    let sergeant_id = users.iter().find(|u| u.username == "sgt.evans").unwrap().id.0;
-    let text = open(&officer, &base, &format!("/staff/analytics/style/{sergeant_id}"), "private to the officer").await;
+    let sergeant_id = users
+        .iter()
+        .find(|u| u.username == "sgt.evans")
+        .unwrap()
+        .id
+        .0;
+    let text = open(
+        &officer,
+        &base,
+        &format!("/staff/analytics/style/{sergeant_id}"),
+        "private to the officer",
+    )
+    .await;
     assert!(!text.contains("When you post"), "{text}");
 
     // The demo's campaign day: its page counts posts as they are published.
@@ -119,13 +167,26 @@ async fn national_reach_style_and_a_campaign_day() {
     let sergeant = app.logged_in("sgt.evans").await;
     let token = sergeant.new_api_token("posting", &["read", "write"]).await;
     let ack = sergeant
-        .api("POST", "/api/v1/policy/acknowledge", Some(&token), Some(json!({"version": 1})))
+        .api(
+            "POST",
+            "/api/v1/policy/acknowledge",
+            Some(&token),
+            Some(json!({"version": 1})),
+        )
         .await;
     assert_eq!(ack.status, 200, "{}", ack.body);
     let beat = sergeant.account_id(&token, "pcmorgan").await;
-    for text in ["Evening patrol starting now for the #DemoTweetathon.", "First call of the night: a lost child found safe. #demotweetathon"] {
+    for text in [
+        "Evening patrol starting now for the #DemoTweetathon.",
+        "First call of the night: a lost child found safe. #demotweetathon",
+    ] {
         let r = sergeant
-            .api("POST", &format!("/api/v1/accounts/{beat}/posts"), Some(&token), Some(json!({"text": text})))
+            .api(
+                "POST",
+                &format!("/api/v1/accounts/{beat}/posts"),
+                Some(&token),
+                Some(json!({"text": text})),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.json()["post"]["status"], "published", "{}", r.body);

@@ -97,10 +97,12 @@ struct Local {
 
 impl Clocks {
     async fn of(&mut self, conn: &mut AnyConnection, force: i64) -> ServiceResult<&LocalClock> {
-        if !self.0.contains_key(&force) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(force) {
             let f = forces::get(conn, ForceId(force)).await?;
-            let clock = LocalClock::new(&f.time_zone, f.settings.office_hours.as_deref());
-            self.0.insert(force, clock);
+            slot.insert(LocalClock::new(
+                &f.time_zone,
+                f.settings.office_hours.as_deref(),
+            ));
         }
         Ok(&self.0[&force])
     }
@@ -302,18 +304,19 @@ async fn count_message(
         adds.push(("received", 1));
         counted |= pending::MESSAGE_RECEIVED;
     }
-    if counted & pending::MESSAGE_ANSWERED == 0 && counted & pending::MESSAGE_CLOSED == 0 {
-        if message.answered_at.is_some() {
-            if let Some(m) = minutes(&message.answered_at) {
-                let target = target_minutes(&message.category).unwrap_or(i64::MAX);
-                adds.extend([
-                    ("answered", 1),
-                    ("answer_minutes", m),
-                    ("answered_in_target", i64::from(m <= target)),
-                ]);
-            }
-            counted |= pending::MESSAGE_ANSWERED;
+    if counted & pending::MESSAGE_ANSWERED == 0
+        && counted & pending::MESSAGE_CLOSED == 0
+        && message.answered_at.is_some()
+    {
+        if let Some(m) = minutes(&message.answered_at) {
+            let target = target_minutes(&message.category).unwrap_or(i64::MAX);
+            adds.extend([
+                ("answered", 1),
+                ("answer_minutes", m),
+                ("answered_in_target", i64::from(m <= target)),
+            ]);
         }
+        counted |= pending::MESSAGE_ANSWERED;
     }
     if counted & pending::MESSAGE_CLOSED == 0 && message.closed_at.is_some() {
         if let Some(m) = minutes(&message.closed_at) {

@@ -110,7 +110,7 @@ pub fn stated_subscribers(user_agent: &str) -> Option<(String, i64)> {
         .collect();
     let n: i64 = digits.parse().ok()?;
     let name: String = user_agent
-        .split(|c: char| c == '/' || c == '(' || c == ';' || c == ' ')
+        .split(['/', '(', ';', ' '])
         .find(|s| !s.is_empty())?
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_' || *c == '.')

@@ -34,6 +34,7 @@ function usage() {
       'app-password <pds> <identifier> <password> <name> | ' +
       'get-post <appview-or-pds> <at-uri> [--control URL] [--timeout MS] | ' +
       'reply <pds> <identifier> <password> <parent-at-uri> <text> | ' +
+      'follow <pds> <identifier> <password> <did> | ' +
       'exists <pds> <at-uri>',
   );
 }
@@ -137,6 +138,13 @@ const commands = {
       createdAt: new Date().toISOString(),
     });
     out({ uri: res.uri, cid: res.cid });
+  },
+
+  async follow([pds, identifier, password, subject]) {
+    if (!subject) usage();
+    const agent = await login(pds, identifier, password);
+    const res = await agent.follow(subject);
+    out({ uri: res.uri });
   },
 
   async exists([pds, uri]) {

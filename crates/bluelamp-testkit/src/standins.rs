@@ -81,6 +81,9 @@ fn outage(seen: &mut Seen) -> Option<Response> {
 pub const PAGE_ID: &str = "104200000000001";
 pub const PAGE_TOKEN: &str = "EAAGpagetokenforthedemopage";
 pub const X_USER: &str = "1500000000000000001";
+/// Followers the stand-ins report for the X account and the Page.
+pub const X_FOLLOWERS: i64 = 48_211;
+pub const PAGE_FOLLOWERS: i64 = 31_507;
 
 fn next_id(seen: &mut Seen) -> String {
     seen.next_id += 1;
@@ -187,7 +190,7 @@ async fn x_me(State(seen): State<Shared>, headers: HeaderMap) -> Response {
     if !x_authorised(&seen.lock().unwrap(), &headers) {
         return unauthorized();
     }
-    Json(json!({"data": {"id": X_USER, "name": "North Wales Police", "username": "nwpolice"}}))
+    Json(json!({"data": {"id": X_USER, "name": "North Wales Police", "username": "nwpolice", "public_metrics": {"followers_count": X_FOLLOWERS, "following_count": 12}}}))
         .into_response()
 }
 
@@ -354,6 +357,14 @@ async fn fb_me(Query(q): Query<HashMap<String, String>>) -> Response {
     Json(json!({"id": PAGE_ID, "name": "North Wales Police"})).into_response()
 }
 
+/// The Page's public fields (its follower count).
+async fn fb_page(Path(page): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if !page_token_ok(q.get("access_token")) || page != PAGE_ID {
+        return graph_error(StatusCode::BAD_REQUEST, 190, "Invalid OAuth access token");
+    }
+    Json(json!({"id": PAGE_ID, "followers_count": PAGE_FOLLOWERS})).into_response()
+}
+
 async fn fb_photos(
     State(seen): State<Shared>,
     Path(_page): Path<String>,
@@ -499,7 +510,7 @@ pub async fn start() -> (String, Shared) {
         .route("/v21.0/{page}/photos", post(fb_photos))
         .route("/v21.0/{page}/feed", post(fb_feed).get(fb_feed_read))
         .route("/v21.0/{page}/posts", get(fb_posts))
-        .route("/v21.0/{id}", delete(fb_delete))
+        .route("/v21.0/{id}", delete(fb_delete).get(fb_page))
         .layer(axum::extract::DefaultBodyLimit::max(20 << 20))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

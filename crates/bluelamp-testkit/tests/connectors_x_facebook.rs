@@ -119,6 +119,40 @@ async fn a_post_reaches_x_and_a_facebook_page_and_leaves_with_them() {
         "credentials never come back"
     );
 
+    // The follower snapshot asks each network for its count.
+    bluelamp_services::analytics::schedule(&app.store)
+        .await
+        .unwrap();
+    let mut audience = Value::Null;
+    for _ in 0..100 {
+        audience = admin
+            .api(
+                "GET",
+                "/api/v1/analytics/audience",
+                Some(&admin_token),
+                None,
+            )
+            .await
+            .json();
+        let channels = &audience["channels"];
+        if channels["x"]["end"] == standins::X_FOLLOWERS
+            && channels["facebook"]["end"] == standins::PAGE_FOLLOWERS
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        audience["channels"]["x"]["end"],
+        standins::X_FOLLOWERS,
+        "{audience}"
+    );
+    assert_eq!(
+        audience["channels"]["facebook"]["end"],
+        standins::PAGE_FOLLOWERS,
+        "{audience}"
+    );
+
     // A post with a photo and its alt text goes to both.
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
     let upload = sergeant

@@ -40,6 +40,18 @@ async fn channel(
     panic!("the post never became {want} on Bluesky: {last}");
 }
 
+/// The Bluesky followers of @pcmorgan in an audience view (the demo's other
+/// accounts have a generated history there).
+fn beat_bluesky(audience: &Value) -> i64 {
+    audience["accounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["handle"] == "pcmorgan")
+        .and_then(|a| a["channels"]["bluesky"]["end"].as_i64())
+        .unwrap_or(-1)
+}
+
 #[tokio::test]
 #[cfg_attr(
     not(bluelamp_has_atproto),
@@ -278,6 +290,37 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
         external["thumb"]["$type"], "blob",
         "the page's picture went up as the card's thumbnail: {external}"
     );
+
+    // Bob follows the force there: the follower snapshot reads the count from
+    // the AppView through the connection.
+    let police_did = police["did"].as_str().unwrap().to_string();
+    network
+        .client(&["follow", &pds, "bob.test", "bob-password-1", &police_did])
+        .await;
+    network.process_all().await;
+    bluelamp_services::analytics::schedule(&app.store)
+        .await
+        .unwrap();
+    let mut audience = Value::Null;
+    for _ in 0..100 {
+        {
+            // Ask again now rather than in an hour, until the AppView has it.
+            let mut tx = app.store.write().await.unwrap();
+            bluelamp_store::jobs::run_now(&mut tx, bluelamp_services::analytics::SNAPSHOT_JOB)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        audience = sergeant
+            .api("GET", "/api/v1/analytics/audience", Some(&token), None)
+            .await
+            .json();
+        if beat_bluesky(&audience) == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(beat_bluesky(&audience), 1, "{audience}");
 
     // Bob replies on Bluesky: the reply reaches the inbox.
     let reply = network

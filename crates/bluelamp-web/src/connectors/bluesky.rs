@@ -430,6 +430,23 @@ impl Network for Bluesky {
         })
     }
 
+    fn followers<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        remote_id: &'a str,
+    ) -> Fut<'a, Option<i64>> {
+        Box::pin(async move {
+            let profile = self
+                .get(
+                    credentials,
+                    "app.bsky.actor.getProfile",
+                    &[("actor", remote_id)],
+                )
+                .await?;
+            Ok(profile["followersCount"].as_i64())
+        })
+    }
+
     fn inbound<'a>(
         &'a self,
         credentials: &'a Credentials,

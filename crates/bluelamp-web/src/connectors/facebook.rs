@@ -161,6 +161,27 @@ fn rfc3339(graph: &str) -> String {
 }
 
 impl Network for Facebook {
+    fn followers<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        remote_id: &'a str,
+    ) -> Fut<'a, Option<i64>> {
+        Box::pin(async move {
+            let page = Self::answer(
+                self.client
+                    .get(Self::url(credentials, remote_id))
+                    .query(&[
+                        ("fields", "followers_count"),
+                        ("access_token", credentials.secret.as_str()),
+                    ])
+                    .send()
+                    .await,
+            )
+            .await?;
+            Ok(page["followers_count"].as_i64())
+        })
+    }
+
     fn verify<'a>(&'a self, credentials: &'a Credentials) -> Fut<'a, Identity> {
         Box::pin(async move {
             let body = Self::answer(

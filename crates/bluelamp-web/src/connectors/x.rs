@@ -218,6 +218,26 @@ impl Network for X {
         })
     }
 
+    fn followers<'a>(
+        &'a self,
+        credentials: &'a Credentials,
+        _remote_id: &'a str,
+    ) -> Fut<'a, Option<i64>> {
+        Box::pin(async move {
+            let token = self.access(credentials).await?;
+            let me = Self::answer(
+                self.client
+                    .get(self.url("users/me"))
+                    .query(&[("user.fields", "public_metrics")])
+                    .bearer_auth(&token)
+                    .send()
+                    .await,
+            )
+            .await?;
+            Ok(me["data"]["public_metrics"]["followers_count"].as_i64())
+        })
+    }
+
     fn publish<'a>(
         &'a self,
         credentials: &'a Credentials,

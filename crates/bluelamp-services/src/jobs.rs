@@ -107,6 +107,9 @@ pub async fn run_due_in(
                 Some(crate::webhooks::deliver(store, webhooks, job).await)
             }
             crate::web_push::PUSH_JOB => Some(crate::web_push::deliver(store, webhooks, job).await),
+            crate::analytics::REACH_JOB => {
+                Some(crate::analytics::reach::run_job(store, resolver).await)
+            }
             crate::analytics::SNAPSHOT_JOB => {
                 Some(crate::analytics::snapshot::run_job(store, webhooks.networks()).await)
             }

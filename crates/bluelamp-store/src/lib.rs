@@ -469,6 +469,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0029_analytics.sql"),
             include_str!("../migrations/postgres/0029_analytics.sql"),
         ),
+        (
+            30,
+            "amplifier_reach",
+            include_str!("../migrations/sqlite/0030_amplifier_reach.sql"),
+            include_str!("../migrations/postgres/0030_amplifier_reach.sql"),
+        ),
     ];
     let migrations = files
         .iter()

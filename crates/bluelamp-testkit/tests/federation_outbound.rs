@@ -67,8 +67,21 @@ async fn actor(State(s): State<RemoteState>, Path(name): Path<String>) -> Respon
         "id": id, "type": "Person", "preferredUsername": name,
         "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
         "endpoints": {"sharedInbox": format!("{}/inbox", s.base)},
+        "followers": format!("{id}/followers"),
         "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": *s.pem}
     });
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
+/// Each remote person has 100 followers per letter of their name.
+async fn followers(State(s): State<RemoteState>, Path(name): Path<String>) -> Response {
+    let id = format!("{}/users/{name}/followers", s.base);
+    let doc = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": id,
+        "type": "OrderedCollection", "totalItems": name.len() * 100});
     (
         [("content-type", "application/activity+json")],
         doc.to_string(),
@@ -98,6 +111,7 @@ impl Remote {
         let app = Router::new()
             .route("/.well-known/webfinger", get(webfinger))
             .route("/users/{name}", get(actor))
+            .route("/users/{name}/followers", get(followers))
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(inbox))
             .with_state(state);
@@ -497,4 +511,77 @@ async fn a_share_goes_out_as_an_announce_once_and_only_permitted_staff_may_share
         .filter(|v| v["type"] == "Announce")
         .count();
     assert_eq!(announces, 1, "sharing twice sent one Announce");
+}
+
+#[tokio::test]
+async fn the_people_who_amplify_a_post_are_listed_with_how_many_they_reach() {
+    let app = TestApp::spawn_federated().await;
+    let remote = Remote::start().await;
+    let (officer, token) = app.ready_to_post("sgt.evans").await;
+    let beat = officer.account_id(&token, "pcmorgan").await;
+    let posted = officer
+        .api(
+            "POST",
+            &format!("/api/v1/accounts/{beat}/posts"),
+            Some(&token),
+            Some(json!({"text": "Bike marking at the library on Saturday, 10 till 2."})),
+        )
+        .await;
+    assert_eq!(posted.status, 201, "{}", posted.body);
+    let post = posted.json()["post"]["id"].as_i64().unwrap();
+    {
+        // A boost from alys (400 followers) and a like from bryn (400 too: four letters).
+        let mut tx = app.store.write().await.unwrap();
+        for (name, kind) in [("alys", "announce"), ("bryn", "like")] {
+            let actor = remote.actor(name);
+            bluelamp_store::federation::add_reaction(
+                &mut tx,
+                &format!("{actor}/{kind}/1"),
+                post,
+                &actor,
+                kind,
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    bluelamp_services::analytics::schedule_counting(&app.store)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/analytics/posts/{post}/amplifiers");
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = officer.api("GET", &path, Some(&token), None).await.json();
+        if seen["boosters_reach"] == 400 && seen["reactions"][1]["reach"] == 400 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen["boosts"], 1, "{seen}");
+    assert_eq!(seen["likes"], 1, "{seen}");
+    assert_eq!(seen["boosters_reach"], 400, "{seen}");
+    let top = officer
+        .api(
+            "GET",
+            &format!("/api/v1/analytics/accounts/{beat}/amplifiers"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        top["amplifiers"][0]["actor_id"],
+        remote.actor("alys"),
+        "a boost counts for more: {top}"
+    );
+    assert_eq!(top["amplifiers"][0]["reach"], 400, "{top}");
+    let page = officer
+        .get(&format!("/staff/analytics/accounts/{beat}/amplifiers"))
+        .await;
+    assert!(
+        page.body.contains("Their followers") && page.body.contains(">400<"),
+        "{}",
+        page.body
+    );
 }

@@ -279,7 +279,10 @@ async fn count_reaction(
         &[("likes", like), ("boosts", boost)],
     )
     .await?;
+    // Who they are is looked up later by the reach job, off this transaction.
+    bluelamp_store::analytics::reach::queue(conn, &reaction.actor_id).await?;
     pending::mark_reaction(conn, &reaction.activity_id, 1).await?;
+
     Ok(())
 }
 

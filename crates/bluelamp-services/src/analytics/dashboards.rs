@@ -549,6 +549,8 @@ pub struct Reaction {
     pub actor_id: String,
     pub kind: String,
     pub at: String,
+    /// How many follow them, where their server says.
+    pub reach: Option<i64>,
 }
 
 /// Who amplified one post.
@@ -558,6 +560,8 @@ pub struct PostAmplification {
     pub account_id: i64,
     pub likes: i64,
     pub boosts: i64,
+    /// The people who boosted it reach this many (where their servers say).
+    pub boosters_reach: i64,
     pub reactions: Vec<Reaction>,
 }
 
@@ -578,13 +582,23 @@ pub async fn post_amplification(
     let reactions: Vec<Reaction> = read::post_reactions(&mut conn, post)
         .await?
         .into_iter()
-        .map(|(actor_id, kind, at)| Reaction { actor_id, kind, at })
+        .map(|(actor_id, kind, at, reach)| Reaction {
+            actor_id,
+            kind,
+            at,
+            reach,
+        })
         .collect();
     Ok(PostAmplification {
         post_id: post,
         account_id: found.account_id.0,
         likes: reactions.iter().filter(|r| r.kind == "like").count() as i64,
         boosts: reactions.iter().filter(|r| r.kind == "announce").count() as i64,
+        boosters_reach: reactions
+            .iter()
+            .filter(|r| r.kind == "announce")
+            .filter_map(|r| r.reach)
+            .sum(),
         reactions,
     })
 }

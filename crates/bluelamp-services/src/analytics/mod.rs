@@ -10,6 +10,7 @@ pub mod campaigns;
 pub mod count;
 pub mod dashboards;
 mod period;
+pub mod reach;
 pub mod snapshot;
 
 pub use period::Period;
@@ -22,17 +23,19 @@ use crate::ServiceResult;
 pub const COUNT_JOB: &str = "analytics_count";
 /// The recurring follower snapshot.
 pub const SNAPSHOT_JOB: &str = "analytics_snapshot";
+/// The recurring lookup of amplifiers' reach.
+pub const REACH_JOB: &str = "analytics_reach";
 
 /// Make sure both recurring jobs exist (a no-op while they do). The server calls
 /// this at start; each job then reschedules itself.
 pub async fn schedule(store: &Store) -> ServiceResult<()> {
-    schedule_jobs(store, &[COUNT_JOB, SNAPSHOT_JOB]).await
+    schedule_jobs(store, &[COUNT_JOB, SNAPSHOT_JOB, REACH_JOB]).await
 }
 
-/// Only the counting job: for a process whose audiences are written otherwise
-/// (the tests, which seed their own follower history).
+/// Only the counting job and the reach lookups: for a process whose audiences
+/// are written otherwise (the tests, which seed their own follower history).
 pub async fn schedule_counting(store: &Store) -> ServiceResult<()> {
-    schedule_jobs(store, &[COUNT_JOB]).await
+    schedule_jobs(store, &[COUNT_JOB, REACH_JOB]).await
 }
 
 async fn schedule_jobs(store: &Store, kinds: &[&str]) -> ServiceResult<()> {

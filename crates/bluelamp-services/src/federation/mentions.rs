@@ -32,6 +32,13 @@ pub trait MentionResolver: Send + Sync {
         account: &'a accounts::Account,
         wanted: Vec<MentionRequest>,
     ) -> BoxFuture<'a, Vec<fed::PostMention>>;
+
+    /// How many follow a remote actor (its followers collection's
+    /// `totalItems`), for the reach of the people who amplify us; `None` when
+    /// its server will not say or cannot be reached.
+    fn followers_of<'a>(&'a self, _actor_id: &'a str) -> BoxFuture<'a, Option<i64>> {
+        Box::pin(async { None })
+    }
 }
 
 /// Resolves nothing: for job runners without network access (tests, tools).

@@ -7,6 +7,7 @@
 pub mod audience;
 pub mod campaigns;
 pub mod counting;
+pub mod reach;
 pub mod read;
 
 use sqlx::AnyConnection;

@@ -105,6 +105,8 @@ pub struct Amplifier {
     pub actor_id: String,
     pub likes: i64,
     pub boosts: i64,
+    /// How many follow them, where their server says.
+    pub reach: Option<i64>,
 }
 
 pub async fn top_amplifiers(
@@ -115,9 +117,12 @@ pub async fn top_amplifiers(
     limit: i64,
 ) -> Result<Vec<Amplifier>> {
     let rows = sqlx::query(
-        "SELECT actor_id, CAST(SUM(likes) AS BIGINT) AS likes, CAST(SUM(boosts) AS BIGINT) AS boosts FROM stats_amplifier_month \
-         WHERE account_id = $1 AND month >= $2 AND month <= $3 GROUP BY actor_id \
-         ORDER BY SUM(boosts) * 2 + SUM(likes) DESC, actor_id LIMIT $4",
+        "SELECT t.actor_id, t.likes, t.boosts, r.followers AS reach FROM \
+         (SELECT actor_id, CAST(SUM(likes) AS BIGINT) AS likes, CAST(SUM(boosts) AS BIGINT) AS boosts \
+          FROM stats_amplifier_month WHERE account_id = $1 AND month >= $2 AND month <= $3 \
+          GROUP BY actor_id ORDER BY SUM(boosts) * 2 + SUM(likes) DESC, actor_id LIMIT $4) t \
+         LEFT JOIN remote_reach r ON r.actor_id = t.actor_id \
+         ORDER BY t.boosts * 2 + t.likes DESC, t.actor_id",
     )
     .bind(account)
     .bind(from_month)
@@ -131,6 +136,7 @@ pub async fn top_amplifiers(
                 actor_id: r.try_get("actor_id")?,
                 likes: r.try_get("likes")?,
                 boosts: r.try_get("boosts")?,
+                reach: r.try_get("reach")?,
             })
         })
         .collect()
@@ -140,9 +146,11 @@ pub async fn top_amplifiers(
 pub async fn post_reactions(
     conn: &mut AnyConnection,
     post: i64,
-) -> Result<Vec<(String, String, String)>> {
+) -> Result<Vec<(String, String, String, Option<i64>)>> {
     let rows = sqlx::query(
-        "SELECT actor_id, kind, created_at FROM post_reactions WHERE post_id = $1 ORDER BY created_at LIMIT 500",
+        "SELECT p.actor_id, p.kind, p.created_at, r.followers FROM post_reactions p \
+         LEFT JOIN remote_reach r ON r.actor_id = p.actor_id \
+         WHERE p.post_id = $1 ORDER BY p.created_at LIMIT 500",
     )
     .bind(post)
     .fetch_all(&mut *conn)
@@ -153,6 +161,7 @@ pub async fn post_reactions(
                 r.try_get("actor_id")?,
                 r.try_get("kind")?,
                 r.try_get("created_at")?,
+                r.try_get("followers")?,
             ))
         })
         .collect()

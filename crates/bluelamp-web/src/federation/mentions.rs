@@ -9,7 +9,8 @@
 
 use std::time::Duration;
 
-use bluelamp_federation::fetch::{fetch_actor, webfinger_lookup};
+use bluelamp_federation::fetch::{fetch_actor, fetch_bytes, webfinger_lookup};
+use bluelamp_federation::protocol::ACCEPT_ACTIVITY;
 use bluelamp_services::federation::{BoxFuture, MentionRequest, MentionResolver};
 use bluelamp_store::federation::PostMention;
 use bluelamp_store::{accounts, forces};
@@ -37,6 +38,36 @@ impl MentionResolver for WebResolver {
     ) -> BoxFuture<'a, Vec<PostMention>> {
         Box::pin(resolve_all(&self.state, force, account, wanted))
     }
+
+    fn followers_of<'a>(&'a self, actor_id: &'a str) -> BoxFuture<'a, Option<i64>> {
+        Box::pin(followers_of(&self.state, actor_id))
+    }
+}
+
+/// A remote actor's follower count: its document, then its followers
+/// collection (on the same host, so a document cannot send us elsewhere), read
+/// for `totalItems`. Unsigned: servers that hide the count from anonymous
+/// readers are not asked twice.
+async fn followers_of(state: &AppState, actor_id: &str) -> Option<i64> {
+    let client = state.federation.client.clone()?;
+    let actor = fetch_actor(&client, actor_id, None).await.ok()?;
+    let collection = actor.actor.followers.clone()?;
+    let host = |u: &str| {
+        reqwest::Url::parse(u).ok().map(|u| {
+            (
+                u.host_str().map(str::to_ascii_lowercase),
+                u.port_or_known_default(),
+            )
+        })
+    };
+    if host(&collection) != host(&actor.id) {
+        return None;
+    }
+    let (_, body) = fetch_bytes(&client, &collection, ACCEPT_ACTIVITY, None, 64 * 1024)
+        .await
+        .ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&body).ok()?;
+    value["totalItems"].as_i64().filter(|n| *n >= 0)
 }
 
 async fn resolve_all(

@@ -367,8 +367,12 @@ pub async fn amplifiers(
         (svg(chart::bars("amplifiers", "Top amplifiers (boosts and likes)", &bars)))
         (csv_link(&path, &p))
         table {
-            thead { tr { th scope="col" { "Who" } th.num scope="col" { "Boosts" } th.num scope="col" { "Likes" } } }
-            tbody { @for a in &view.amplifiers { tr { th scope="row" { a href=(a.actor_id) rel="nofollow noopener" { (short_actor(&a.actor_id)) } } td.num { (a.boosts) } td.num { (a.likes) } } } }
+            thead { tr { th scope="col" { "Who" } th.num scope="col" { "Boosts" } th.num scope="col" { "Likes" } th.num scope="col" { "Their followers" } } }
+            tbody { @for a in &view.amplifiers { tr {
+                th scope="row" { a href=(a.actor_id) rel="nofollow noopener" { (short_actor(&a.actor_id)) } }
+                td.num { (a.boosts) } td.num { (a.likes) }
+                td.num { @match a.reach { Some(n) => (n), None => "not known" } }
+            } } }
         }
     };
     Ok(staff_page(

@@ -156,7 +156,7 @@ pub async fn run_due_in(
             }
             Err(error) => {
                 // Roll back the job's partial effects, then record the failure.
-                drop(tx);
+                tx.rollback().await?;
                 tracing::warn!(job.id = job.id, job.kind = %job.kind, "job {} failed: {error}", job.id);
                 let mut tx = store.write().await?;
                 let retry = (job.attempts < job.max_attempts).then(|| {

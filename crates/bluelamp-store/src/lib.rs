@@ -151,6 +151,14 @@ impl WriteTx {
         self.tx.commit().await?;
         Ok(())
     }
+
+    /// Undo everything, and only then let the next writer in. (A dropped
+    /// transaction rolls back too, but lazily, when its connection is next
+    /// used: on SQLite the next writer could meet the lock still held.)
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
 }
 
 impl Store {

@@ -416,6 +416,27 @@ async fn report(store: &Store, s: &Size) {
             .expect("dashboard");
     })
     .await;
+    // The same questions answered from the raw rows instead, for comparison
+    // (what the roll-ups save).
+    let raw = |sql: String| async move {
+        let mut conn = store.read().await.expect("read");
+        sqlx::query(&sql).fetch_all(&mut *conn).await.expect("raw query");
+    };
+    time("RAW: a force's posts per account, a year", 5, || {
+        raw(format!(
+            "SELECT account_id, COUNT(*) AS n FROM posts WHERE force_id = {FIRST_FORCE} \
+             AND published_at >= '2025-12-01' GROUP BY account_id"
+        ))
+    })
+    .await;
+    time("RAW: an officer's posts by hour, a year", 5, || {
+        raw(format!(
+            "SELECT substr(published_at, 12, 2) AS h, COUNT(*) AS n FROM posts \
+             WHERE author_user_id = {} AND published_at >= '2025-12-01' GROUP BY substr(published_at, 12, 2)",
+            FIRST_ACCOUNT + 3
+        ))
+    })
+    .await;
     time("a national campaign's live count", runs, || async {
         campaigns::view(store, &admin, 9000)
             .await

@@ -162,6 +162,9 @@ async fn national_reach_style_and_a_campaign_day() {
     // The demo's campaign day: its page counts posts as they are published.
     let text = open(&chief, &base, "/staff/campaigns", "Demo tweet-a-thon").await;
     assert!(text.contains("#DemoTweetathon"), "{text}");
+    assert_accessible(&chief, "the campaign list and its form").await;
+    open(&chief, &base, "/staff/analytics/accounts/3/amplifiers", "Who").await;
+    assert_accessible(&chief, "an account's amplifiers").await;
     open(&chief, &base, "/staff/campaigns/1", "Posts so far: 2").await;
     assert_accessible(&chief, "a campaign's live count").await;
     let sergeant = app.logged_in("sgt.evans").await;

@@ -56,7 +56,10 @@ pub async fn page(
                 input type="datetime-local" id="starts_at" name="starts_at" required;
                 label for="ends_at" { "Ends (" (local.zone_name) ")" }
                 input type="datetime-local" id="ends_at" name="ends_at" required;
-                div.check { input type="checkbox" id="national" name="national" value="on"; label for="national" { "National: any force on this server may join" } }
+                label for="national" {
+                    input type="checkbox" id="national" name="national" value="on";
+                    " National: any force on this server may join"
+                }
                 button type="submit" { "Start the campaign" }
             }
         }

@@ -420,7 +420,10 @@ async fn report(store: &Store, s: &Size) {
     // (what the roll-ups save).
     let raw = |sql: String| async move {
         let mut conn = store.read().await.expect("read");
-        sqlx::query(&sql).fetch_all(&mut *conn).await.expect("raw query");
+        sqlx::query(&sql)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("raw query");
     };
     time("RAW: a force's posts per account, a year", 5, || {
         raw(format!(

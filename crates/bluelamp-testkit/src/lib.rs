@@ -454,6 +454,49 @@ impl Client {
 }
 
 impl TestApp {
+    /// Another force on the server (code `code`), with one corporate account
+    /// `@{code}police`, made as the command line would.
+    pub async fn add_force(
+        &self,
+        code: &str,
+        name: &str,
+    ) -> (bluelamp_domain::ForceId, bluelamp_domain::AccountId) {
+        use bluelamp_services::Staff;
+        let force = bluelamp_services::forces::add_force(
+            &self.store,
+            &Staff::command_line(),
+            &bluelamp_services::forces::AddForce {
+                code: code.into(),
+                name: name.into(),
+                domain: format!("{code}.example"),
+                time_zone: "Europe/London".into(),
+                logo_url: None,
+                settings: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+        let account = bluelamp_services::accounts::add_account(
+            &self.store,
+            &Staff {
+                force_id: Some(force.id),
+                ..Staff::command_line()
+            },
+            &bluelamp_services::accounts::AddAccount {
+                handle: format!("{code}police"),
+                display_name: name.into(),
+                bio: String::new(),
+                kind: "corporate".into(),
+                avatar_url: None,
+            },
+        )
+        .await
+        .unwrap();
+        (force.id, account.id)
+    }
+}
+
+impl TestApp {
     /// A server ready to federate over plain HTTP on loopback: actor ids use
     /// `http`, remote fetches and deliveries may reach 127.0.0.1 (the test-only
     /// switch), and the demo force's domain is this server's `127.0.0.1:PORT`,

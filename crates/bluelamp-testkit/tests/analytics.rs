@@ -28,30 +28,15 @@ async fn compose(client: &Client, token: &str, account: i64, text: &str) -> Valu
     r.json()
 }
 
-/// A force with one account (and a user of `role` named `username`, when given).
+/// A force with one account, appearing in the national view as `view` says.
 async fn add_force(app: &TestApp, code: &str, name: &str, view: &str) -> (ForceId, AccountId) {
-    let cli = Staff::command_line();
-    let force = bluelamp_services::forces::add_force(
-        &app.store,
-        &cli,
-        &bluelamp_services::forces::AddForce {
-            code: code.into(),
-            name: name.into(),
-            domain: format!("{code}.example"),
-            time_zone: "Europe/London".into(),
-            logo_url: None,
-            settings: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let as_cli = Staff {
-        force_id: Some(force.id),
-        ..Staff::command_line()
-    };
+    let (force, account) = app.add_force(code, name).await;
     bluelamp_services::forces::change_settings(
         &app.store,
-        &as_cli,
+        &Staff {
+            force_id: Some(force),
+            ..Staff::command_line()
+        },
         Some(code),
         &bluelamp_services::forces::ForceChanges {
             national_view: Some(view.into()),
@@ -60,20 +45,7 @@ async fn add_force(app: &TestApp, code: &str, name: &str, view: &str) -> (ForceI
     )
     .await
     .unwrap();
-    let account = bluelamp_services::accounts::add_account(
-        &app.store,
-        &as_cli,
-        &bluelamp_services::accounts::AddAccount {
-            handle: format!("{code}police"),
-            display_name: name.into(),
-            bio: String::new(),
-            kind: "corporate".into(),
-            avatar_url: None,
-        },
-    )
-    .await
-    .unwrap();
-    (force.id, account.id)
+    (force, account)
 }
 
 async fn add_user(app: &TestApp, force: &str, username: &str, role: &str) {

@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used)]
 
 use bluelamp_domain::{AccountId, ForceId};
-use bluelamp_services::Staff;
 use bluelamp_store::analytics::audience;
 use bluelamp_testkit::browser::*;
 use bluelamp_testkit::TestApp;
@@ -60,38 +59,8 @@ async fn national_reach_style_and_a_campaign_day() {
 
     // A second force; October: North 1,000 → 1,370 (37%), Demo 9,000 → 9,630
     // (7%), so 10,000 → 11,000 across the server (10%).
-    let cli = Staff::command_line();
-    let north = bluelamp_services::forces::add_force(
-        &app.store,
-        &cli,
-        &bluelamp_services::forces::AddForce {
-            code: "north".into(),
-            name: "North Constabulary".into(),
-            domain: "north.example".into(),
-            time_zone: "Europe/London".into(),
-            logo_url: None,
-            settings: Default::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let north_account = bluelamp_services::accounts::add_account(
-        &app.store,
-        &Staff {
-            force_id: Some(north.id),
-            ..Staff::command_line()
-        },
-        &bluelamp_services::accounts::AddAccount {
-            handle: "northpolice".into(),
-            display_name: "North Constabulary".into(),
-            bio: String::new(),
-            kind: "corporate".into(),
-            avatar_url: None,
-        },
-    )
-    .await
-    .unwrap();
-    october(&app, north.id, north_account.id, 1000, 1370).await;
+    let (north, north_account) = app.add_force("north", "North Constabulary").await;
+    october(&app, north, north_account, 1000, 1370).await;
     october(&app, ForceId(1), AccountId(1), 9000, 9630).await;
 
     // The server administrator's national view.
@@ -163,7 +132,13 @@ async fn national_reach_style_and_a_campaign_day() {
     let text = open(&chief, &base, "/staff/campaigns", "Demo tweet-a-thon").await;
     assert!(text.contains("#DemoTweetathon"), "{text}");
     assert_accessible(&chief, "the campaign list and its form").await;
-    open(&chief, &base, "/staff/analytics/accounts/3/amplifiers", "Who").await;
+    open(
+        &chief,
+        &base,
+        "/staff/analytics/accounts/3/amplifiers",
+        "Who",
+    )
+    .await;
     assert_accessible(&chief, "an account's amplifiers").await;
     open(&chief, &base, "/staff/campaigns/1", "Posts so far: 2").await;
     assert_accessible(&chief, "a campaign's live count").await;

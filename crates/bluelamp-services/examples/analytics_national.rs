@@ -399,7 +399,7 @@ async fn report(store: &Store, s: &Size) {
     })
     .await;
     time("one post's amplifiers", runs, || async {
-        dashboards::post_amplification(store, &admin, FIRST_POST + 50 * 1000)
+        dashboards::post_amplification(store, &admin, FIRST_POST + s.all_accounts() * 100)
             .await
             .expect("dashboard");
     })

@@ -163,7 +163,9 @@ pub async fn audience(store: &Store, staff: &Staff, period: Period) -> ServiceRe
     let mut conn = store.read().await?;
     let force = forces::get(&mut conn, force_id).await?;
     let (from, to) = (period.from_text(), period.to_text());
-    let rows = read::audience_days(&mut conn, Some(force_id.0), &from, &to).await?;
+    let sampled = period.chart_days();
+    let rows =
+        read::audience_days(&mut conn, Some(force_id.0), &from, &to, sampled.as_deref()).await?;
     let (total, channels, series) = growth_of(&rows);
     // Each account's count on the days its channels were first and last counted.
     let mut at_start = Vec::new();
@@ -260,7 +262,15 @@ pub async fn national(store: &Store, staff: &Staff, period: Period) -> ServiceRe
     staff.authorize(Action::ViewNationalAnalytics)?;
     let mut conn = store.read().await?;
     let all = forces::list(&mut conn).await?;
-    let rows = read::audience_days(&mut conn, None, &period.from_text(), &period.to_text()).await?;
+    let sampled = period.chart_days();
+    let rows = read::audience_days(
+        &mut conn,
+        None,
+        &period.from_text(),
+        &period.to_text(),
+        sampled.as_deref(),
+    )
+    .await?;
     let mut counted = Vec::new();
     let mut named = Vec::new();
     let mut counted_unnamed = 0;

@@ -25,6 +25,8 @@ impl serde::Serialize for Period {
 impl Period {
     /// The longest period served (two years of daily roll-ups).
     pub const MAX_DAYS: i32 = 731;
+    /// Longer periods are drawn weekly ([`Period::chart_days`]).
+    pub const DAILY_UP_TO: i32 = 92;
     /// Without dates: the 30 days up to `today`.
     pub const DEFAULT_DAYS: i64 = 30;
 
@@ -94,6 +96,20 @@ impl Period {
         out
     }
 
+    /// The days a chart of the period draws: every day up to a quarter; beyond,
+    /// one a week and the last, so a year is 53 points rather than 365.
+    pub fn chart_days(&self) -> Option<Vec<String>> {
+        if self.length_days() <= Self::DAILY_UP_TO {
+            return None;
+        }
+        let all = self.days();
+        let mut days: Vec<String> = all.iter().step_by(7).cloned().collect();
+        if days.last() != all.last() {
+            days.extend(all.last().cloned());
+        }
+        Some(days)
+    }
+
     pub fn length_days(&self) -> i32 {
         (self.to - self.from).get_days() + 1
     }
@@ -126,6 +142,17 @@ mod tests {
         assert_eq!(err.field, "from");
         assert!(err.message.contains("shorter period"), "{}", err.message);
         assert!(Period::parse(Some("2025-12-01"), Some("2026-11-30"), today()).is_ok());
+    }
+
+    #[test]
+    fn a_year_is_drawn_weekly_and_a_month_daily() {
+        let month = Period::parse(None, None, today()).unwrap();
+        assert_eq!(month.chart_days(), None);
+        let year = Period::parse(Some("2025-12-01"), None, today()).unwrap();
+        let days = year.chart_days().unwrap();
+        assert_eq!(days.len(), 53);
+        assert_eq!(days.first().map(String::as_str), Some("2025-12-01"));
+        assert_eq!(days.last().map(String::as_str), Some("2026-11-30"));
     }
 
     #[test]

@@ -7,23 +7,38 @@ use sqlx::{AnyConnection, Row};
 
 use crate::Result;
 
-/// Followers of one force (or all, `None`) per channel and day.
+/// Followers of one force (or all, `None`) per channel and day, on every day of
+/// the period or (`days`) only on those.
 pub async fn audience_days(
     conn: &mut AnyConnection,
     force: Option<i64>,
     from: &str,
     to: &str,
+    days: Option<&[String]>,
 ) -> Result<Vec<(i64, String, String, i64)>> {
-    let rows = sqlx::query(
+    let only = match days {
+        Some(days) if !days.is_empty() => format!(
+            " AND day IN ({})",
+            (0..days.len())
+                .map(|i| format!("${}", i + 5))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => String::new(),
+    };
+    let sql = format!(
         "SELECT force_id, channel, day, followers FROM audience_force_daily \
-         WHERE day >= $1 AND day <= $2 AND ($3 = 0 OR force_id = $4) ORDER BY day",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(i64::from(force.is_some()))
-    .bind(force.unwrap_or(0))
-    .fetch_all(&mut *conn)
-    .await?;
+         WHERE day >= $1 AND day <= $2 AND ($3 = 0 OR force_id = $4){only} ORDER BY day"
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(i64::from(force.is_some()))
+        .bind(force.unwrap_or(0));
+    for day in days.unwrap_or_default() {
+        query = query.bind(day.as_str());
+    }
+    let rows = query.fetch_all(&mut *conn).await?;
     rows.iter()
         .map(|r| {
             Ok((

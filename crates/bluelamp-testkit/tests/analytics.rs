@@ -659,3 +659,136 @@ async fn followers_feed_readers_and_response_times_are_counted_from_what_arrives
         "{responses}"
     );
 }
+
+#[tokio::test]
+async fn roles_scopes_and_other_forces_are_refused() {
+    let app = TestApp::spawn().await;
+    add_force(&app, "north", "North Constabulary", "shown").await;
+    add_user(&app, "north", "north.comms", "comms").await;
+    let north = app.client();
+    north
+        .log_in("north.comms", "a long test password 2026")
+        .await;
+    let north_token = north.new_api_token("n", &["read", "write"]).await;
+    let now = time::OffsetDateTime::now_utc();
+    let at = |hours: i64| bluelamp_store::format_time(now + time::Duration::hours(hours));
+    let body = json!({"tag": "#NorthOnly", "title": "North's own day", "starts_at": at(0), "ends_at": at(5)});
+    let made = north
+        .api(
+            "POST",
+            "/api/v1/campaigns",
+            Some(&north_token),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.json()["id"].as_i64().unwrap();
+
+    // Another force's own campaign does not exist for the demo force.
+    let chief = app.logged_in("chief.admin").await;
+    let write = chief.new_api_token("w", &["read", "write"]).await;
+    assert_eq!(
+        chief
+            .api(
+                "GET",
+                &format!("/api/v1/campaigns/{id}"),
+                Some(&write),
+                None
+            )
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        chief
+            .api(
+                "POST",
+                &format!("/api/v1/campaigns/{id}/join"),
+                Some(&write),
+                None
+            )
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        chief
+            .get(&format!("/staff/campaigns/{id}/live"))
+            .await
+            .status,
+        404
+    );
+    // A read-only token may not start one; nor may an analyst, whatever the token.
+    let read = chief.new_api_token("r", &["read"]).await;
+    assert_eq!(
+        chief
+            .api("POST", "/api/v1/campaigns", Some(&read), Some(body.clone()))
+            .await
+            .status,
+        403
+    );
+    let analyst = app.logged_in("analyst.price").await;
+    let analyst_token = analyst.new_api_token("a", &["read"]).await;
+    assert_eq!(
+        analyst
+            .api(
+                "POST",
+                "/api/v1/campaigns",
+                Some(&analyst_token),
+                Some(body)
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        analyst
+            .api(
+                "GET",
+                "/api/v1/analytics/audience",
+                Some(&analyst_token),
+                None
+            )
+            .await
+            .status,
+        200
+    );
+    // Officers see their own profile and campaigns, not the force's figures;
+    // partners see none of it.
+    let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
+    assert_eq!(
+        officer
+            .api(
+                "GET",
+                "/api/v1/analytics/audience",
+                Some(&officer_token),
+                None
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        officer
+            .api("GET", "/api/v1/campaigns", Some(&officer_token), None)
+            .await
+            .status,
+        200
+    );
+    let partner = app.logged_in("partner.council").await;
+    let partner_token = partner.new_api_token("p", &["read"]).await;
+    for path in [
+        "/api/v1/analytics/audience",
+        "/api/v1/analytics/responses",
+        "/api/v1/campaigns",
+    ] {
+        assert_eq!(
+            partner
+                .api("GET", path, Some(&partner_token), None)
+                .await
+                .status,
+            403,
+            "{path}"
+        );
+    }
+}

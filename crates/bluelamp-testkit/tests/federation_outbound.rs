@@ -584,4 +584,11 @@ async fn the_people_who_amplify_a_post_are_listed_with_how_many_they_reach() {
         "{}",
         page.body
     );
+    let detail = officer.get(&format!("/staff/posts/{post}")).await;
+    assert!(
+        detail.body.contains("the people who boosted it reach 400")
+            && detail.body.contains("boosted it (400 followers)"),
+        "{}",
+        detail.body
+    );
 }

@@ -384,7 +384,7 @@ pub async fn amplifiers(
 }
 
 /// "@name@host" from an actor URL, for reading.
-fn short_actor(url: &str) -> String {
+pub(crate) fn short_actor(url: &str) -> String {
     let rest = url
         .trim_start_matches("https://")
         .trim_start_matches("http://");

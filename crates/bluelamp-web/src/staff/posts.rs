@@ -199,6 +199,20 @@ pub async fn detail(
     let (likes, boosts) = services::federation::reaction_counts(&state.store, post.id).await?;
     let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
     let elsewhere = services::crosspost::post_channels(&state.store, staff, post.id).await?;
+    // Who amplified it, for those who read the force's figures.
+    let amplified = if likes + boosts > 0
+        && staff
+            .role
+            .authorize(bluelamp_domain::Action::ViewAnalytics)
+            .is_ok()
+    {
+        Some(
+            services::analytics::dashboards::post_amplification(&state.store, staff, post.id)
+                .await?,
+        )
+    } else {
+        None
+    };
     let content = html! {
         (notice(notice_text(query.done.as_deref())))
         @if query.done.as_deref() == Some("submitted") {
@@ -289,6 +303,19 @@ pub async fn detail(
         @if post.status == PostStatus::Published {
             p { a href=(format!("/forces/{}/posts/{}", force_code(&state, post.force_id).await, post.id)) { "See it on the public site" } }
             p id="reactions" { "On the fediverse: " strong { (likes) } (if likes == 1 { " like" } else { " likes" }) ", " strong { (boosts) } (if boosts == 1 { " boost" } else { " boosts" }) "." }
+            @if let Some(amp) = &amplified {
+                details id="amplifiers" {
+                    summary { "Who amplified it (the people who boosted it reach " (amp.boosters_reach) ")" }
+                    ul { @for r in amp.reactions.iter().take(100) {
+                        li {
+                            a href=(r.actor_id) rel="nofollow noopener" { (super::analytics::short_actor(&r.actor_id)) }
+                            (if r.kind == "announce" { " boosted it" } else { " liked it" })
+                            @if let Some(n) = r.reach { " (" (n) " followers)" }
+                            " · " (local.display(&r.at))
+                        }
+                    } }
+                }
+            }
         }
         @if post.status == PostStatus::Published {
             details {

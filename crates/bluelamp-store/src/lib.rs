@@ -483,6 +483,12 @@ fn migrator(backend: Backend) -> Migrator {
             include_str!("../migrations/sqlite/0030_amplifier_reach.sql"),
             include_str!("../migrations/postgres/0030_amplifier_reach.sql"),
         ),
+        (
+            31,
+            "replies_as_amplification",
+            include_str!("../migrations/sqlite/0031_replies_as_amplification.sql"),
+            include_str!("../migrations/postgres/0031_replies_as_amplification.sql"),
+        ),
     ];
     let migrations = files
         .iter()

@@ -792,3 +792,79 @@ async fn roles_scopes_and_other_forces_are_refused() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_reply_from_the_public_counts_as_amplification_once() {
+    let app = TestApp::spawn().await;
+    let (sergeant, token) = app.ready_to_post("sgt.evans").await;
+    let beat = sergeant.account_id(&token, "pcmorgan").await;
+    let post = compose(
+        &sergeant,
+        &token,
+        beat,
+        "Lost cat found near the lifeboat station.",
+    )
+    .await["post"]["id"]
+        .as_i64()
+        .unwrap();
+    let admin = app.logged_in("chief.admin").await;
+    let connector = admin.new_api_token("inbound", &["inbound"]).await;
+    let reply = json!({"messages": [{
+        "channel": "fediverse",
+        "external_id": "https://social.example/notes/1",
+        "author": {"handle": "@alys@social.example", "url": "https://social.example/users/alys"},
+        "text": "That's our Mittens! Thank you so much.",
+        "reply_to": format!("https://localhost/users/pcmorgan/posts/{post}")
+    }]});
+    let sent = admin
+        .api(
+            "POST",
+            "/api/v1/inbound",
+            Some(&connector),
+            Some(reply.clone()),
+        )
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    count::count_all(&app.store).await.unwrap();
+    // The connector sends it again: the same message, counted once.
+    admin
+        .api("POST", "/api/v1/inbound", Some(&connector), Some(reply))
+        .await;
+    count::count_all(&app.store).await.unwrap();
+
+    let amp = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/analytics/posts/{post}/amplifiers"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(amp["replies"].as_array().map(Vec::len), Some(1), "{amp}");
+    assert_eq!(
+        amp["replies"][0]["who"], "https://social.example/users/alys",
+        "{amp}"
+    );
+    assert_eq!(amp["replies"][0]["channel"], "fediverse", "{amp}");
+    let top = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/analytics/accounts/{beat}/amplifiers"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        top["amplifiers"][0]["actor_id"], "https://social.example/users/alys",
+        "{top}"
+    );
+    assert_eq!(top["amplifiers"][0]["replies"], 1, "{top}");
+    let page = sergeant.get(&format!("/staff/posts/{post}")).await;
+    assert!(
+        page.body.contains("@alys@social.example on fediverse"),
+        "{}",
+        page.body
+    );
+}

@@ -356,6 +356,28 @@ async fn a_post_reaches_bluesky_with_its_photo_and_facets_and_a_reply_comes_back
         "{arrived}"
     );
 
+    // Bob's reply amplifies the post: it is listed with it, on Bluesky.
+    bluelamp_services::analytics::count::count_all(&app.store)
+        .await
+        .unwrap();
+    let amplified = sergeant
+        .api(
+            "GET",
+            &format!("/api/v1/analytics/posts/{post_id}/amplifiers"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(amplified["replies"][0]["channel"], "bluesky", "{amplified}");
+    assert!(
+        amplified["replies"][0]["who"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("bob.test"),
+        "{amplified}"
+    );
+
     // Bluesky has no edit: an edit here goes there as a correction, a reply
     // threaded under the original, which stays.
     let version = sergeant

@@ -83,9 +83,9 @@ pub async fn round(conn: &mut AnyConnection) -> ServiceResult<Counted> {
     })
 }
 
-/// Each force's clock, read once per round.
+/// Each force and its clock, read once per round.
 #[derive(Default)]
-struct Clocks(HashMap<i64, LocalClock>);
+struct Clocks(HashMap<i64, (forces::Force, LocalClock)>);
 
 /// A moment as the force reads it: local day, hour, weekday (Monday 0), month.
 struct Local {
@@ -97,12 +97,18 @@ struct Local {
 
 impl Clocks {
     async fn of(&mut self, conn: &mut AnyConnection, force: i64) -> ServiceResult<&LocalClock> {
+        Ok(&self.force(conn, force).await?.1)
+    }
+
+    async fn force(
+        &mut self,
+        conn: &mut AnyConnection,
+        force: i64,
+    ) -> ServiceResult<&(forces::Force, LocalClock)> {
         if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(force) {
             let f = forces::get(conn, ForceId(force)).await?;
-            slot.insert(LocalClock::new(
-                &f.time_zone,
-                f.settings.office_hours.as_deref(),
-            ));
+            let clock = LocalClock::new(&f.time_zone, f.settings.office_hours.as_deref());
+            slot.insert((f, clock));
         }
         Ok(&self.0[&force])
     }
@@ -304,6 +310,7 @@ async fn count_message(
     let mut adds: Vec<(&'static str, i64)> = Vec::new();
     let mut counted = message.counted;
     if counted & pending::MESSAGE_RECEIVED == 0 {
+        count_reply(conn, clocks, message, &local.month).await?;
         adds.push(("received", 1));
         counted |= pending::MESSAGE_RECEIVED;
     }
@@ -344,5 +351,44 @@ async fn count_message(
         .await?;
     }
     pending::mark_message(conn, message.id, counted).await?;
+    Ok(())
+}
+
+/// A message that answers one of our posts amplifies it: listed with the post
+/// and counted for its sender among the account's amplifiers.
+async fn count_reply(
+    conn: &mut AnyConnection,
+    clocks: &mut Clocks,
+    message: &PendingMessage,
+    month: &str,
+) -> ServiceResult<()> {
+    let Some(reply_to) = message.reply_to.as_deref() else {
+        return Ok(());
+    };
+    let post = if message.channel == "fediverse" {
+        let force = clocks.force(conn, message.force_id).await?.0.clone();
+        crate::federation::local_post(conn, &force, reply_to)
+            .await?
+            .map(|p| (p.id, p.account_id.0))
+    } else {
+        pending::post_by_remote_uri(conn, message.force_id, reply_to).await?
+    };
+    let Some((post, account)) = post else {
+        return Ok(());
+    };
+    if pending::add_reply(conn, post, message.id).await? {
+        bump(
+            conn,
+            "stats_amplifier_month",
+            &[
+                ("account_id", Key::Int(account)),
+                ("month", Key::Text(month)),
+                ("actor_id", Key::Text(&message.author)),
+            ],
+            &[],
+            &[("replies", 1)],
+        )
+        .await?;
+    }
     Ok(())
 }

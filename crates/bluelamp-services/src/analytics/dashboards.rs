@@ -556,6 +556,8 @@ pub async fn style(
 /// One like or boost of a post.
 #[derive(Debug, Clone, Serialize)]
 pub struct Reaction {
+    /// Likes and boosts come from the fediverse (other networks' are not fetched).
+    pub channel: &'static str,
     pub actor_id: String,
     pub kind: String,
     pub at: String,
@@ -573,6 +575,16 @@ pub struct PostAmplification {
     /// The people who boosted it reach this many (where their servers say).
     pub boosters_reach: i64,
     pub reactions: Vec<Reaction>,
+    /// Replies from the public on any channel, as the inbox received them.
+    pub replies: Vec<ReplyBy>,
+}
+
+/// One reply to a post.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplyBy {
+    pub channel: String,
+    pub who: String,
+    pub at: String,
 }
 
 /// Who liked and boosted a post of the staff member's force, on the fediverse.
@@ -593,13 +605,20 @@ pub async fn post_amplification(
         .await?
         .into_iter()
         .map(|(actor_id, kind, at, reach)| Reaction {
+            channel: "fediverse",
             actor_id,
             kind,
             at,
             reach,
         })
         .collect();
+    let replies = read::post_replies(&mut conn, post)
+        .await?
+        .into_iter()
+        .map(|(channel, who, at)| ReplyBy { channel, who, at })
+        .collect();
     Ok(PostAmplification {
+        replies,
         post_id: post,
         account_id: found.account_id.0,
         likes: reactions.iter().filter(|r| r.kind == "like").count() as i64,

@@ -26,6 +26,7 @@ pub use outbound::{fan_out, on_deleted, on_edited, on_published};
 pub use shares::{share, share_options, unshare, Shared};
 pub use staff::{block, inbox, InboxView};
 pub use urls::host_of;
+pub(crate) use urls::local_post;
 
 /// The job that expands one outbound activity into deliveries, one per inbox.
 pub const FANOUT_JOB: &str = "federation_fanout";

@@ -62,7 +62,7 @@ pub(super) async fn local_actor(
 }
 
 /// A public post of ours named by its Note id.
-pub(super) async fn local_post(
+pub(crate) async fn local_post(
     conn: &mut AnyConnection,
     force: &forces::Force,
     url: &str,

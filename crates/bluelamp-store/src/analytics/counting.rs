@@ -186,6 +186,11 @@ pub struct PendingMessage {
     pub id: i64,
     pub force_id: i64,
     pub account_id: Option<i64>,
+    pub channel: String,
+    /// What it answers there (one of our posts, perhaps).
+    pub reply_to: Option<String>,
+    /// Who sent it: their address where the channel gives one, else their handle.
+    pub author: String,
     pub category: String,
     pub received_at: String,
     pub answered_at: Option<String>,
@@ -195,8 +200,8 @@ pub struct PendingMessage {
 
 pub async fn pending_messages(conn: &mut AnyConnection, limit: i64) -> Result<Vec<PendingMessage>> {
     let rows = sqlx::query(
-        "SELECT id, force_id, account_id, primary_category, received_at, answered_at, closed_at, \
-         counted FROM inbox_messages \
+        "SELECT id, force_id, account_id, channel, reply_to, author_handle, author_url, \
+         primary_category, received_at, answered_at, closed_at, counted FROM inbox_messages \
          WHERE counted = 0 OR (counted = 1 AND (answered_at IS NOT NULL OR closed_at IS NOT NULL)) \
             OR (counted = 3 AND closed_at IS NOT NULL) ORDER BY id LIMIT $1",
     )
@@ -209,6 +214,11 @@ pub async fn pending_messages(conn: &mut AnyConnection, limit: i64) -> Result<Ve
                 id: r.try_get("id")?,
                 force_id: r.try_get("force_id")?,
                 account_id: r.try_get("account_id")?,
+                channel: r.try_get("channel")?,
+                reply_to: r.try_get("reply_to")?,
+                author: r
+                    .try_get::<Option<String>, _>("author_url")?
+                    .unwrap_or(r.try_get("author_handle")?),
                 category: r.try_get("primary_category")?,
                 received_at: r.try_get("received_at")?,
                 answered_at: r.try_get("answered_at")?,
@@ -240,4 +250,42 @@ pub async fn backlog(conn: &mut AnyConnection) -> Result<i64> {
     .fetch_one(&mut *conn)
     .await?;
     Ok(row.try_get("n")?)
+}
+
+/// The post of `force` that a network's `remote_uri` names (where we sent it).
+pub async fn post_by_remote_uri(
+    conn: &mut AnyConnection,
+    force: i64,
+    remote_uri: &str,
+) -> Result<Option<(i64, i64)>> {
+    let row = sqlx::query(
+        "SELECT p.id, p.account_id FROM channel_posts c JOIN posts p ON p.id = c.post_id \
+         WHERE c.remote_uri = $1 AND p.force_id = $2 LIMIT 1",
+    )
+    .bind(remote_uri)
+    .bind(force)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("account_id")?)))
+        .transpose()
+}
+
+/// A message that replied to a post: listed with it, and added to its total
+/// (once: a second call changes nothing).
+pub async fn add_reply(conn: &mut AnyConnection, post: i64, message: i64) -> Result<bool> {
+    let added = sqlx::query(
+        "INSERT INTO post_replies (post_id, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(post)
+    .bind(message)
+    .execute(&mut *conn)
+    .await?;
+    if added.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE stats_post SET replies = replies + 1 WHERE post_id = $1")
+        .bind(post)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
 }

@@ -120,6 +120,7 @@ pub struct Amplifier {
     pub actor_id: String,
     pub likes: i64,
     pub boosts: i64,
+    pub replies: i64,
     /// How many follow them, where their server says.
     pub reach: Option<i64>,
 }
@@ -132,12 +133,13 @@ pub async fn top_amplifiers(
     limit: i64,
 ) -> Result<Vec<Amplifier>> {
     let rows = sqlx::query(
-        "SELECT t.actor_id, t.likes, t.boosts, r.followers AS reach FROM \
-         (SELECT actor_id, CAST(SUM(likes) AS BIGINT) AS likes, CAST(SUM(boosts) AS BIGINT) AS boosts \
+        "SELECT t.actor_id, t.likes, t.boosts, t.replies, r.followers AS reach FROM \
+         (SELECT actor_id, CAST(SUM(likes) AS BIGINT) AS likes, CAST(SUM(boosts) AS BIGINT) AS boosts, \
+          CAST(SUM(replies) AS BIGINT) AS replies \
           FROM stats_amplifier_month WHERE account_id = $1 AND month >= $2 AND month <= $3 \
-          GROUP BY actor_id ORDER BY SUM(boosts) * 2 + SUM(likes) DESC, actor_id LIMIT $4) t \
+          GROUP BY actor_id ORDER BY SUM(boosts) * 2 + SUM(replies) * 2 + SUM(likes) DESC, actor_id LIMIT $4) t \
          LEFT JOIN remote_reach r ON r.actor_id = t.actor_id \
-         ORDER BY t.boosts * 2 + t.likes DESC, t.actor_id",
+         ORDER BY t.boosts * 2 + t.replies * 2 + t.likes DESC, t.actor_id",
     )
     .bind(account)
     .bind(from_month)
@@ -151,6 +153,7 @@ pub async fn top_amplifiers(
                 actor_id: r.try_get("actor_id")?,
                 likes: r.try_get("likes")?,
                 boosts: r.try_get("boosts")?,
+                replies: r.try_get("replies")?,
                 reach: r.try_get("reach")?,
             })
         })
@@ -308,6 +311,30 @@ pub async fn author_checks(
                 r.try_get("decision")?,
                 r.try_get("rule")?,
                 r.try_get("drafts")?,
+            ))
+        })
+        .collect()
+}
+
+/// The replies to one post: (channel, who, when), by the post's own rows.
+pub async fn post_replies(
+    conn: &mut AnyConnection,
+    post: i64,
+) -> Result<Vec<(String, String, String)>> {
+    let rows = sqlx::query(
+        "SELECT m.channel, COALESCE(m.author_url, m.author_handle) AS who, m.received_at \
+         FROM post_replies r JOIN inbox_messages m ON m.id = r.message_id \
+         WHERE r.post_id = $1 ORDER BY m.received_at LIMIT 500",
+    )
+    .bind(post)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("channel")?,
+                r.try_get("who")?,
+                r.try_get("received_at")?,
             ))
         })
         .collect()

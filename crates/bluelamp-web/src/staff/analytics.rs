@@ -357,20 +357,25 @@ pub async fn amplifiers(
         .amplifiers
         .iter()
         .take(10)
-        .map(|a| (short_actor(&a.actor_id), (a.boosts + a.likes) as f64))
+        .map(|a| {
+            (
+                short_actor(&a.actor_id),
+                (a.boosts + a.likes + a.replies) as f64,
+            )
+        })
         .collect();
     let path = format!("/staff/analytics/accounts/{account}/amplifiers");
     let content = html! {
         (sub_nav(&context))
         (period_form(&path, &p))
-        p { "The people who boost and like @" (view.handle) "'s posts most, over the whole months of the period: the local group that carries an appeal on the day." }
-        (svg(chart::bars("amplifiers", "Top amplifiers (boosts and likes)", &bars)))
+        p { "The people who boost, like and reply to @" (view.handle) "'s posts most, over the whole months of the period: the local group that carries an appeal on the day." }
+        (svg(chart::bars("amplifiers", "Top amplifiers (boosts, likes and replies)", &bars)))
         (csv_link(&path, &p))
         table {
-            thead { tr { th scope="col" { "Who" } th.num scope="col" { "Boosts" } th.num scope="col" { "Likes" } th.num scope="col" { "Their followers" } } }
+            thead { tr { th scope="col" { "Who" } th.num scope="col" { "Boosts" } th.num scope="col" { "Likes" } th.num scope="col" { "Replies" } th.num scope="col" { "Their followers" } } }
             tbody { @for a in &view.amplifiers { tr {
                 th scope="row" { a href=(a.actor_id) rel="nofollow noopener" { (short_actor(&a.actor_id)) } }
-                td.num { (a.boosts) } td.num { (a.likes) }
+                td.num { (a.boosts) } td.num { (a.likes) } td.num { (a.replies) }
                 td.num { @match a.reach { Some(n) => (n), None => "not known" } }
             } } }
         }

@@ -200,7 +200,7 @@ pub async fn detail(
     let share_options = services::federation::share_options(&state.store, staff, post.id).await?;
     let elsewhere = services::crosspost::post_channels(&state.store, staff, post.id).await?;
     // Who amplified it, for those who read the force's figures.
-    let amplified = if likes + boosts > 0
+    let amplified = if post.status == PostStatus::Published
         && staff
             .role
             .authorize(bluelamp_domain::Action::ViewAnalytics)
@@ -314,6 +314,12 @@ pub async fn detail(
                             " · " (local.display(&r.at))
                         }
                     } }
+                    @if !amp.replies.is_empty() {
+                        p { "Replies: " }
+                        ul { @for r in amp.replies.iter().take(100) {
+                            li { (super::analytics::short_actor(&r.who)) " on " (r.channel) " · " (local.display(&r.at)) }
+                        } }
+                    }
                 }
             }
         }

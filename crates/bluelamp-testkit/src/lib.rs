@@ -439,6 +439,21 @@ impl TestApp {
 }
 
 impl Client {
+    /// Post `text` on `account` through the API; asserts it was accepted (201)
+    /// and returns the answer (`post` and the check's `report`).
+    pub async fn compose(&self, token: &str, account: i64, text: &str) -> serde_json::Value {
+        let page = self
+            .api(
+                "POST",
+                &format!("/api/v1/accounts/{account}/posts"),
+                Some(token),
+                Some(serde_json::json!({"text": text})),
+            )
+            .await;
+        assert_eq!(page.status, 201, "{}", page.body);
+        page.json()
+    }
+
     /// The id of one of the force's accounts, by handle.
     pub async fn account_id(&self, token: &str, handle: &str) -> i64 {
         let accounts = self

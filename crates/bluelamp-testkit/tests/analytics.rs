@@ -12,21 +12,8 @@ use bluelamp_domain::{AccountId, ForceId};
 use bluelamp_services::analytics::{count, snapshot};
 use bluelamp_services::Staff;
 use bluelamp_store::analytics::audience;
-use bluelamp_testkit::{Client, TestApp};
+use bluelamp_testkit::TestApp;
 use serde_json::{json, Value};
-
-async fn compose(client: &Client, token: &str, account: i64, text: &str) -> Value {
-    let r = client
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{account}/posts"),
-            Some(token),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()
-}
 
 /// A force with one account, appearing in the national view as `view` says.
 async fn add_force(app: &TestApp, code: &str, name: &str, view: &str) -> (ForceId, AccountId) {
@@ -103,7 +90,7 @@ async fn counting_survives_a_crash_and_never_counts_twice() {
         "Patrols on the seafront this weekend.",
     ] {
         posts.push(
-            compose(&sergeant, &token, beat, text).await["post"]["id"]
+            sergeant.compose(&token, beat, text).await["post"]["id"]
                 .as_i64()
                 .unwrap(),
         );
@@ -418,7 +405,7 @@ async fn campaign_tags_match_whatever_the_case_or_lookalike_letters() {
         "A lost dog found its way home #tweеtathon2026",
         "Not part of it: #Tweetathon2025 and https://example.org/page#Tweetathon2026",
     ] {
-        let sent = compose(&sergeant, &s_token, beat, text).await;
+        let sent = sergeant.compose(&s_token, beat, text).await;
         if sent["post"]["status"] == "pending" {
             // The check holds the lookalike letters; a second pair of eyes lets it go.
             assert_eq!(
@@ -508,13 +495,13 @@ async fn a_style_profile_is_private_to_the_officer_and_their_supervisors() {
     let id_of = |name: &str| users.iter().find(|u| u.username == name).unwrap().id.0;
     let (officer, officer_token) = app.ready_to_post("pc.morgan").await;
     let beat = officer.account_id(&officer_token, "pcmorgan").await;
-    compose(
-        &officer,
-        &officer_token,
-        beat,
-        "Speeding checks on the school road this morning.",
-    )
-    .await;
+    officer
+        .compose(
+            &officer_token,
+            beat,
+            "Speeding checks on the school road this morning.",
+        )
+        .await;
     count::count_all(&app.store).await.unwrap();
     let path = |name: &str| format!("/api/v1/analytics/style/{}", id_of(name));
 

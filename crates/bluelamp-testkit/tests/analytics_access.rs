@@ -5,21 +5,8 @@
 
 use bluelamp_services::analytics::count;
 use bluelamp_services::Staff;
-use bluelamp_testkit::{Client, TestApp};
-use serde_json::{json, Value};
-
-async fn compose(client: &Client, token: &str, account: i64, text: &str) -> Value {
-    let r = client
-        .api(
-            "POST",
-            &format!("/api/v1/accounts/{account}/posts"),
-            Some(token),
-            Some(json!({"text": text})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
-    r.json()
-}
+use bluelamp_testkit::TestApp;
+use serde_json::json;
 
 /// North, shown in the national view, with a comms officer.
 async fn north_with_comms(app: &TestApp) {
@@ -176,13 +163,9 @@ async fn a_reply_from_the_public_counts_as_amplification_once() {
     let app = TestApp::spawn().await;
     let (sergeant, token) = app.ready_to_post("sgt.evans").await;
     let beat = sergeant.account_id(&token, "pcmorgan").await;
-    let post = compose(
-        &sergeant,
-        &token,
-        beat,
-        "Lost cat found near the lifeboat station.",
-    )
-    .await["post"]["id"]
+    let post = sergeant
+        .compose(&token, beat, "Lost cat found near the lifeboat station.")
+        .await["post"]["id"]
         .as_i64()
         .unwrap();
     let admin = app.logged_in("chief.admin").await;

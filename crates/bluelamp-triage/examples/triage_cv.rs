@@ -8,18 +8,24 @@
 //! thresholds there) and prints what its cross-validation measured. `by=writer` deals
 //! whole writers into folds, so every held-out fold is writers the model never saw.
 //! Other `key=value` arguments override [`training::Options`] for experiments. The
-//! blind split is never an input: this reads `corpus/triage/train.jsonl` alone.
+//! blind split is never an input: this reads `corpus/triage/train/` alone.
 
 use bluelamp_judgement::split::FoldBy;
 use bluelamp_triage::training::{self, Options};
 use bluelamp_triage::{parse_corpus, Category, Triager};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../corpus/triage/train.jsonl"
-    );
-    let messages = parse_corpus(&std::fs::read_to_string(path)?)?;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus/triage/train");
+    let mut parts: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    parts.sort();
+    let mut text = String::new();
+    for p in &parts {
+        text.push_str(&std::fs::read_to_string(p)?);
+    }
+    let messages = parse_corpus(&text)?;
     let mut options = Options::default();
     for arg in std::env::args().skip(1) {
         let (key, value) = arg

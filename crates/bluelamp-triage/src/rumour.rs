@@ -115,9 +115,98 @@ impl Signature {
     }
 }
 
+/// Where a message of a batch goes: into a cluster the index already had (by its
+/// position), or a cluster it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    Joined(usize),
+    Started(usize),
+}
+
+/// Clusters by their band keys, in memory: a batch of messages is clustered against
+/// the stored clusters its bands touch (loaded once) and against the clusters the
+/// batch itself starts, so a storm costs one lookup per batch, not one per message.
+/// A cluster is compared by its founding signature, as the store keeps it.
+#[derive(Debug, Default)]
+pub struct BandIndex {
+    signatures: Vec<Signature>,
+    by_band: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl BandIndex {
+    /// Adds a cluster with this founding signature; returns its position.
+    pub fn add(&mut self, signature: Signature) -> usize {
+        let position = self.signatures.len();
+        for band in signature.bands() {
+            self.by_band.entry(band).or_default().push(position);
+        }
+        self.signatures.push(signature);
+        position
+    }
+
+    /// The most similar cluster sharing a band, at or above [`JOIN_SIMILARITY`]
+    /// (the earliest on a tie), or a new cluster founded by this signature.
+    pub fn place(&mut self, signature: &Signature) -> Placement {
+        let mut best: Option<(usize, f64)> = None;
+        for band in signature.bands() {
+            for &c in self
+                .by_band
+                .get(&band)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let s = self.signatures[c].similarity(signature);
+                let better = match best {
+                    None => true,
+                    Some((b, bs)) => s > bs || (s == bs && c < b),
+                };
+                if s >= JOIN_SIMILARITY && better {
+                    best = Some((c, s));
+                }
+            }
+        }
+        match best {
+            Some((c, _)) => Placement::Joined(c),
+            None => Placement::Started(self.add(signature.clone())),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.signatures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.signatures.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_index_joins_the_same_claim_and_starts_a_cluster_for_another() {
+        let mut index = BandIndex::default();
+        let stored = index.add(sig(
+            "Is it true the town centre is on fire? Riots in the town centre?",
+        ));
+        assert_eq!(
+            index.place(&sig(
+                "heard the town centre is on fire, riots kicking off in town centre??"
+            )),
+            Placement::Joined(stored)
+        );
+        let bypass = sig("Is the bypass open again after the crash this morning?");
+        let started = index.place(&bypass);
+        assert_eq!(started, Placement::Started(1));
+        assert_eq!(
+            index.place(&sig(
+                "bypass open again after the crash this morning or not"
+            )),
+            Placement::Joined(1)
+        );
+        assert_eq!(index.len(), 2);
+    }
 
     fn sig(t: &str) -> Signature {
         Signature::of(t).expect("enough words")

@@ -37,26 +37,26 @@ fn blind_split_figures_do_not_regress() {
             .unwrap_or(0.0)
     };
     assert!(
-        value("urgent recall") >= 0.95,
+        value("urgent recall") >= 0.97,
         "urgent recall {}",
         value("urgent recall")
     );
     assert!(
-        value("safeguarding recall") >= 0.90,
+        value("safeguarding recall") >= 0.93,
         "safeguarding recall {}",
         value("safeguarding recall")
     );
     assert!(
-        value("emergency recall") >= 0.90,
+        value("emergency recall") >= 0.93,
         "emergency recall {}",
         value("emergency recall")
     );
     assert!(
-        value("macro-F1 (11 categories)") >= 0.60,
+        value("macro-F1 (11 categories)") >= 0.75,
         "macro-F1 {}",
         value("macro-F1 (11 categories)")
     );
-    assert!(value("abuse F1") >= 0.65, "abuse F1 {}", value("abuse F1"));
+    assert!(value("abuse F1") >= 0.75, "abuse F1 {}", value("abuse F1"));
 }
 
 /// The inbox issue's floors. Not met yet by this method on this corpus (see the

@@ -38,7 +38,7 @@ pub enum TriageCommand {
     /// or blind split by a hash of its id. Prints counts only.
     Split {
         batch: PathBuf,
-        #[arg(long, default_value = "corpus/triage/train.jsonl")]
+        #[arg(long, default_value = "corpus/triage/train")]
         train: PathBuf,
         #[arg(long, default_value = "corpus/triage/blind.jsonl")]
         blind: PathBuf,
@@ -239,8 +239,8 @@ fn load(model: Option<&Path>) -> anyhow::Result<Triager> {
     }
 }
 
+/// A corpus file, or a split directory of shards read in order.
 fn read_corpus(path: &Path) -> anyhow::Result<Vec<LabelledMessage>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = super::corpus_files::read_split(path)?;
     parse_corpus(&text).with_context(|| format!("{}", path.display()))
 }

@@ -136,6 +136,7 @@ pub async fn insert_many(
     let now = now_text();
     let mut created: std::collections::HashMap<(String, String), i64> =
         std::collections::HashMap::new();
+    let params = crate::Params::of(conn);
     for chunk in messages.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO inbox_messages (force_id, account_id, channel, external_id, author_handle, \
@@ -148,7 +149,7 @@ pub async fn insert_many(
             if i > 0 {
                 sql.push_str(", ");
             }
-            let p: Vec<String> = (1..=21).map(|k| format!("${}", b + k)).collect();
+            let p: Vec<_> = (1..=21).map(|k| params.nth(b + k)).collect();
             sql.push_str(&format!(
                 "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'new', {}, {}, {})",
                 p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],

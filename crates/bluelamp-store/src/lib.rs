@@ -55,6 +55,43 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use sqlx::AnyConnection;
 
+/// How a statement's bind parameters are written for this connection. PostgreSQL
+/// needs `$N`. SQLite accepts `$N` too, but looks each such name up by a linear scan
+/// when binding, so a multi-row insert of hundreds of parameters costs quadratic
+/// time; plain `?` (bound in order of appearance) does not. Only for statements
+/// whose parameters each appear once, in binding order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Params {
+    Numbered,
+    InOrder,
+}
+
+impl Params {
+    pub(crate) fn of(conn: &AnyConnection) -> Params {
+        if conn.backend_name() == "PostgreSQL" {
+            Params::Numbered
+        } else {
+            Params::InOrder
+        }
+    }
+
+    /// The `n`th parameter (from 1).
+    pub(crate) fn nth(self, n: usize) -> Cow<'static, str> {
+        match self {
+            Params::Numbered => Cow::Owned(format!("${n}")),
+            Params::InOrder => Cow::Borrowed("?"),
+        }
+    }
+
+    /// `count` parameters from the `first`, separated by commas.
+    pub(crate) fn list(self, first: usize, count: usize) -> String {
+        (first..first + count)
+            .map(|n| self.nth(n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

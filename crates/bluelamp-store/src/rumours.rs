@@ -39,29 +39,42 @@ fn from_row(r: &AnyRow) -> Result<Cluster> {
     })
 }
 
-/// Clusters of the force sharing at least one band key with a new message (one
-/// query for all the bands).
+/// Clusters of the force sharing at least one band key with the given bands (a
+/// whole batch's, looked up together), oldest first.
 pub async fn candidates(
     conn: &mut AnyConnection,
     force: ForceId,
     bands: &[String],
 ) -> Result<Vec<Cluster>> {
-    if bands.is_empty() {
-        return Ok(Vec::new());
+    let mut found = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    // Bounded statements, whatever the batch: SQLite and PostgreSQL both cap the
+    // number of parameters.
+    for chunk in bands.chunks(BANDS_PER_LOOKUP) {
+        let params = crate::Params::of(conn);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM rumour_clusters WHERE id IN \
+             (SELECT cluster_id FROM rumour_bands WHERE force_id = {} AND band_key IN ({}))",
+            params.nth(1),
+            params.list(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(force.0);
+        for band in chunk {
+            query = query.bind(band);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let cluster = from_row(&row)?;
+            if seen.insert(cluster.id) {
+                found.push(cluster);
+            }
+        }
     }
-    let placeholders: Vec<String> = (0..bands.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!(
-        "SELECT {COLUMNS} FROM rumour_clusters WHERE id IN \
-         (SELECT cluster_id FROM rumour_bands WHERE force_id = $1 AND band_key IN ({}))",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql).bind(force.0);
-    for band in bands {
-        query = query.bind(band);
-    }
-    let rows = query.fetch_all(&mut *conn).await?;
-    rows.iter().map(from_row).collect()
+    found.sort_by_key(|c| c.id);
+    Ok(found)
 }
+
+/// Band keys per lookup statement.
+const BANDS_PER_LOOKUP: usize = 900;
 
 pub async fn create(
     conn: &mut AnyConnection,
@@ -82,24 +95,29 @@ pub async fn create(
     .fetch_one(&mut *conn)
     .await?;
     let id: i64 = row.try_get("id")?;
-    for band in bands {
-        sqlx::query(
-            "INSERT INTO rumour_bands (force_id, band_key, cluster_id) VALUES ($1, $2, $3)",
-        )
-        .bind(force.0)
-        .bind(band)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    if !bands.is_empty() {
+        let rows: Vec<String> = (0..bands.len())
+            .map(|i| format!("($1, $2, ${})", i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO rumour_bands (force_id, cluster_id, band_key) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(force.0).bind(id);
+        for band in bands {
+            query = query.bind(band);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(id)
 }
 
-/// One more message in the cluster; returns its new size.
-pub async fn grow(conn: &mut AnyConnection, cluster: i64) -> Result<i64> {
+/// `added` more messages in the cluster; returns its new size.
+pub async fn grow(conn: &mut AnyConnection, cluster: i64, added: i64) -> Result<i64> {
     let row = sqlx::query(
-        "UPDATE rumour_clusters SET size = size + 1, last_seen = $1 WHERE id = $2 RETURNING size",
+        "UPDATE rumour_clusters SET size = size + $1, last_seen = $2 WHERE id = $3 RETURNING size",
     )
+    .bind(added)
     .bind(now_text())
     .bind(cluster)
     .fetch_one(&mut *conn)
@@ -107,16 +125,27 @@ pub async fn grow(conn: &mut AnyConnection, cluster: i64) -> Result<i64> {
     Ok(row.try_get("size")?)
 }
 
-pub async fn set_message_cluster(
+/// Messages per statement when filing them under a cluster.
+const IDS_PER_UPDATE: usize = 500;
+
+pub async fn set_messages_cluster(
     conn: &mut AnyConnection,
-    message: i64,
     cluster: i64,
+    messages: &[i64],
 ) -> Result<()> {
-    sqlx::query("UPDATE inbox_messages SET cluster_id = $1 WHERE id = $2")
-        .bind(cluster)
-        .bind(message)
-        .execute(&mut *conn)
-        .await?;
+    for chunk in messages.chunks(IDS_PER_UPDATE) {
+        let params = crate::Params::of(conn);
+        let sql = format!(
+            "UPDATE inbox_messages SET cluster_id = {} WHERE id IN ({})",
+            params.nth(1),
+            params.list(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(cluster);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -236,28 +236,32 @@ pub async fn ingest(
     messages: &[Inbound],
 ) -> ServiceResult<Vec<Outcome>> {
     let triager = triager()?;
+    // Validation and triage need no database: they run before the write lock is
+    // taken, spread over the machine's cores, so writers wait only for writing.
+    let judged = judge_all(triager, messages);
     let mut tx = store.write().await?;
     // Muted senders, office hours and heavy senders are looked up once per batch.
     let muted = store::muted_senders(&mut tx, force).await?;
     let after_hours = out_of_hours(&mut tx, force).await?;
     let mut sent =
         store::heavy_senders(&mut tx, force, &flood_window_start(), 1 + FLOOD_LIMIT / 2).await?;
+    let mut accounts = AccountCache::default();
     let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
-    for m in messages {
-        prepared.push(match validate(m) {
+    for (m, judged) in messages.iter().zip(judged) {
+        prepared.push(match judged {
             Err(e) => Err(e),
-            Ok(channel) => {
-                let sender = (channel.as_str().to_string(), m.author.handle.clone());
+            Ok(judged) => {
+                let sender = (judged.channel.as_str().to_string(), m.author.handle.clone());
                 let is_muted = !muted.is_empty() && muted.contains(&sender);
                 let count = sent.entry(sender).or_insert(0);
                 *count += 1;
                 let flooding = *count > FLOOD_LIMIT;
                 Ok(prepare(
                     &mut tx,
+                    &mut accounts,
                     force,
-                    channel,
                     m,
-                    triager,
+                    judged,
                     is_muted || flooding,
                     after_hours,
                 )
@@ -277,11 +281,15 @@ pub async fn ingest(
     let mut outcomes = Vec::with_capacity(messages.len());
     let mut urgent = false;
     let mut memo = crate::staff_notifications::UrgentMemo::default();
+    let mut rumours: Vec<(i64, &str)> = Vec::new();
     for (m, p) in messages.iter().zip(&prepared) {
         let outcome = match p {
             Err(e) => Outcome::invalid(e.clone()),
             Ok(p) => {
                 let id = ids.next().flatten();
+                if let Some(id) = id.filter(|_| p.triage.labels.contains(&Category::Rumour)) {
+                    rumours.push((id, &m.text));
+                }
                 let o = finish(&mut tx, &mut memo, force, m, p, id).await?;
                 urgent |= o.urgent == Some(true);
                 o
@@ -289,6 +297,7 @@ pub async fn ingest(
         };
         outcomes.push(outcome);
     }
+    super::rumours::cluster(&mut tx, force, &rumours).await?;
     if urgent {
         notify::announce(&mut tx, notify::INBOX_URGENT, &force.0.to_string()).await?;
     }
@@ -319,12 +328,13 @@ pub async fn ingest_in(
     )
     .await?;
     let flooding = recent + 1 > FLOOD_LIMIT;
+    let judged = judge(triager()?, channel, m);
     let p = prepare(
         conn,
+        &mut AccountCache::default(),
         force,
-        channel,
         m,
-        triager()?,
+        judged,
         is_muted || flooding,
         after_hours,
     )
@@ -333,6 +343,9 @@ pub async fn ingest_in(
     let inserted = store::insert(conn, &p.row(force, m)).await?;
     let mut memo = crate::staff_notifications::UrgentMemo::default();
     let outcome = finish(conn, &mut memo, force, m, &p, inserted).await?;
+    if let Some(id) = inserted.filter(|_| p.triage.labels.contains(&Category::Rumour)) {
+        super::rumours::cluster(conn, force, &[(id, &m.text)]).await?;
+    }
     if outcome.urgent == Some(true) && outcome.status == "created" {
         notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
     }
@@ -402,33 +415,108 @@ impl Prepared {
     }
 }
 
+/// What triage alone decides about a valid message (no database needed).
+struct Judged {
+    channel: Channel,
+    triage: bluelamp_triage::Triage,
+    labels: Vec<&'static str>,
+    evidence: serde_json::Value,
+    media: serde_json::Value,
+}
+
+fn judge(triager: &bluelamp_triage::Triager, channel: Channel, m: &Inbound) -> Judged {
+    let triage = triager.triage(&m.text, Some(channel));
+    Judged {
+        channel,
+        labels: triage.labels.iter().map(|c| c.as_str()).collect(),
+        evidence: serde_json::to_value(&triage.evidence).unwrap_or_default(),
+        media: serde_json::to_value(&m.media).unwrap_or_default(),
+        triage,
+    }
+}
+
+/// Below this many messages a batch is judged on the caller's thread.
+const PARALLEL_FROM: usize = 64;
+
+/// Validates and triages a batch, in input order, on every core for a big batch.
+fn judge_all(
+    triager: &bluelamp_triage::Triager,
+    messages: &[Inbound],
+) -> Vec<Result<Judged, Invalid>> {
+    let one = |m: &Inbound| validate(m).map(|channel| judge(triager, channel, m));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || messages.len() < PARALLEL_FROM {
+        return messages.iter().map(one).collect();
+    }
+    let per_thread = messages.len().div_ceil(cores);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = messages
+            .chunks(per_thread)
+            .skip(1)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        // This thread takes the first share itself.
+        let mut out: Vec<Result<Judged, Invalid>> = messages[..per_thread.min(messages.len())]
+            .iter()
+            .map(one)
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(part) => out.extend(part),
+                // Triage does not panic on any text; if it ever did, the batch
+                // fails as a whole (nothing committed), as it would on one thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
+}
+
+/// The force's accounts a batch addresses, looked up once each.
+#[derive(Default)]
+struct AccountCache {
+    known: std::collections::HashMap<i64, (Option<AccountId>, Option<String>)>,
+}
+
 async fn prepare(
     conn: &mut AnyConnection,
+    accounts: &mut AccountCache,
     force: ForceId,
-    channel: Channel,
     m: &Inbound,
-    triager: &bluelamp_triage::Triager,
+    judged: Judged,
     muted: bool,
     after_hours: bool,
 ) -> ServiceResult<Prepared> {
-    let account = match m.account_id {
-        Some(id) => {
-            // Only the force's own accounts; another force's id is as good as unknown.
-            let found = bluelamp_store::accounts::get(conn, AccountId(id))
-                .await
-                .ok();
-            found.filter(|a| a.force_id == force).map(|a| a.id)
-        }
-        None => None,
+    let (account, away) = match m.account_id {
+        Some(id) => match accounts.known.get(&id) {
+            Some(found) => found.clone(),
+            None => {
+                // Only the force's own accounts; another force's id is as good as unknown.
+                let account = bluelamp_store::accounts::get(conn, AccountId(id))
+                    .await
+                    .ok()
+                    .filter(|a| a.force_id == force)
+                    .map(|a| a.id);
+                // Outside office hours, the account's own auto-reply (if it has one).
+                let away = match (after_hours, account) {
+                    (true, Some(account)) => {
+                        bluelamp_store::accounts::away_reply(conn, account).await?
+                    }
+                    _ => None,
+                };
+                accounts.known.insert(id, (account, away.clone()));
+                (account, away)
+            }
+        },
+        None => (None, None),
     };
-    // Outside office hours, the account's own auto-reply (if it has one).
-    let away = match (after_hours, account) {
-        (true, Some(account)) => bluelamp_store::accounts::away_reply(conn, account).await?,
-        _ => None,
-    };
-    let triage = triager.triage(&m.text, Some(channel));
-    let labels: Vec<&'static str> = triage.labels.iter().map(|c| c.as_str()).collect();
-    let evidence = serde_json::to_value(&triage.evidence).unwrap_or_default();
+    let Judged {
+        channel,
+        triage,
+        labels,
+        evidence,
+        media,
+    } = judged;
     let auto_reply = if triage.labels.contains(&Category::Emergency) {
         Some(EMERGENCY_REPLY.to_string())
     } else {
@@ -451,14 +539,15 @@ async fn prepare(
         account,
         labels,
         evidence,
-        media: serde_json::to_value(&m.media).unwrap_or_default(),
+        media,
         auto_reply,
         hidden,
         triage,
     })
 }
 
-/// After the insert: cluster a new rumour, or find the stored id of a duplicate.
+/// After the insert: alert and route a new urgent message, or find the stored id of a
+/// duplicate. (Rumours are clustered for the whole batch afterwards.)
 async fn finish(
     conn: &mut AnyConnection,
     memo: &mut crate::staff_notifications::UrgentMemo,
@@ -469,9 +558,6 @@ async fn finish(
 ) -> ServiceResult<Outcome> {
     Ok(match inserted {
         Some(id) => {
-            if p.triage.labels.contains(&Category::Rumour) {
-                super::rumours::cluster(conn, force, id, &m.text).await?;
-            }
             if p.triage.labels.contains(&Category::Emergency) {
                 // Command and control hears of it when it is committed.
                 let data = serde_json::json!({

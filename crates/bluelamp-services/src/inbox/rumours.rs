@@ -6,7 +6,7 @@ use bluelamp_domain::{Action, ForceId, Invalid, PostStatus};
 use bluelamp_store::inbox::{self as inbox_store, Message};
 use bluelamp_store::rumours::{self as store, Cluster};
 use bluelamp_store::{audit, notify, posts, AnyConnection, Store};
-use bluelamp_triage::rumour::{Signature, JOIN_SIMILARITY};
+use bluelamp_triage::rumour::{BandIndex, Placement, Signature};
 use serde::Serialize;
 use serde_json::json;
 
@@ -16,40 +16,93 @@ use crate::{ServiceError, ServiceResult, Staff};
 /// Cluster sizes at which staff are alerted that a rumour is spreading.
 const SPIKES: [i64; 4] = [10, 50, 200, 1_000];
 
-/// Puts a new rumour message in the cluster of its claim, or starts one.
+/// Puts a batch's new rumour messages, in arrival order, in the clusters of their
+/// claims, starting clusters for new claims. The stored clusters the batch's bands
+/// touch are read once and the batch is placed in memory
+/// ([`bluelamp_triage::rumour::BandIndex`]); then each touched cluster is written
+/// once, however many of the batch joined it.
 pub(crate) async fn cluster(
     conn: &mut AnyConnection,
     force: ForceId,
-    message: i64,
-    text: &str,
+    messages: &[(i64, &str)],
 ) -> ServiceResult<()> {
-    let Some(signature) = Signature::of(text) else {
+    let signed: Vec<(i64, &str, Signature)> = messages
+        .iter()
+        .filter_map(|&(id, text)| Signature::of(text).map(|s| (id, text, s)))
+        .collect();
+    if signed.is_empty() {
         return Ok(());
-    };
-    let bands = signature.bands();
-    let best = store::candidates(conn, force, &bands)
-        .await?
-        .into_iter()
-        .filter_map(|c| {
-            let s = Signature::from_hex(&c.signature)?.similarity(&signature);
-            (s >= JOIN_SIMILARITY).then_some((c.id, s))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    let id = match best {
-        Some((id, _)) => {
-            let size = store::grow(conn, id).await?;
-            if SPIKES.contains(&size) {
-                notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
+    }
+    let mut bands: Vec<String> = signed.iter().flat_map(|(_, _, s)| s.bands()).collect();
+    bands.sort_unstable();
+    bands.dedup();
+    let mut index = BandIndex::default();
+    // Position in the index → the stored cluster, or the batch's message that founds it.
+    let mut founders: Vec<Founder> = Vec::new();
+    for stored in store::candidates(conn, force, &bands).await? {
+        if let Some(signature) = Signature::from_hex(&stored.signature) {
+            index.add(signature);
+            founders.push(Founder::Stored(stored.id));
+        }
+    }
+    let mut members: Vec<Vec<i64>> = vec![Vec::new(); founders.len()];
+    for (id, text, signature) in &signed {
+        let position = match index.place(signature) {
+            Placement::Joined(p) => p,
+            Placement::Started(p) => {
+                founders.push(Founder::New {
+                    text,
+                    signature: signature.clone(),
+                });
+                members.push(Vec::new());
+                p
             }
-            id
+        };
+        members[position].push(*id);
+    }
+    let mut spiked = false;
+    for (founder, ids) in founders.iter().zip(&members) {
+        if ids.is_empty() {
+            continue;
         }
-        None => {
-            let sample: String = text.chars().take(280).collect();
-            store::create(conn, force, &signature.to_hex(), &bands, &sample).await?
-        }
-    };
-    store::set_message_cluster(conn, message, id).await?;
+        let id = match founder {
+            Founder::Stored(id) => {
+                let added = ids.len() as i64;
+                let size = store::grow(conn, *id, added).await?;
+                // A spike is a threshold crossed by this batch.
+                spiked |= SPIKES.iter().any(|s| size - added < *s && *s <= size);
+                *id
+            }
+            Founder::New { text, signature } => {
+                let sample: String = text.chars().take(280).collect();
+                let id = store::create(
+                    conn,
+                    force,
+                    &signature.to_hex(),
+                    &signature.bands(),
+                    &sample,
+                )
+                .await?;
+                let added = ids.len() as i64 - 1;
+                if added > 0 {
+                    let size = store::grow(conn, id, added).await?;
+                    spiked |= SPIKES.iter().any(|s| *s <= size);
+                }
+                id
+            }
+        };
+        store::set_messages_cluster(conn, id, ids).await?;
+    }
+    if spiked {
+        notify::announce(conn, notify::INBOX_URGENT, &force.0.to_string()).await?;
+    }
     Ok(())
+}
+
+/// Who founded a cluster a batch touches.
+enum Founder<'a> {
+    Stored(i64),
+    New { text: &'a str, signature: Signature },
 }
 
 fn force_of(staff: &Staff) -> ServiceResult<ForceId> {

@@ -4,7 +4,10 @@
 //! latency distribution. SQLite by default; `BLUELAMP_TEST_BACKEND=postgres` (with
 //! `BLUELAMP_TEST_POSTGRES_URL`) for PostgreSQL.
 //!
-//!     cargo run --release -p bluelamp-services --example ingest_storm [-- MESSAGES BATCH]
+//! PRODUCERS connectors deliver at once (default 2), as the HTTP endpoint takes
+//! concurrent requests: one batch is triaged while another is written.
+//!
+//!     cargo run --release -p bluelamp-services --example ingest_storm [-- MESSAGES BATCH PRODUCERS]
 
 use std::time::Instant;
 
@@ -30,6 +33,7 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let total: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let batch: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000);
+    let producers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2).max(1);
     let backend = match std::env::var("BLUELAMP_TEST_BACKEND").as_deref() {
         Ok("postgres") => Backend::Postgres,
         _ => Backend::Sqlite,
@@ -89,15 +93,30 @@ async fn main() {
         pct(1.0)
     );
 
+    let batches: Vec<Vec<Inbound>> = messages.chunks(batch).map(<[Inbound]>::to_vec).collect();
+    let batches = std::sync::Arc::new(std::sync::Mutex::new(batches.into_iter()));
     let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..producers {
+        let (store, batches) = (store.clone(), batches.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut created = 0usize;
+            loop {
+                let next = batches.lock().expect("batches").next();
+                let Some(chunk) = next else { break };
+                let outcomes = ingest(&store, force, &chunk).await.expect("ingest");
+                created += outcomes.iter().filter(|o| o.status == "created").count();
+            }
+            created
+        }));
+    }
     let mut created = 0usize;
-    for chunk in messages.chunks(batch) {
-        let outcomes = ingest(&store, force, chunk).await.expect("ingest");
-        created += outcomes.iter().filter(|o| o.status == "created").count();
+    for task in tasks {
+        created += task.await.expect("producer");
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{backend:?}: {created} messages in {seconds:.2} s = {:.0} messages/s (batches of {batch}, triage and rumour clustering on)",
+        "{backend:?}: {created} messages in {seconds:.2} s = {:.0} messages/s (batches of {batch}, {producers} producers, triage and rumour clustering on)",
         created as f64 / seconds
     );
     let mut conn = store.read().await.expect("read");

@@ -215,6 +215,23 @@ pub(crate) struct UrgentMemo {
     staff: Option<Vec<users::User>>,
     emergency_told_in: Option<i64>,
     safeguarding_told_in: Option<i64>,
+    webhook: Option<bool>,
+}
+
+impl UrgentMemo {
+    /// Whether the force has a webhook to tell command and control (read once).
+    pub(crate) async fn webhook_configured(
+        &mut self,
+        conn: &mut AnyConnection,
+        force: bluelamp_domain::ForceId,
+    ) -> ServiceResult<bool> {
+        if let Some(known) = self.webhook {
+            return Ok(known);
+        }
+        let known = bluelamp_store::webhooks::get(conn, force).await?.is_some();
+        self.webhook = Some(known);
+        Ok(known)
+    }
 }
 
 /// In the ingestion transaction: tell staff of an urgent message at once, by

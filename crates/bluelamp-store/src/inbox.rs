@@ -52,18 +52,23 @@ pub struct NewMessage<'a> {
     pub author_name: Option<&'a str>,
     pub author_url: Option<&'a str>,
     pub body: &'a str,
-    pub media: &'a serde_json::Value,
+    /// The attachments as JSON text.
+    pub media: &'a str,
     pub reply_to: Option<&'a str>,
     pub conversation: Option<&'a str>,
     pub sent_at: Option<&'a str>,
-    pub labels: &'a [&'a str],
+    /// The labels as a JSON array.
+    pub labels: &'a str,
     pub primary: &'a str,
     pub urgent: bool,
     pub priority: &'a str,
-    pub evidence: &'a serde_json::Value,
+    /// The triage evidence as JSON text.
+    pub evidence: &'a str,
     pub auto_reply: Option<&'a str>,
     /// Hidden on arrival (abuse), with the reason shown to reviewers.
     pub hidden_reason: Option<&'a str>,
+    /// Routed to a team on arrival (safeguarding): stored as assigned to it.
+    pub team: Option<&'a str>,
 }
 
 const COLUMNS: &str = "id, force_id, account_id, channel, external_id, author_handle, \
@@ -142,19 +147,16 @@ pub async fn insert_many(
             "INSERT INTO inbox_messages (force_id, account_id, channel, external_id, author_handle, \
              author_name, author_url, body, media, reply_to, conversation, sent_at, received_at, \
              labels, primary_category, urgent, priority, evidence, status, auto_reply, hidden_at, \
-             hidden_reason) VALUES ",
+             hidden_reason, team) VALUES ",
         );
         for i in 0..chunk.len() {
-            let b = i * 21;
+            let b = i * PARAMS_PER_ROW;
             if i > 0 {
                 sql.push_str(", ");
             }
-            let p: Vec<_> = (1..=21).map(|k| params.nth(b + k)).collect();
-            sql.push_str(&format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, 'new', {}, {}, {})",
-                p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
-                p[13], p[14], p[15], p[16], p[17], p[18], p[19], p[20]
-            ));
+            sql.push('(');
+            sql.push_str(&params.list(b + 1, PARAMS_PER_ROW));
+            sql.push(')');
         }
         sql.push_str(" ON CONFLICT (force_id, channel, external_id) DO NOTHING RETURNING id, channel, external_id");
         let mut query = sqlx::query(&sql);
@@ -168,19 +170,21 @@ pub async fn insert_many(
                 .bind(m.author_name)
                 .bind(m.author_url)
                 .bind(m.body)
-                .bind(m.media.to_string())
+                .bind(m.media)
                 .bind(m.reply_to)
                 .bind(m.conversation)
                 .bind(m.sent_at.unwrap_or(&now).to_string())
                 .bind(now.clone())
-                .bind(serde_json::to_string(m.labels).unwrap_or_else(|_| "[]".into()))
+                .bind(m.labels)
                 .bind(m.primary)
                 .bind(m.urgent)
                 .bind(m.priority)
-                .bind(m.evidence.to_string())
+                .bind(m.evidence)
+                .bind(if m.team.is_some() { "assigned" } else { "new" })
                 .bind(m.auto_reply)
                 .bind(m.hidden_reason.map(|_| now.clone()))
-                .bind(m.hidden_reason);
+                .bind(m.hidden_reason)
+                .bind(m.team);
         }
         for row in query.fetch_all(&mut *conn).await? {
             created.insert(
@@ -196,7 +200,10 @@ pub async fn insert_many(
         .collect())
 }
 
-/// Rows per multi-row insert (21 parameters each). Measured with
+/// Parameters per inserted row.
+const PARAMS_PER_ROW: usize = 23;
+
+/// Rows per multi-row insert ([`PARAMS_PER_ROW`] parameters each). Measured with
 /// `examples/ingest_storm.rs` on SQLite: 40 beat one row a statement, and 200 was
 /// slower than both.
 pub const ROWS_PER_INSERT: usize = 40;
@@ -644,51 +651,56 @@ pub async fn redact(
     Ok(changed)
 }
 
-/// Senders with at least `at_least` messages since `since`, and how many: the
-/// heavy senders a flood check needs (a short list, whatever the traffic).
-pub async fn heavy_senders(
+/// How many messages each of `handles` sent since `since`, on any channel: what a
+/// batch needs for flood control, and no more. A storm's window holds millions of
+/// messages, so the count never groups the whole window: the window is found by its
+/// first message (one step down the time index), then each handle's messages from
+/// that id on are counted on the (force, author, id) index alone, never reading a
+/// row. (Ids follow arrival, so "from the window's first id" is the window.)
+pub async fn sender_counts(
     conn: &mut AnyConnection,
     force: ForceId,
     since: &str,
-    at_least: i64,
-) -> Result<std::collections::HashMap<(String, String), i64>> {
-    let rows = sqlx::query(
-        "SELECT channel, author_handle, COUNT(*) AS n FROM inbox_messages \
-         WHERE force_id = $1 AND received_at >= $2 GROUP BY channel, author_handle \
-         HAVING COUNT(*) >= $3",
+    handles: &[&str],
+) -> Result<std::collections::HashMap<String, i64>> {
+    let mut counts = std::collections::HashMap::new();
+    if handles.is_empty() {
+        return Ok(counts);
+    }
+    let first = sqlx::query(
+        "SELECT id FROM inbox_messages WHERE force_id = $1 AND received_at >= $2 \
+         ORDER BY received_at LIMIT 1",
     )
     .bind(force.0)
     .bind(since)
-    .bind(at_least)
-    .fetch_all(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok((
-                (r.try_get("channel")?, r.try_get("author_handle")?),
-                r.try_get::<i64, _>("n")?,
-            ))
-        })
-        .collect()
+    let Some(first) = first else {
+        return Ok(counts);
+    };
+    let first: i64 = first.try_get("id")?;
+    let mut handles: Vec<&str> = handles.to_vec();
+    handles.sort_unstable();
+    handles.dedup();
+    let params = crate::Params::of(conn);
+    for chunk in handles.chunks(HANDLES_PER_COUNT) {
+        let sql = format!(
+            "SELECT author_handle, COUNT(*) AS n FROM inbox_messages \
+             WHERE force_id = {} AND author_handle IN ({}) AND id >= {} GROUP BY author_handle",
+            params.nth(1),
+            params.list(2, chunk.len()),
+            params.nth(chunk.len() + 2),
+        );
+        let mut query = sqlx::query(&sql).bind(force.0);
+        for handle in chunk {
+            query = query.bind(*handle);
+        }
+        for row in query.bind(first).fetch_all(&mut *conn).await? {
+            counts.insert(row.try_get("author_handle")?, row.try_get::<i64, _>("n")?);
+        }
+    }
+    Ok(counts)
 }
 
-/// How many messages one sender sent since `since`.
-pub async fn sender_count_since(
-    conn: &mut AnyConnection,
-    force: ForceId,
-    channel: &str,
-    author_handle: &str,
-    since: &str,
-) -> Result<i64> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM inbox_messages WHERE force_id = $1 AND author_handle = $2 \
-         AND channel = $3 AND received_at >= $4",
-    )
-    .bind(force.0)
-    .bind(author_handle)
-    .bind(channel)
-    .bind(since)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(row.try_get("n")?)
-}
+/// Sender handles per counting statement.
+const HANDLES_PER_COUNT: usize = 500;

@@ -240,11 +240,18 @@ pub async fn ingest(
     // taken, spread over the machine's cores, so writers wait only for writing.
     let judged = judge_all(triager, messages);
     let mut tx = store.write().await?;
-    // Muted senders, office hours and heavy senders are looked up once per batch.
+    // Muted senders, office hours and the batch's senders' recent counts are looked
+    // up once per batch.
     let muted = store::muted_senders(&mut tx, force).await?;
     let after_hours = out_of_hours(&mut tx, force).await?;
-    let mut sent =
-        store::heavy_senders(&mut tx, force, &flood_window_start(), 1 + FLOOD_LIMIT / 2).await?;
+    let handles: Vec<&str> = messages
+        .iter()
+        .zip(&judged)
+        .filter(|(_, j)| j.is_ok())
+        .map(|(m, _)| m.author.handle.as_str())
+        .collect();
+    // A sender is a handle: its messages on any channel count towards a flood.
+    let mut sent = store::sender_counts(&mut tx, force, &flood_window_start(), &handles).await?;
     let mut accounts = AccountCache::default();
     let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
     for (m, judged) in messages.iter().zip(judged) {
@@ -253,7 +260,7 @@ pub async fn ingest(
             Ok(judged) => {
                 let sender = (judged.channel.as_str().to_string(), m.author.handle.clone());
                 let is_muted = !muted.is_empty() && muted.contains(&sender);
-                let count = sent.entry(sender).or_insert(0);
+                let count = sent.entry(sender.1).or_insert(0);
                 *count += 1;
                 let flooding = *count > FLOOD_LIMIT;
                 Ok(prepare(
@@ -319,14 +326,12 @@ pub async fn ingest_in(
     };
     let is_muted = store::is_muted(conn, force, channel.as_str(), &m.author.handle).await?;
     let after_hours = out_of_hours(conn, force).await?;
-    let recent = store::sender_count_since(
-        conn,
-        force,
-        channel.as_str(),
-        &m.author.handle,
-        &flood_window_start(),
-    )
-    .await?;
+    let handle = m.author.handle.as_str();
+    let recent = store::sender_counts(conn, force, &flood_window_start(), &[handle])
+        .await?
+        .get(handle)
+        .copied()
+        .unwrap_or(0);
     let flooding = recent + 1 > FLOOD_LIMIT;
     let judged = judge(triager()?, channel, m);
     let p = prepare(
@@ -373,9 +378,11 @@ struct Prepared {
     channel: Channel,
     account: Option<AccountId>,
     triage: bluelamp_triage::Triage,
-    labels: Vec<&'static str>,
-    evidence: serde_json::Value,
-    media: serde_json::Value,
+    /// The labels as a JSON array.
+    labels: String,
+    /// JSON text, serialised while judging (off the write lock).
+    evidence: String,
+    media: String,
     auto_reply: Option<String>,
     hidden: Option<&'static str>,
 }
@@ -411,6 +418,12 @@ impl Prepared {
             evidence: &self.evidence,
             auto_reply: self.auto_reply.as_deref(),
             hidden_reason: self.hidden,
+            // Routed on arrival: the message waits with the safeguarding team.
+            team: self
+                .triage
+                .labels
+                .contains(&Category::Safeguarding)
+                .then_some(SAFEGUARDING_TEAM),
         }
     }
 }
@@ -419,18 +432,23 @@ impl Prepared {
 struct Judged {
     channel: Channel,
     triage: bluelamp_triage::Triage,
-    labels: Vec<&'static str>,
-    evidence: serde_json::Value,
-    media: serde_json::Value,
+    /// The labels as a JSON array.
+    labels: String,
+    /// JSON text, serialised while judging (off the write lock).
+    evidence: String,
+    media: String,
 }
 
 fn judge(triager: &bluelamp_triage::Triager, channel: Channel, m: &Inbound) -> Judged {
     let triage = triager.triage(&m.text, Some(channel));
     Judged {
         channel,
-        labels: triage.labels.iter().map(|c| c.as_str()).collect(),
-        evidence: serde_json::to_value(&triage.evidence).unwrap_or_default(),
-        media: serde_json::to_value(&m.media).unwrap_or_default(),
+        labels: serde_json::to_string(
+            &triage.labels.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        )
+        .unwrap_or_else(|_| "[]".into()),
+        evidence: serde_json::to_string(&triage.evidence).unwrap_or_else(|_| "[]".into()),
+        media: serde_json::to_string(&m.media).unwrap_or_else(|_| "[]".into()),
         triage,
     }
 }
@@ -568,7 +586,9 @@ async fn finish(
                     "text": m.text,
                     "auto_reply": p.auto_reply,
                 });
-                crate::webhooks::enqueue(conn, force, "inbox.emergency", &data).await?;
+                if memo.webhook_configured(conn, force).await? {
+                    crate::webhooks::enqueue(conn, force, "inbox.emergency", &data).await?;
+                }
                 crate::staff_notifications::on_urgent_message(
                     conn,
                     memo,
@@ -580,9 +600,8 @@ async fn finish(
                 .await?;
             }
             if p.triage.labels.contains(&Category::Safeguarding) {
-                // Routed: the message waits with the safeguarding team, and the
-                // people trained for it are told.
-                store::assign(conn, id, None, Some(SAFEGUARDING_TEAM)).await?;
+                // Routed (stored with the safeguarding team): the people trained
+                // for it are told.
                 crate::staff_notifications::on_urgent_message(
                     conn,
                     memo,

@@ -15,13 +15,13 @@ fn run(input: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
+    // Written from another thread: a long input's answers fill the output pipe
+    // before all of it is written, so writing and reading must go on together.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -79,4 +79,35 @@ fn a_bad_line_is_named_and_nothing_else_is_lost() {
         })
         .collect();
     assert_eq!(ids, ["a", "d"]);
+}
+
+#[test]
+fn a_long_input_read_in_parallel_blocks_keeps_input_order_and_names_bad_lines() {
+    // More than two blocks of 4,096 lines, triaged on every core: the answers must
+    // still come back one per good line, in input order, with the bad lines named
+    // by their own line numbers.
+    let mut input = String::new();
+    for i in 0..9_000 {
+        if i == 4_100 || i == 8_999 {
+            input.push_str("{not json\n");
+        } else {
+            input.push_str(&format!(
+                "{{\"id\": {i}, \"text\": \"is the bypass open again after crash number {i}?\"}}\n"
+            ));
+        }
+    }
+    let (code, out, err) = run(&input);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("line 4101:"), "{err}");
+    assert!(err.contains("line 9000:"), "{err}");
+    let ids: Vec<i64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    let expected: Vec<i64> = (0..9_000).filter(|i| *i != 4_100 && *i != 8_999).collect();
+    assert_eq!(ids, expected);
 }

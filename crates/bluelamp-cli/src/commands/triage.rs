@@ -175,44 +175,55 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<ExitCode> {
 
 /// The `--jsonl` contract. A line that is not an input is named on standard error and
 /// skipped; every other line is answered in order, and the exit code is 3 if any was
-/// skipped, so nothing is lost silently.
+/// skipped, so nothing is lost silently. Lines are read in blocks and each block is
+/// triaged on every core, then written in input order.
 fn jsonl(triager: &Triager) -> anyhow::Result<ExitCode> {
-    let stdin = std::io::stdin().lock();
+    let mut lines = std::io::stdin().lock().lines().enumerate();
     let mut out = BufWriter::new(std::io::stdout().lock());
-    let mut features = Vec::new();
-    let mut logits = Vec::new();
     let mut bad = 0usize;
     let mut unknown_channels = std::collections::BTreeSet::new();
-    for (i, line) in stdin.lines().enumerate() {
-        let line = line.context("reading standard input")?;
-        if line.trim().is_empty() {
-            continue;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    loop {
+        let mut block: Vec<(usize, String)> = Vec::with_capacity(JSONL_BLOCK);
+        for (i, line) in lines.by_ref() {
+            let line = line.context("reading standard input")?;
+            if !line.trim().is_empty() {
+                block.push((i + 1, line));
+            }
+            if block.len() == JSONL_BLOCK {
+                break;
+            }
         }
-        let input: Input = match serde_json::from_str(&line) {
-            Ok(input) => input,
-            Err(error) => {
-                eprintln!("line {}: {error}", i + 1);
-                bad += 1;
-                continue;
-            }
-        };
-        let channel = input.channel.as_deref().and_then(|c| {
-            let parsed = Channel::parse(c);
-            if parsed.is_none() {
-                unknown_channels.insert(c.to_string());
-            }
-            parsed
+        if block.is_empty() {
+            break;
+        }
+        let per_thread = block.len().div_ceil(cores);
+        let answers: Vec<Answer> = std::thread::scope(|scope| {
+            let workers: Vec<_> = block
+                .chunks(per_thread)
+                .map(|part| scope.spawn(move || answer_lines(triager, part)))
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| {
+                    w.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
         });
-        let t = triager.triage_with(&input.text, channel, &mut features, &mut logits);
-        let record = serde_json::json!({
-            "id": input.id,
-            "labels": t.labels,
-            "primary": t.primary,
-            "urgent": t.urgent,
-            "priority": t.priority,
-        });
-        serde_json::to_writer(&mut out, &record)?;
-        out.write_all(b"\n")?;
+        for answer in answers {
+            match answer {
+                Answer::Record(line, unknown) => {
+                    unknown_channels.extend(unknown);
+                    out.write_all(line.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+                Answer::Bad(number, error) => {
+                    eprintln!("line {number}: {error}");
+                    bad += 1;
+                }
+            }
+        }
     }
     out.flush()?;
     if !unknown_channels.is_empty() {
@@ -226,6 +237,48 @@ fn jsonl(triager: &Triager) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Lines read and triaged together by `--jsonl`.
+const JSONL_BLOCK: usize = 4096;
+
+/// One input line's answer: its output record (and a channel it did not know), or why
+/// it was skipped.
+enum Answer {
+    Record(String, Option<String>),
+    Bad(usize, String),
+}
+
+fn answer_lines(triager: &Triager, lines: &[(usize, String)]) -> Vec<Answer> {
+    let mut features = Vec::new();
+    let mut logits = Vec::new();
+    lines
+        .iter()
+        .map(|(number, line)| {
+            let input: Input = match serde_json::from_str(line) {
+                Ok(input) => input,
+                Err(error) => return Answer::Bad(*number, error.to_string()),
+            };
+            let channel = input.channel.as_deref().map(|c| (c, Channel::parse(c)));
+            let t = triager.triage_with(
+                &input.text,
+                channel.and_then(|(_, parsed)| parsed),
+                &mut features,
+                &mut logits,
+            );
+            let record = serde_json::json!({
+                "id": input.id,
+                "labels": t.labels,
+                "primary": t.primary,
+                "urgent": t.urgent,
+                "priority": t.priority,
+            });
+            let unknown = channel
+                .filter(|(_, parsed)| parsed.is_none())
+                .map(|(c, _)| c.to_string());
+            Answer::Record(record.to_string(), unknown)
+        })
+        .collect()
 }
 
 fn load(model: Option<&Path>) -> anyhow::Result<Triager> {

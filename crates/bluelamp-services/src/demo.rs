@@ -221,6 +221,9 @@ async fn seed_inbox(
         ("x", "@crypto_gains_4u", "Earn 500 a day from home!! click http://spam.example now"),
         ("x", "@townwatch", "heard the retail park is on fire and there are riots, is it true??"),
         ("facebook", "Dee Hughes", "people saying riots at the retail park and it's on fire, is this true"),
+        // An emergency on the wrong channel: the sender gets the 999 reply at once and
+        // the sergeant on duty is told.
+        ("x", "@station_rd", "there is a man with a knife outside the Co-op on Station Road right now, he is shouting at people, please send someone"),
     ];
     let messages: Vec<Inbound> = examples
         .iter()

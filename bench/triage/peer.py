@@ -3,7 +3,7 @@
 
 Compares Bluelamp's inbox triage (`bluelamp triage --jsonl`) with the PyPI package
 `alt-profanity-check` (a linear SVM over a bag of words, trained on offensive-language
-data) on the blind split, corpus/triage/blind.jsonl. Only the abuse category is scored:
+data) on the blind split, corpus/triage/blind/. Only the abuse category is scored:
 gold abuse means "abuse" is in a message's labels; Bluelamp predicts abuse when "abuse"
 is in its output labels; the peer predicts abuse when predict() returns 1. Note that
 the peer detects profanity and offensive language, which is not the same thing as the
@@ -28,7 +28,7 @@ Setup and run (PyPI only), from the repository root:
     /tmp/venv-triage/bin/python bench/triage/peer.py [--bin PATH] [--corpus PATH]
 
 --bin defaults to target/release/bluelamp (built separately; this script does not
-build) and --corpus to corpus/triage/blind.jsonl. PEER_MIN_SECONDS (default 1) sets the
+build) and --corpus to corpus/triage/blind/. PEER_MIN_SECONDS (default 1) sets the
 minimum timed duration.
 """
 import argparse
@@ -46,14 +46,18 @@ START_COPIES = 20
 def read_corpus(path):
     """Returns (rows for Bluelamp's stdin, texts, gold abuse flags)."""
     inputs, texts, gold = [], [], []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if not line.strip():
-                continue
-            row = json.loads(line)
-            inputs.append({"id": row["id"], "text": row["text"], "channel": row["channel"]})
-            texts.append(row["text"])
-            gold.append("abuse" in row["labels"])
+    # A split is one file or a directory of shards, read in name order.
+    files = [os.path.join(path, n) for n in sorted(os.listdir(path)) if n.endswith(".jsonl")] \
+        if os.path.isdir(path) else [path]
+    for name in files:
+        with open(name, encoding="utf-8") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                inputs.append({"id": row["id"], "text": row["text"], "channel": row["channel"]})
+                texts.append(row["text"])
+                gold.append("abuse" in row["labels"])
     return inputs, texts, gold
 
 
@@ -127,7 +131,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "bluelamp"))
-    ap.add_argument("--corpus", default=os.path.join(ROOT, "corpus", "triage", "blind.jsonl"))
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "corpus", "triage", "blind"))
     args = ap.parse_args()
 
     inputs, texts, gold = read_corpus(args.corpus)

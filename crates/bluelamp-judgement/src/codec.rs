@@ -24,6 +24,8 @@ const VERSION: u16 = 3;
 const OLDEST_READ: u16 = 2;
 /// Version 3's quantisation: the largest weight of a label is this many steps.
 const STEPS: f32 = 255.0;
+/// Buckets whose weights are all at most this many steps from zero are not written.
+const PRUNE_STEPS: i32 = 1;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ModelError {
@@ -151,7 +153,11 @@ pub fn encode(model: &LinearModel) -> Vec<u8> {
                 .zip(&scales)
                 .map(|(x, s)| (x / s).round().clamp(-STEPS, STEPS) as i32)
                 .collect();
-            q.iter().any(|v| *v != 0).then_some((b, q))
+            // A bucket whose every weight is within one step of zero is left out
+            // (read as zero): it moves a logit by less than the rounding of the rest,
+            // and such buckets (features seen once or twice in training) are most of
+            // the file.
+            q.iter().any(|v| v.abs() > PRUNE_STEPS).then_some((b, q))
         })
         .collect();
     w.u32(rows.len() as u32);
@@ -296,6 +302,23 @@ mod tests {
             // Within half a step of 1/255 of the label's largest weight.
             assert!((x - y).abs() <= 1.5 / 255.0 / 2.0 + 1e-6, "{x} {y}");
         }
+    }
+
+    #[test]
+    fn buckets_within_one_step_of_zero_are_left_out() {
+        let mut m = model();
+        // One step of label a is 1.5 / 255; this bucket's weights are one step at most.
+        m.weights[300 * 2] = 1.5 / 255.0;
+        m.weights[300 * 2 + 1] = -0.75 / 255.0;
+        let small = encode(&m).len();
+        let back = decode(&encode(&m), "test-v1", &["a", "b"]).expect("decodes");
+        assert_eq!(back.weights[300 * 2], 0.0);
+        assert_eq!(back.weights[300 * 2 + 1], 0.0);
+        assert_eq!(small, encode(&model()).len(), "the bucket costs nothing");
+        // Two steps are kept.
+        m.weights[300 * 2] = 3.0 / 255.0;
+        let back = decode(&encode(&m), "test-v1", &["a", "b"]).expect("decodes");
+        assert!(back.weights[300 * 2] > 0.0);
     }
 
     #[test]

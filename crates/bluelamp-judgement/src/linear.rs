@@ -36,6 +36,10 @@ pub struct TrainOptions {
     /// weights. A mean of linear models is one linear model, so scoring costs nothing
     /// more; training costs `bags` times as much.
     pub bags: u32,
+    /// A feature found in fewer than this many training examples keeps weight zero
+    /// (1: every feature learns). A weight learnt from one example mostly remembers
+    /// that example; leaving it out also keeps the weights file small.
+    pub min_count: u32,
 }
 
 impl Default for TrainOptions {
@@ -47,6 +51,7 @@ impl Default for TrainOptions {
             positive_weight: Vec::new(),
             seed: 7,
             bags: 1,
+            min_count: 1,
         }
     }
 }
@@ -200,6 +205,7 @@ pub fn train(
     options: &TrainOptions,
 ) -> LinearModel {
     let bags = options.bags.max(1);
+    let learns = learning_buckets(&featurizer, examples, options.min_count);
     let mut model = train_one(
         featurizer,
         schema,
@@ -207,12 +213,21 @@ pub fn train(
         examples,
         options,
         options.seed,
+        &learns,
     );
     for bag in 1..bags {
         let seed = options
             .seed
             .wrapping_add(0x9e37_79b9_7f4a_7c15_u64.wrapping_mul(u64::from(bag)));
-        let other = train_one(featurizer, schema, labels.clone(), examples, options, seed);
+        let other = train_one(
+            featurizer,
+            schema,
+            labels.clone(),
+            examples,
+            options,
+            seed,
+            &learns,
+        );
         for (w, o) in model.weights.iter_mut().zip(&other.weights) {
             *w += o;
         }
@@ -224,6 +239,29 @@ pub fn train(
     model
 }
 
+/// Per bucket: whether its weights learn, i.e. whether at least `min_count` examples
+/// have the feature (counted once per example).
+fn learning_buckets(featurizer: &Featurizer, examples: &[Example], min_count: u32) -> Vec<bool> {
+    let buckets = featurizer.buckets() as usize;
+    if min_count <= 1 {
+        return vec![true; buckets];
+    }
+    let mut count = vec![0u32; buckets];
+    let mut seen: Vec<u32> = Vec::new();
+    for ex in examples {
+        seen.clear();
+        seen.extend(ex.features.iter().map(|f| f.bucket));
+        seen.sort_unstable();
+        seen.dedup();
+        for b in &seen {
+            if let Some(c) = count.get_mut(*b as usize) {
+                *c += 1;
+            }
+        }
+    }
+    count.into_iter().map(|c| c >= min_count).collect()
+}
+
 fn train_one(
     featurizer: Featurizer,
     schema: &str,
@@ -231,6 +269,7 @@ fn train_one(
     examples: &[Example],
     options: &TrainOptions,
     seed: u64,
+    learns: &[bool],
 ) -> LinearModel {
     let mut model = LinearModel::zeroed(featurizer, schema, labels);
     let l = model.labels.len();
@@ -258,6 +297,9 @@ fn train_one(
             }
             let scale = Scale::of(&ex.features);
             for f in &ex.features {
+                if !learns.get(f.bucket as usize).copied().unwrap_or(false) {
+                    continue;
+                }
                 let v = scale.value(f);
                 let base = f.bucket as usize * l;
                 for k in 0..l {
@@ -408,6 +450,34 @@ mod tests {
         assert_eq!(b, train(f, "t", vec!["x".into()], &ex, &bagged));
         let p = example(&f, "a", &[true]);
         assert!(b.logits(&p.features)[0] > 0.0);
+    }
+
+    #[test]
+    fn features_rarer_than_min_count_keep_weight_zero() {
+        let f = Featurizer {
+            bits: 10,
+            char_min: 0,
+            char_max: 0,
+        };
+        let ex = vec![
+            example(&f, "often rare", &[true]),
+            example(&f, "often", &[true]),
+            example(&f, "calm", &[false]),
+            example(&f, "calm", &[false]),
+        ];
+        let options = TrainOptions {
+            min_count: 2,
+            ..TrainOptions::default()
+        };
+        let m = train(f, "t", vec!["x".into()], &ex, &options);
+        let weight_of = |text: &str| {
+            let mut fs = Vec::new();
+            f.text(text, &[], &mut fs);
+            m.weights[fs[0].bucket as usize]
+        };
+        assert_eq!(weight_of("rare"), 0.0, "seen once: not learnt");
+        assert!(weight_of("often") > 0.0);
+        assert!(weight_of("calm") < 0.0);
     }
 
     #[test]

@@ -28,6 +28,10 @@ const TEXTS: [&str; 10] = [
     "lol the state of this town",
 ];
 
+/// As in the `bluelamp` binary: the server's allocator, so the figure is the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let mut args = std::env::args().skip(1);

@@ -178,6 +178,13 @@ fn cue_lists() -> &'static [(&'static str, Cues); 5] {
 /// says such a message is an emergency unless something says otherwise, and the
 /// triager keeps that deterministic (see `Triager::triage`).
 pub fn is_bare_cry_for_help(text: &str) -> bool {
+    // Most messages are longer than four words: count before allocating any.
+    let pieces = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .filter(|w| !w.is_empty());
+    if pieces.take(5).count() > 4 {
+        return false;
+    }
     let w = words(text);
     if w.is_empty() || w.len() > 4 {
         return false;

@@ -62,6 +62,13 @@ impl Default for Options {
                 // nothing on top of the five.
                 l2: 1e-4,
                 bags: 5,
+                // On 19,695 training messages, out of fold: features seen in one
+                // message only left out (min count 2) gave macro-F1 0.822 as with
+                // them (abuse F1 0.855 against 0.853) and halved the weights file
+                // (0.97 MB against 2.1 MB, over the repository's 2 MiB a file);
+                // min count 3 gave 0.820, 2^20 buckets 0.823, character 3–5-grams
+                // 0.806.
+                min_count: 2,
                 ..TrainOptions::default()
             },
             folds: 5,

@@ -1,14 +1,21 @@
-//! The blind split (`corpus/triage/blind.jsonl`), scored in aggregate only: nothing
+//! The blind split (`corpus/triage/blind/`), scored in aggregate only: nothing
 //! here prints or asserts on a single message. Nobody tuning triage reads that file.
 
 use bluelamp_triage::{parse_corpus, Evaluation, Triager};
 
 fn blind() -> Evaluation {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../corpus/triage/blind.jsonl"
-    );
-    let text = std::fs::read_to_string(path).expect("the blind split is in the repository");
+    // The split is a directory of shards (each under 1.5 MB), read in name order.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpus/triage/blind");
+    let mut shards: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .expect("the blind split is in the repository")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    shards.sort();
+    let text: String = shards
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("a blind shard reads"))
+        .collect();
     let messages = parse_corpus(&text).expect("the blind split parses");
     assert!(
         messages.len() >= 500,
@@ -42,27 +49,27 @@ fn blind_split_figures_do_not_regress() {
         value("urgent recall")
     );
     assert!(
-        value("safeguarding recall") >= 0.93,
+        value("safeguarding recall") >= 0.94,
         "safeguarding recall {}",
         value("safeguarding recall")
     );
     assert!(
-        value("emergency recall") >= 0.93,
+        value("emergency recall") >= 0.94,
         "emergency recall {}",
         value("emergency recall")
     );
     assert!(
-        value("macro-F1 (11 categories)") >= 0.75,
+        value("macro-F1 (11 categories)") >= 0.80,
         "macro-F1 {}",
         value("macro-F1 (11 categories)")
     );
-    assert!(value("abuse F1") >= 0.75, "abuse F1 {}", value("abuse F1"));
+    assert!(value("abuse F1") >= 0.83, "abuse F1 {}", value("abuse F1"));
 }
 
 /// The inbox issue's floors. Not met yet by this method on this corpus (see the
 /// issue's note and BENCHMARKS.md); ignored so the summary says so rather than pass.
 #[test]
-#[ignore = "the inbox issue's triage floors are not met yet on the blind split (emergency recall 1.0, macro-F1 0.85, abuse F1 0.85); figures in BENCHMARKS.md"]
+#[ignore = "two of the inbox issue's triage floors are not met yet on the blind split (emergency recall 0.966 < 1.0, macro-F1 0.834 < 0.85); figures in BENCHMARKS.md"]
 fn the_issue_floors_hold() {
     let e = blind();
     let failed: Vec<String> = e

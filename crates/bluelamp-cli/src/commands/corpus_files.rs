@@ -159,6 +159,12 @@ pub struct ModelKnobs {
     l2: Option<f32>,
     #[arg(long)]
     learning_rate: Option<f32>,
+    /// Features in fewer training examples than this keep weight zero.
+    #[arg(long)]
+    min_count: Option<u32>,
+    /// Models on different shuffles averaged into one.
+    #[arg(long)]
+    bags: Option<u32>,
 }
 
 impl ModelKnobs {
@@ -185,6 +191,13 @@ impl ModelKnobs {
         }
         if let Some(v) = self.learning_rate {
             train.learning_rate = v;
+        }
+        if let Some(v) = self.min_count {
+            train.min_count = v;
+        }
+        if let Some(v) = self.bags {
+            anyhow::ensure!((1..=50).contains(&v), "--bags must be 1 to 50");
+            train.bags = v;
         }
         Ok(())
     }

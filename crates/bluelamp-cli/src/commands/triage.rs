@@ -40,7 +40,7 @@ pub enum TriageCommand {
         batch: PathBuf,
         #[arg(long, default_value = "corpus/triage/train")]
         train: PathBuf,
-        #[arg(long, default_value = "corpus/triage/blind.jsonl")]
+        #[arg(long, default_value = "corpus/triage/blind")]
         blind: PathBuf,
         #[arg(long, default_value_t = split::DEFAULT_BLIND_PERCENT)]
         blind_percent: u32,

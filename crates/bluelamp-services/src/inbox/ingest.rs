@@ -1,5 +1,7 @@
 //! Ingestion: every channel's messages come in here.
 
+use std::collections::HashMap;
+
 use bluelamp_domain::{AccountId, ForceId, Invalid, Role};
 use bluelamp_store::inbox::{self as store, NewMessage};
 use bluelamp_store::{notify, AnyConnection, Store};
@@ -251,7 +253,21 @@ pub async fn ingest(
         .map(|(m, _)| m.author.handle.as_str())
         .collect();
     // A sender is a handle: its messages on any channel count towards a flood.
-    let mut sent = store::sender_counts(&mut tx, force, &flood_window_start(), &handles).await?;
+    // A sender with k messages in this batch can only flood if they already have
+    // more than FLOOD_LIMIT - k: only those counts are needed exactly.
+    let mut in_batch: HashMap<&str, i64> = HashMap::new();
+    for h in &handles {
+        *in_batch.entry(h).or_insert(0) += 1;
+    }
+    let most = in_batch.values().copied().max().unwrap_or(0);
+    let mut sent = store::sender_counts(
+        &mut tx,
+        force,
+        &flood_window_start(),
+        &handles,
+        FLOOD_LIMIT + 1 - most,
+    )
+    .await?;
     let mut accounts = AccountCache::default();
     let mut prepared: Vec<Result<Prepared, Invalid>> = Vec::with_capacity(messages.len());
     for (m, judged) in messages.iter().zip(judged) {
@@ -327,7 +343,7 @@ pub async fn ingest_in(
     let is_muted = store::is_muted(conn, force, channel.as_str(), &m.author.handle).await?;
     let after_hours = out_of_hours(conn, force).await?;
     let handle = m.author.handle.as_str();
-    let recent = store::sender_counts(conn, force, &flood_window_start(), &[handle])
+    let recent = store::sender_counts(conn, force, &flood_window_start(), &[handle], FLOOD_LIMIT)
         .await?
         .get(handle)
         .copied()

@@ -815,6 +815,30 @@ pub async fn sender_counts(
     handles.sort_unstable();
     handles.dedup();
     let params = crate::Params::of(conn);
+    if params == crate::Params::Numbered {
+        // PostgreSQL: one statement, the handles as one JSON array, each counted in a
+        // lateral subquery on its own author index range. (With an `IN` list the
+        // planner, on a table that grew since its last ANALYZE, scanned the window by
+        // id: 360 ms a batch of 1,000.)
+        let list = serde_json::to_string(&handles)
+            .map_err(|e| crate::StoreError::Corrupt(format!("handles as JSON: {e}")))?;
+        let rows = sqlx::query(
+            "SELECT h.handle AS author_handle, c.n FROM jsonb_array_elements_text($2::jsonb) \
+             AS h(handle) CROSS JOIN LATERAL (SELECT COUNT(*) AS n FROM inbox_messages m \
+             WHERE m.force_id = $1 AND m.author_handle = h.handle AND m.id >= $3) c \
+             WHERE c.n >= $4",
+        )
+        .bind(force.0)
+        .bind(list)
+        .bind(first)
+        .bind(at_least.max(1))
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            counts.insert(row.try_get("author_handle")?, row.try_get::<i64, _>("n")?);
+        }
+        return Ok(counts);
+    }
     for chunk in handles.chunks(HANDLES_PER_COUNT) {
         let sql = format!(
             "SELECT author_handle, COUNT(*) AS n FROM inbox_messages \

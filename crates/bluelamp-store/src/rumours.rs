@@ -41,6 +41,26 @@ fn from_row(r: &AnyRow) -> Result<Cluster> {
 
 /// Clusters of the force sharing at least one band key with the given bands (a
 /// whole batch's, looked up together), oldest first.
+/// Serialises rumour clustering for one force until the transaction ends. On SQLite
+/// the store's single writer already does; on PostgreSQL two connectors' batches
+/// commit side by side, and each would found its own cluster for the same new claim
+/// without seeing the other's. A transaction-scoped advisory lock (keyed by this
+/// table's purpose and the force) makes the second batch wait for the first's commit,
+/// then find its clusters.
+pub async fn lock_for_clustering(conn: &mut AnyConnection, force: ForceId) -> Result<()> {
+    if crate::Params::of(conn) == crate::Params::Numbered {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(RUMOUR_LOCK_CLASS)
+            .bind(force.0 as i32)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The advisory-lock class of rumour clustering ("rumo" in ASCII).
+const RUMOUR_LOCK_CLASS: i32 = 0x7275_6d6f;
+
 pub async fn candidates(
     conn: &mut AnyConnection,
     force: ForceId,

@@ -33,6 +33,7 @@ pub(crate) async fn cluster(
     if signed.is_empty() {
         return Ok(());
     }
+    store::lock_for_clustering(conn, force).await?;
     let mut bands: Vec<String> = signed.iter().flat_map(|(_, _, s)| s.bands()).collect();
     bands.sort_unstable();
     bands.dedup();

@@ -243,15 +243,22 @@ async fn insert_json(
     let json = serde_json::to_string(&rows)
         .map_err(|e| crate::StoreError::Corrupt(format!("inbox rows as JSON: {e}")))?;
     let sql = json_insert_sql();
+    let returned = sqlx::query(&sql).bind(json).fetch_all(&mut *conn).await?;
+    ids_in_order(messages, &returned)
+}
+
+/// Each message's new id, in the messages' order, from an insert's `RETURNING id,
+/// channel, external_id` rows. The first message of each key gets the id; a repeat
+/// within the call, or a message the force already had, gets `None`.
+fn ids_in_order(messages: &[NewMessage<'_>], returned: &[AnyRow]) -> Result<Vec<Option<i64>>> {
     let mut created: std::collections::HashMap<(String, String), i64> =
-        std::collections::HashMap::with_capacity(messages.len());
-    for row in sqlx::query(&sql).bind(json).fetch_all(&mut *conn).await? {
+        std::collections::HashMap::with_capacity(returned.len());
+    for row in returned {
         created.insert(
             (row.try_get("channel")?, row.try_get("external_id")?),
             row.try_get("id")?,
         );
     }
-    // The first message of each key gets the id; a repeat within the call does not.
     Ok(messages
         .iter()
         .map(|m| created.remove(&(m.channel.to_string(), m.external_id.to_string())))
@@ -268,8 +275,7 @@ async fn insert_rows(
     messages: &[NewMessage<'_>],
 ) -> Result<Vec<Option<i64>>> {
     let now = now_text();
-    let mut created: std::collections::HashMap<(String, String), i64> =
-        std::collections::HashMap::new();
+    let mut returned: Vec<AnyRow> = Vec::with_capacity(messages.len());
     let params = crate::Params::of(conn);
     for chunk in messages.chunks(ROWS_PER_INSERT) {
         let mut sql = format!(
@@ -313,18 +319,9 @@ async fn insert_rows(
                 .bind(m.hidden_reason)
                 .bind(m.team);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            created.insert(
-                (row.try_get("channel")?, row.try_get("external_id")?),
-                row.try_get("id")?,
-            );
-        }
+        returned.extend(query.fetch_all(&mut *conn).await?);
     }
-    // The first message of each key gets the id; a repeat within the call does not.
-    Ok(messages
-        .iter()
-        .map(|m| created.remove(&(m.channel.to_string(), m.external_id.to_string())))
-        .collect())
+    ids_in_order(messages, &returned)
 }
 
 /// Parameters per inserted row.

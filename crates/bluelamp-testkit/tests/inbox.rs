@@ -519,6 +519,58 @@ async fn messages_about_one_claim_become_one_rumour_answered_once() {
 /// Story 7: a safeguarding message becomes a referral that the partner agency's user
 /// sees, and nothing else: not the message, not the inbox, not another agency's
 /// referral, by page, API or id guessing.
+/// Two connectors deliver the same new claim at the same moment. On PostgreSQL their
+/// batches commit side by side; the claim must still be one rumour, not one each.
+#[tokio::test]
+async fn the_same_claim_from_two_connectors_at_once_is_one_rumour() {
+    let app = TestApp::spawn().await;
+    let token = connector(&app).await;
+    let admin = app.logged_in("chief.admin").await;
+    let openers = ["is it true", "people saying", "heard that", "apparently"];
+    let batch = |prefix: &str| -> Value {
+        let messages: Vec<Value> = (0..40)
+            .map(|i| {
+                json!({
+                    "channel": "x",
+                    "external_id": format!("{prefix}-{i}"),
+                    "author": {"handle": format!("@{prefix}{i}")},
+                    "text": format!(
+                        "{} the old bridge on Mill Lane has collapsed and the river is closed?? #{i}",
+                        openers[i % openers.len()]
+                    ),
+                })
+            })
+            .collect();
+        json!({ "messages": messages })
+    };
+    let (a, b) = tokio::join!(
+        admin.api("POST", "/api/v1/inbound", Some(&token), Some(batch("a"))),
+        admin.api("POST", "/api/v1/inbound", Some(&token), Some(batch("b"))),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(b.status, 200, "{}", b.body);
+    let (officer, sgt) = app.ready_to_post("sgt.evans").await;
+    let clusters = officer
+        .api("GET", "/api/v1/rumours", Some(&sgt), None)
+        .await
+        .json();
+    let about_the_bridge: Vec<&Value> = clusters
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|c| c["sample"].as_str().unwrap_or("").contains("Mill Lane"))
+        .collect();
+    assert_eq!(
+        about_the_bridge.len(),
+        1,
+        "one claim, one rumour: {clusters}"
+    );
+    assert!(
+        about_the_bridge[0]["size"].as_i64().unwrap_or(0) >= 60,
+        "both connectors' messages are in it: {clusters}"
+    );
+}
+
 #[tokio::test]
 async fn a_referral_reaches_its_partner_and_the_partner_sees_nothing_else() {
     let app = TestApp::spawn().await;

@@ -22,6 +22,7 @@ pub mod feedback;
 pub mod force_rules;
 pub mod forces;
 pub mod inbox;
+mod inbox_bulk;
 pub mod incidents;
 pub mod jobs;
 mod leased_queue;
